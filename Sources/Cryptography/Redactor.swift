@@ -1,0 +1,105 @@
+public import JSON
+
+/// The one place secrets are removed from text and JSON before logs, audit parameters and error
+/// messages (DESIGN §5).
+///
+/// Two rules: members whose *name* says they hold a secret lose their value whatever it is; and
+/// any string containing a *known secret* of the request (its master key, a store API key), or
+/// anything shaped like a master key or a bearer token, has that part replaced.
+public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConvertible {
+    /// What every removed secret is replaced with.
+    public static let placeholder = "[REDACTED]"
+
+    /// A redactor with no known secrets: it still applies the name and pattern rules.
+    public static let standard = Redactor(knownSecrets: [])
+
+    /// Fragments of member names that mark a secret, compared after lowercasing and removing `-`
+    /// and `_`, so `api_key`, `apiKey`, `API-KEY` and `ORDERDESK-API-KEY` all match `apikey`.
+    ///
+    /// "Contains" on purpose: it also catches `x_api_key`, `access_token` or `db_password`. It
+    /// over-redacts names like `max_tokens`; a lost harmless value is the cheaper mistake.
+    public static let sensitiveNameFragments = [
+        "apikey", "masterkey", "authorization", "token", "password", "secret",
+        "passphrase", "cookie", "pepper", "encryptionkey",
+    ]
+
+    /// Known secrets shorter than this are ignored: replacing short values ("1", "true", a
+    /// store id) would shred ordinary text, and no real key or password here is that short.
+    public static let minimumKnownSecretLength = 8
+
+    /// Known secrets, longest first, so a secret that contains another is removed whole.
+    private let knownSecrets: [String]
+
+    /// A redactor that also removes the given values wherever they appear in a string.
+    public init(knownSecrets: [String]) {
+        let usable = Set(knownSecrets.filter { $0.unicodeScalars.count >= Self.minimumKnownSecretLength })
+        self.knownSecrets = usable.sorted { $0.unicodeScalars.count > $1.unicodeScalars.count }
+    }
+
+    /// This redactor plus more known secrets, for the scope of one request.
+    public func adding(knownSecrets more: [String]) -> Redactor {
+        Redactor(knownSecrets: knownSecrets + more)
+    }
+
+    /// Whether a member named `name` holds a secret by its name alone.
+    public static func isSensitiveName(_ name: String) -> Bool {
+        let normalized = String(name.lowercased().unicodeScalars.filter { $0 != "-" && $0 != "_" })
+        return sensitiveNameFragments.contains { normalized.contains($0) }
+    }
+
+    /// `value` with secret-named members replaced by `placeholder`, and every string, at any
+    /// depth (inside arrays and nested objects too), passed through `redact(_:)` for text.
+    public func redact(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members):
+            var redacted: [String: JSONValue] = [:]
+            redacted.reserveCapacity(members.count)
+            for (name, member) in members {
+                redacted[name] = Self.isSensitiveName(name) ? .string(Self.placeholder) : redact(member)
+            }
+            return .object(redacted)
+        case .array(let elements):
+            return .array(elements.map { redact($0) })
+        case .string(let text):
+            return .string(redact(text))
+        case .null, .bool, .int, .double:
+            return value
+        }
+    }
+
+    /// `text` with known secrets, master-key-shaped strings (`odmk_…`) and `Bearer` tokens replaced.
+    ///
+    /// Matching is on Unicode scalars, not grapheme clusters, so a secret followed by a combining
+    /// mark is still found.
+    public func redact(_ text: String) -> String {
+        var scalars = text.unicodeScalars
+        for secret in knownSecrets {
+            scalars = scalars.replacing(secret.unicodeScalars, with: Self.placeholder.unicodeScalars)
+        }
+        var result = String(scalars)
+        if result.contains("odmk_") {
+            result = result.replacing(Self.masterKeyPattern(), with: Self.placeholder)
+        }
+        if result.lowercased().contains("bearer") {
+            result = result.replacing(Self.bearerPattern()) { match in "\(match.output.1) \(Self.placeholder)" }
+        }
+        return result
+    }
+
+    /// Anything shaped like a master key, even truncated or from another environment.
+    private static func masterKeyPattern() -> Regex<Substring> {
+        /odmk_[A-Za-z0-9_\-]{20,}/.matchingSemantics(.unicodeScalar)
+    }
+
+    /// An HTTP bearer credential in free text (`Authorization: Bearer eyJ…`); keeps the word.
+    private static func bearerPattern() -> Regex<(Substring, Substring)> {
+        /\b([Bb][Ee][Aa][Rr][Ee][Rr])\s+[A-Za-z0-9\-._~+\/]+=*/.matchingSemantics(.unicodeScalar)
+    }
+
+    public var description: String {
+        // Never print the known secrets themselves.
+        "Redactor(\(knownSecrets.count) known secrets)"
+    }
+
+    public var debugDescription: String { description }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import Logging
+import NIOPosix
+
+/// The server's way into PostgreSQL: a bounded connection pool whose libpq calls all run on a
+/// dedicated thread pool, one work item per transaction.
+///
+/// Tenant data is reachable only through `withTenantTransaction`; row-level security makes every
+/// other path see no tenant rows at all (the app role is neither owner nor BYPASSRLS).
+public final class Database: Sendable {
+    private let threadPool: NIOThreadPool
+    private let pool: ConnectionPool
+    private let logger: Logger
+
+    public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "orderdesk.database")) {
+        let threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
+        threadPool.start()
+        self.threadPool = threadPool
+        self.logger = logger
+        let url = configuration.url
+        let settings = configuration.sessionSettings
+        let applicationName = configuration.applicationName
+        self.pool = ConnectionPool(
+            maximum: configuration.poolSize,
+            acquireTimeout: .milliseconds(configuration.acquireTimeoutMilliseconds),
+            threadPool: threadPool,
+            connect: { try PostgresConnection(url: url, settings: settings, applicationName: applicationName) })
+    }
+
+    /// Runs `body` in one transaction with `app.tenant_id` set to `tenant` for that transaction
+    /// only. Commits when `body` returns, rolls back when it throws. If the tenant setting cannot be
+    /// confirmed the transaction is rolled back and nothing runs (fail closed).
+    ///
+    /// `body` runs on a database thread and must not block on anything but this transaction.
+    public func withTenantTransaction<T: Sendable>(
+        _ tenant: UUID, _ body: @escaping @Sendable (TenantTransaction) throws -> T
+    ) async throws -> T {
+        try await withTransaction(tenant: tenant, body)
+    }
+
+    /// A transaction with no tenant set. Row-level security then shows no tenant's rows: this is for
+    /// the narrow pre-authentication functions (key lookup) and tenant-less infrastructure.
+    public func withUnscopedTransaction<T: Sendable>(
+        _ body: @escaping @Sendable (TenantTransaction) throws -> T
+    ) async throws -> T {
+        try await withTransaction(tenant: nil, body)
+    }
+
+    /// A raw connection outside any transaction, for maintenance (the migration runner, readiness
+    /// checks). The connection goes back to the pool only if it is left idle and healthy.
+    public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {
+        try await withLease(retryingStaleConnection: false) { connection in try body(connection) }
+    }
+
+    /// Closes idle connections and stops the threads once no lease is running.
+    public func shutdown() async {
+        await pool.shutdown()
+        try? await threadPool.shutdownGracefully()
+    }
+
+    /// Connections open, idle, and callers waiting for one.
+    public func poolStatistics() async -> (open: Int, idle: Int, waiting: Int) {
+        await pool.statistics
+    }
+
+    private func withTransaction<T: Sendable>(
+        tenant: UUID?, _ body: @escaping @Sendable (TenantTransaction) throws -> T
+    ) async throws -> T {
+        try await withLease(retryingStaleConnection: true) { connection in
+            try connection.execute("BEGIN")
+            do {
+                if let tenant {
+                    let confirmed = try connection.execute(
+                        "SELECT set_config('app.tenant_id', \(tenant.uuidString.lowercased()), true) AS tenant")
+                    guard confirmed.rows.count == 1,
+                        try confirmed.rows[0].decode(String.self, "tenant") == tenant.uuidString.lowercased()
+                    else { throw PostgresError(code: .tenantContext) }
+                }
+                let value = try body(TenantTransaction(connection: connection, tenant: tenant))
+                try connection.execute("COMMIT")
+                return value
+            } catch {
+                if connection.isUsable { _ = try? connection.execute("ROLLBACK") }
+                throw error
+            }
+        }
+    }
+
+    /// Leases a connection and runs `work` with it as one item on the database thread pool.
+    ///
+    /// A pooled connection may have died while idle (server restart). When `work` fails before
+    /// anything could have been applied because the connection is dead, the connection is dropped and
+    /// the work runs once more on a fresh one.
+    private func withLease<T: Sendable>(
+        retryingStaleConnection: Bool, _ work: @escaping @Sendable (PostgresConnection) throws -> T
+    ) async throws -> T {
+        var attempts = retryingStaleConnection ? 2 : 1
+        while true {
+            attempts -= 1
+            let connection = try await pool.lease()
+            do {
+                let value = try await threadPool.runIfActive { try work(connection) }
+                await pool.release(connection, reusable: connection.isUsable && connection.isIdle)
+                return value
+            } catch let error as PostgresError where error.isConnectionFailure {
+                await pool.release(connection, reusable: false)
+                logger.warning("database connection lost", metadata: ["code": "\(error.code)"])
+                if attempts > 0 && error.failedBeforeAnyStatement { continue }
+                throw error
+            } catch {
+                await pool.release(connection, reusable: connection.isUsable && connection.isIdle)
+                throw error
+            }
+        }
+    }
+}
+
+extension PostgresError {
+    /// A connection that was found dead on its first statement (`BEGIN`) ran nothing; retrying is safe.
+    /// libpq reports a dead socket without a SQLSTATE.
+    var failedBeforeAnyStatement: Bool { code == .connectionClosed && sqlState == nil }
+}

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// `orderdesk-mcp`: the MCP server and its operator commands.
+@main
+struct OrderDeskMCP: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "orderdesk-mcp",
+        abstract: "Multi-tenant MCP server for OrderDesk.",
+        version: "0.1.0",
+        subcommands: [MigrateCommand.self, TenantsCommand.self])
+}
