@@ -1,0 +1,229 @@
+import Foundation
+import JSON
+import Postgres
+import TestSupport
+import Testing
+
+/// Tenant isolation, checked as `orderdesk_app` (a superuser would pass every check vacuously).
+@Suite(.serialized) struct RowLevelSecurityTests {
+    func withFixture(_ body: (TenantFixture, Database) async throws -> Void) async throws {
+        let fixture = try await TenantFixture.make()
+        let database = fixture.scratch.appDatabase(poolSize: 1)
+        do {
+            try await body(fixture, database)
+        } catch {
+            await database.shutdown()
+            try await fixture.drop()
+            throw error
+        }
+        await database.shutdown()
+        try await fixture.drop()
+    }
+
+    static func tables(_ database: Database) async throws -> [String] {
+        try await database.withUnscopedTransaction { tx in
+            try tx.query(TenantFixture.tenantTablesQuery).map { try $0.decode(String.self, "qualified") }
+        }
+    }
+
+    @Test func catalogLintFindsNoUnprotectedTableViewOrRole() async throws {
+        try await withFixture { _, database in
+            // scripts/rls-lint.sql: RLS enabled+forced with app policies, security_invoker views, role
+            // attributes, ownership, grants, SECURITY DEFINER search_path, tenant_id indexes, composite FKs.
+            let lint = try String(
+                contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("scripts/rls-lint.sql"), encoding: .utf8)
+            let problems = try await database.withUnscopedTransaction { tx in
+                try tx.query(PostgresQuery(unsafeSQL: lint)).map {
+                    "\(try $0.decode(String.self, "lint")): \(try $0.decode(String.self, "detail"))"
+                }
+            }
+            #expect(problems == [])
+            // The lint covers the tables the design names (so an empty answer is not vacuous).
+            let tables = try await Self.tables(database)
+            #expect(tables.count >= 9, "\(tables)")
+        }
+    }
+
+    @Test func withNoTenantSetEveryTenantTableReadsZeroRows() async throws {
+        try await withFixture { fixture, database in
+            for table in try await Self.tables(database) {
+                let count = try await database.withUnscopedTransaction { tx in
+                    try tx.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM \(table)"))[0].decode(Int.self, "n")
+                }
+                #expect(count == 0, "\(table) shows \(count) rows with no tenant set")
+                let own = try await database.withTenantTransaction(fixture.a.id) { tx in
+                    try tx.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM \(table)"))[0].decode(Int.self, "n")
+                }
+                #expect(own == 1, "\(table): tenant A should see exactly its own row")
+            }
+        }
+    }
+
+    @Test func tenantANeverReadsUpdatesOrDeletesTenantBRows() async throws {
+        try await withFixture { fixture, database in
+            let b = fixture.b.id
+            for table in try await Self.tables(database) {
+                let column = table.hasSuffix(".tenants") ? "id" : "tenant_id"
+                let visible = try await database.withTenantTransaction(fixture.a.id) { tx in
+                    try tx.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM \(table) WHERE \(column) = $1", binds: [b.postgresBind]))[0]
+                        .decode(Int.self, "n")
+                }
+                #expect(visible == 0, "\(table): A sees B's rows")
+            }
+            let changed = try await database.withTenantTransaction(fixture.a.id) { tx in
+                [
+                    try tx.execute("UPDATE orderdesk.stores SET label = 'hijacked' WHERE tenant_id = \(b)"),
+                    try tx.execute("DELETE FROM orderdesk.stores WHERE tenant_id = \(b)"),
+                    try tx.execute("UPDATE orderdesk.master_key_metadata SET revoked_at = now() WHERE tenant_id = \(b)"),
+                    try tx.execute("UPDATE orderdesk.tenants SET status = 'disabled' WHERE id = \(b)"),
+                    try tx.execute("DELETE FROM orderdesk.sessions WHERE tenant_id = \(b)"),
+                    try tx.execute("DELETE FROM orderdesk.cache_entries WHERE tenant_id = \(b)"),
+                    try tx.execute("UPDATE orderdesk.rate_limit_buckets SET tokens = 0 WHERE tenant_id = \(b)"),
+                ]
+            }
+            #expect(changed == [0, 0, 0, 0, 0, 0, 0])
+            let bStillIntact = try await database.withTenantTransaction(b) { tx in
+                try tx.query("SELECT label, (SELECT count(*) FROM orderdesk.sessions) AS sessions FROM orderdesk.stores")
+            }
+            #expect(bStillIntact.count == 1)
+            #expect(try bStillIntact[0].decode(String?.self, "label") == nil)
+            #expect(try bStillIntact[0].decode(Int.self, "sessions") == 1)
+        }
+    }
+
+    @Test func tenantACannotInsertRowsForTenantB() async throws {
+        try await withFixture { fixture, database in
+            let b = fixture.b.id
+            let inserts: [PostgresQuery] = [
+                """
+                INSERT INTO orderdesk.stores (tenant_id, store_id, name, api_key_ciphertext, api_key_tag, api_key_nonce)
+                VALUES (\(b), '999', 'planted', \([UInt8](repeating: 1, count: 8)), \([UInt8](repeating: 1, count: 16)),
+                        \([UInt8](repeating: 1, count: 12)))
+                """,
+                "INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome) VALUES (\(b), 'x', 'forged', 'ok')",
+                "INSERT INTO orderdesk.rate_limit_buckets (tenant_id, bucket, tokens, updated_at) VALUES (\(b), 'x', 1, now())",
+                "UPDATE orderdesk.stores SET name = name WHERE false",  // control: a harmless statement succeeds
+            ]
+            for (index, insert) in inserts.enumerated() {
+                if index == inserts.count - 1 {
+                    _ = try await database.withTenantTransaction(fixture.a.id) { tx in try tx.execute(insert) }
+                    continue
+                }
+                let error = await #expect(throws: PostgresError.self) {
+                    try await database.withTenantTransaction(fixture.a.id) { tx in try tx.execute(insert) }
+                }
+                #expect(error?.sqlState == "42501", "insert \(index)")
+            }
+            // Moving one's own row to another tenant is refused too.
+            let moved = await #expect(throws: PostgresError.self) {
+                try await database.withTenantTransaction(fixture.a.id) { tx in
+                    try tx.execute("UPDATE orderdesk.rate_limit_buckets SET tenant_id = \(b)")
+                }
+            }
+            #expect(moved?.sqlState == "42501")
+        }
+    }
+
+    @Test func compositeForeignKeysRejectReferencesToAnotherTenantsStore() async throws {
+        try await withFixture { fixture, database in
+            let error = await #expect(throws: PostgresError.self) {
+                try await database.withTenantTransaction(fixture.a.id) { tx in
+                    try tx.execute(
+                        """
+                        INSERT INTO orderdesk.cache_entries (tenant_id, store_id, scope, key, value, expires_at)
+                        VALUES (\(fixture.a.id), \(fixture.b.storeRowID), 'order', 'k', '{}', now() + interval '1 minute')
+                        """)
+                }
+            }
+            #expect(error?.sqlState == "23503")
+        }
+    }
+
+    @Test func poolOfOneAlternatingTenantsNeverLeaksATenant() async throws {
+        try await withFixture { fixture, database in
+            struct Planned: Error {}
+            for round in 0..<10 {
+                for tenant in [fixture.a.id, fixture.b.id] {
+                    let seen = try await database.withTenantTransaction(tenant) { tx in
+                        try tx.query("SELECT id FROM orderdesk.tenants").map { try $0.decode(UUID.self, "id") }
+                    }
+                    #expect(seen == [tenant])
+                }
+                // A transaction that fails midway (SQL error on even rounds, Swift error on odd ones)...
+                await #expect(throws: (any Error).self) {
+                    try await database.withTenantTransaction(fixture.a.id) { tx in
+                        if round % 2 == 0 { try tx.execute("SELECT 1/0") } else { throw Planned() }
+                    }
+                }
+                // ...leaves nothing behind on the single pooled connection.
+                let leaked = try await database.withUnscopedTransaction { tx in
+                    try tx.query(
+                        """
+                        SELECT (SELECT count(*) FROM orderdesk.tenants) AS tenants,
+                               coalesce(current_setting('app.tenant_id', true), '') AS setting
+                        """)[0]
+                }
+                #expect(try leaked.decode(Int.self, "tenants") == 0)
+                #expect(try leaked.decode(String.self, "setting") == "")
+            }
+        }
+    }
+
+    @Test func appRoleCannotUpdateDeleteOrTruncateTheAuditLog() async throws {
+        try await withFixture { fixture, database in
+            for statement in [
+                "UPDATE orderdesk.audit_log SET outcome = 'ok'", "DELETE FROM orderdesk.audit_log",
+                "TRUNCATE orderdesk.audit_log",
+            ] {
+                let error = await #expect(throws: PostgresError.self) {
+                    try await database.withTenantTransaction(fixture.a.id) { tx in
+                        try tx.execute(PostgresQuery(unsafeSQL: statement))
+                    }
+                }
+                #expect(error?.sqlState == "42501", "\(statement)")
+            }
+            let rows = try await database.withTenantTransaction(fixture.a.id) { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.audit_log")[0].decode(Int.self, "n")
+            }
+            #expect(rows == 1)
+        }
+    }
+
+    @Test func keyLookupWorksBeforeTheTenantIsKnownAndReturnsOnlyThatKey() async throws {
+        try await withFixture { fixture, database in
+            let found = try await database.withUnscopedTransaction { tx in
+                try tx.query("SELECT tenant_id, revoked, tenant_active FROM orderdesk.lookup_master_key(\(fixture.a.fingerprint))")
+            }
+            #expect(found.count == 1)
+            #expect(try found[0].decode(UUID.self, "tenant_id") == fixture.a.id)
+            #expect(try found[0].decode(Bool.self, "revoked") == false)
+            let unknown = try await database.withUnscopedTransaction { tx in
+                try tx.query("SELECT * FROM orderdesk.lookup_master_key(\([UInt8](repeating: 7, count: 32)))")
+            }
+            #expect(unknown.isEmpty)
+            let direct = try await database.withUnscopedTransaction { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.master_key_metadata")[0].decode(Int.self, "n")
+            }
+            #expect(direct == 0)
+        }
+    }
+
+    @Test func auditorReadsTheAuditViewsButNoTenantSecrets() async throws {
+        try await withFixture { fixture, _ in
+            let auditor = Database(configuration: DatabaseConfiguration(url: fixture.scratch.auditorURL, poolSize: 1))
+            let events = try await auditor.withUnscopedTransaction { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.audit_events")[0].decode(Int.self, "n")
+            }
+            #expect(events == 2)
+            for table in ["orderdesk.stores", "orderdesk.master_key_metadata", "orderdesk.sessions"] {
+                let error = await #expect(throws: PostgresError.self) {
+                    try await auditor.withUnscopedTransaction { tx in
+                        try tx.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(table)"))
+                    }
+                }
+                #expect(error?.sqlState == "42501", "\(table)")
+            }
+            await auditor.shutdown()
+        }
+    }
+}

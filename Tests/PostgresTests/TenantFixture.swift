@@ -1,0 +1,94 @@
+import Cryptography
+import Foundation
+import JSON
+import Postgres
+import TestSupport
+
+/// Two tenants, A and B, each with one row in every tenant table, written through the app role's
+/// own tenant transactions (the path the server uses).
+struct TenantFixture {
+    struct Tenant {
+        let id: UUID
+        let storeRowID: UUID
+        let fingerprint: [UInt8]
+    }
+
+    let scratch: ScratchDatabase
+    let a: Tenant
+    let b: Tenant
+
+    static func make() async throws -> TenantFixture {
+        let scratch = try await TestDatabase.createMigrated()
+        let database = scratch.appDatabase(poolSize: 1)
+        let a = try await seed(name: "Tenant A", storeID: "1001", database: database)
+        let b = try await seed(name: "Tenant B", storeID: "2002", database: database)
+        await database.shutdown()
+        return TenantFixture(scratch: scratch, a: a, b: b)
+    }
+
+    private static func seed(name: String, storeID: String, database: Database) async throws -> Tenant {
+        let tenant = UUID()
+        let store = UUID()
+        let fingerprint = SecureRandom.bytes(32)
+        try await database.withTenantTransaction(tenant) { tx in
+            try tx.execute(
+                "INSERT INTO orderdesk.tenants (id, name, hkdf_salt) VALUES (\(tenant), \(name), \(SecureRandom.bytes(32)))")
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.master_key_metadata (tenant_id, fingerprint, key_hash, prefix)
+                VALUES (\(tenant), \(fingerprint), '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', 'odmk_abc')
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.stores (id, tenant_id, store_id, name, api_key_ciphertext, api_key_tag, api_key_nonce)
+                VALUES (\(store), \(tenant), \(storeID), \(name + " store"), \(SecureRandom.bytes(40)),
+                        \(SecureRandom.bytes(16)), \(SecureRandom.bytes(12)))
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.sessions (id_hash, kind, tenant_id, active_store_id, expires_at)
+                VALUES (\(SecureRandom.bytes(32)), 'mcp', \(tenant), \(store), now() + interval '1 hour')
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.magic_links (token_hash, tenant_id, email, expires_at)
+                VALUES (\(SecureRandom.bytes(32)), \(tenant), 'owner@example.com', now() + interval '1 hour')
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.cache_entries (tenant_id, store_id, scope, key, value, expires_at)
+                VALUES (\(tenant), \(store), 'order', 'order:1', \(JSONValue(["id": 1])), now() + interval '15 seconds')
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.rate_limit_buckets (tenant_id, bucket, tokens, updated_at)
+                VALUES (\(tenant), 'tenant', 10, now())
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.webhook_events (tenant_id, store_id, dedup_key, order_id, payload)
+                VALUES (\(tenant), \(storeID), \(SecureRandom.bytes(32)), '1', \(JSONValue(["id": 1])))
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome, target)
+                VALUES (\(tenant), 'corr-1', 'orders_get', 'ok', '1')
+                """)
+        }
+        return Tenant(id: tenant, storeRowID: store, fingerprint: fingerprint)
+    }
+
+    /// `schema.table` of every table that holds tenant data (has `tenant_id`, or is `tenants`).
+    static let tenantTablesQuery: PostgresQuery = """
+        SELECT format('%I.%I', n.nspname, c.relname) AS qualified, c.relname AS name
+        FROM pg_catalog.pg_class c
+        JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = 'orderdesk' AND c.relkind IN ('r', 'p')
+          AND (c.relname = 'tenants' OR EXISTS (
+                SELECT 1 FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid = c.oid AND a.attname = 'tenant_id' AND NOT a.attisdropped))
+        ORDER BY 1
+        """
+
+    func drop() async throws { try await scratch.drop() }
+}
