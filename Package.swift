@@ -91,7 +91,7 @@ let package = Package(
             name: "TestSupport", dependencies: ["JSON", "Postgres"], path: "Tests/TestSupport",
             swiftSettings: swiftSettings),
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
-        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: swiftSettings),
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "Migrations", "Cryptography", "TestSupport"],
             swiftSettings: swiftSettings),

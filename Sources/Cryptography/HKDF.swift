@@ -40,7 +40,8 @@ public enum HKDF {
                     // until EVP_KDF_derive returns, hence static names and the nested closures.
                     var parameters = [
                         OSSL_PARAM_construct_utf8_string(ParameterName.digest, ParameterName.sha256, 0),
-                        OSSL_PARAM_construct_octet_string(ParameterName.key, UnsafeMutableRawPointer(mutating: key), keyCount),
+                        OSSL_PARAM_construct_octet_string(
+                            ParameterName.key, UnsafeMutableRawPointer(mutating: key), keyCount),
                     ]
                     if saltCount > 0 {
                         parameters.append(

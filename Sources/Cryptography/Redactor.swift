@@ -87,6 +87,9 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
     }
 
     /// Anything shaped like a master key, even truncated or from another environment.
+    ///
+    /// Built per call: `Regex` is not `Sendable`, so it cannot be a shared static; only strings that
+    /// contain `odmk_` or `bearer` pay for it.
     private static func masterKeyPattern() -> Regex<Substring> {
         /odmk_[A-Za-z0-9_\-]{20,}/.matchingSemantics(.unicodeScalar)
     }

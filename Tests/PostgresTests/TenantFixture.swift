@@ -57,7 +57,7 @@ struct TenantFixture {
             try tx.execute(
                 """
                 INSERT INTO orderdesk.cache_entries (tenant_id, store_id, scope, key, value, expires_at)
-                VALUES (\(tenant), \(store), 'order', 'order:1', \(JSONValue(["id": 1])), now() + interval '15 seconds')
+                VALUES (\(tenant), \(store), 'order', 'order:1', \(["id": 1] as JSONValue), now() + interval '15 seconds')
                 """)
             try tx.execute(
                 """
@@ -67,7 +67,7 @@ struct TenantFixture {
             try tx.execute(
                 """
                 INSERT INTO orderdesk.webhook_events (tenant_id, store_id, dedup_key, order_id, payload)
-                VALUES (\(tenant), \(storeID), \(SecureRandom.bytes(32)), '1', \(JSONValue(["id": 1])))
+                VALUES (\(tenant), \(storeID), \(SecureRandom.bytes(32)), '1', \(["id": 1] as JSONValue))
                 """)
             try tx.execute(
                 """
