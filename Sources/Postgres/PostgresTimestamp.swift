@@ -3,9 +3,21 @@ import Foundation
 /// timestamptz in the ISO text form the connection is set up for (`DateStyle=ISO`, `TimeZone=UTC`):
 /// `2026-11-26 14:29:26.123456+00`.
 enum PostgresTimestamp {
+    /// Microsecond precision, like timestamptz itself (ISO 8601 formatters stop at milliseconds).
     static func format(_ date: Date) -> String {
-        let style = Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)
-        return date.formatted(style)
+        let totalMicroseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
+        let seconds = (totalMicroseconds / 1_000_000).rounded(.down)
+        let micros = Int(totalMicroseconds - seconds * 1_000_000)
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(secondsFromGMT: 0)!
+        let parts = calendar.dateComponents(
+            [.year, .month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: seconds))
+        func pad(_ value: Int?, _ width: Int) -> String {
+            let text = String(value ?? 0)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2)) "
+            + "\(pad(parts.hour, 2)):\(pad(parts.minute, 2)):\(pad(parts.second, 2)).\(pad(micros, 6))+00"
     }
 
     static func parse(_ text: String) -> Date? {

@@ -121,7 +121,7 @@ import Testing
             // Kill the pooled connection's backend from another session, as a server restart would.
             let killer = Database(configuration: DatabaseConfiguration(url: try TestDatabase.adminURL, poolSize: 1))
             try await killer.withUnscopedTransaction { tx in
-                try tx.query("SELECT pg_terminate_backend(\(firstPID))")
+                try tx.query("SELECT pg_terminate_backend(\(firstPID)::int)")
             }
             await killer.shutdown()
             try await Task.sleep(for: .milliseconds(100))
@@ -172,22 +172,32 @@ import Testing
                 }
                 return worst
             }
-            let results = try await withThrowingTaskGroup(of: Int.self) { group in
+            let results = try await withThrowingTaskGroup(of: (Int, String).self) { group in
                 for index in 0..<200 {
                     group.addTask {
                         try await database.withUnscopedTransaction { tx in
-                            try tx.query("SELECT \(index)::int AS n, pg_sleep(0.02)")[0].decode(Int.self, "n")
+                            let n = try tx.query("SELECT \(index)::int AS n, pg_sleep(0.03)")[0].decode(Int.self, "n")
+                            return (n, currentThreadName())
                         }
                     }
                 }
-                return try await group.reduce(into: Set<Int>()) { $0.insert($1) }
+                return try await group.reduce(into: [(Int, String)]()) { $0.append($1) }
             }
             ticker.cancel()
             let worstLateness = await ticker.value
-            #expect(results == Set(0..<200))
+            #expect(Set(results.map(\.0)) == Set(0..<200))
+            // Every transaction ran on the database's own NIOThreadPool ("TP-#n"), none on the cooperative pool.
+            #expect(results.allSatisfy { $0.1.hasPrefix("TP-") }, "\(Set(results.map(\.1)))")
             #expect(worstLateness < .milliseconds(250), "timer was late by \(worstLateness)")
             let stats = await database.poolStatistics()
             #expect(stats.open <= 4)
         }
     }
+}
+
+/// The OS name of the calling thread (NIOThreadPool names its threads "TP-#n").
+/// Read from /proc (Linux): `pthread_getname_np` is a GNU extension Swift does not import.
+func currentThreadName() -> String {
+    ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
+        .trimmingCharacters(in: .whitespacesAndNewlines)
 }
