@@ -8,7 +8,7 @@ let swiftSettings: [SwiftSetting] = [
 
 let package = Package(
     name: "orderdesk-mcp",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "orderdesk-mcp", targets: ["orderdesk-mcp"]),
         .executable(name: "orderdesk-sim", targets: ["orderdesk-sim"]),
@@ -81,6 +81,8 @@ let package = Package(
             name: "orderdesk-sim",
             dependencies: [
                 "JSON",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
