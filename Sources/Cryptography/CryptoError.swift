@@ -79,7 +79,8 @@ public struct CryptoError: Error, Sendable, Hashable, CustomStringConvertible {
         case .invalidParameters:
             summary = "invalid parameters for the cryptographic operation"
         case .authenticationFailed:
-            summary = "authentication failed: the data was altered, moved to another record, "
+            summary =
+                "authentication failed: the data was altered, moved to another record, "
                 + "or encrypted under a different key"
         case .libraryFailure:
             summary = "the cryptographic library failed; check the OpenSSL and libargon2 installation"

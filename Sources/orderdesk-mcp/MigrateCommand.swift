@@ -1,8 +1,8 @@
+import App
 import ArgumentParser
 import Foundation
 import Migrations
 import Postgres
-import App
 
 /// `orderdesk-mcp migrate up|status`.
 ///
@@ -68,7 +68,9 @@ struct MigrateCommand: AsyncParsableCommand {
                 let formatter = ISO8601DateFormatter()
                 for status in statuses {
                     let when = status.appliedAt.map { formatter.string(from: $0) } ?? "-"
-                    print("\(status.version)  \(status.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(when)  \(status.name)")
+                    print(
+                        "\(status.version)  \(status.state.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0))  \(when)  \(status.name)"
+                    )
                 }
                 let broken = statuses.filter { $0.state == .modified || $0.state == .missing }
                 if let first = broken.first {

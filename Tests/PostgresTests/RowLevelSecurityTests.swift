@@ -65,7 +65,9 @@ import Testing
             for table in try await Self.tables(database) {
                 let column = table.hasSuffix(".tenants") ? "id" : "tenant_id"
                 let visible = try await database.withTenantTransaction(fixture.a.id) { tx in
-                    try tx.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM \(table) WHERE \(column) = $1", binds: [b.postgresBind]))[0]
+                    try tx.query(
+                        PostgresQuery(
+                            unsafeSQL: "SELECT count(*) AS n FROM \(table) WHERE \(column) = $1", binds: [b.postgresBind]))[0]
                         .decode(Int.self, "n")
                 }
                 #expect(visible == 0, "\(table): A sees B's rows")
@@ -192,7 +194,8 @@ import Testing
     @Test func keyLookupWorksBeforeTheTenantIsKnownAndReturnsOnlyThatKey() async throws {
         try await withFixture { fixture, database in
             let found = try await database.withUnscopedTransaction { tx in
-                try tx.query("SELECT tenant_id, revoked, tenant_active FROM orderdesk.lookup_master_key(\(fixture.a.fingerprint))")
+                try tx.query(
+                    "SELECT tenant_id, revoked, tenant_active FROM orderdesk.lookup_master_key(\(fixture.a.fingerprint))")
             }
             #expect(found.count == 1)
             #expect(try found[0].decode(UUID.self, "tenant_id") == fixture.a.id)
