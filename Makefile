@@ -6,13 +6,15 @@ SWIFT ?= swift
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DB_ENV = source scripts/pg-env.sh
 
-.PHONY: help deps build build-release db-up db-down db-destroy migrate demo test test-swift lint fmt clean
+.PHONY: help deps build build-release db-up db-down db-destroy migrate demo demo-stop test e2e lint fmt clean
 
 help:
-	@echo "make demo      start Postgres, migrate, create a demo tenant (installs what is missing)"
+	@echo "make demo      Postgres, migrations, demo tenant, simulator and MCP server (Ctrl-C stops)"
+	@echo "make demo-stop stop the demo's server and simulator"
 	@echo "make test      everything CI runs: install, build, Postgres, all test suites, lint"
 	@echo "make db-up     start the project-local PostgreSQL (.data/pg)   make db-down  stop it"
 	@echo "make migrate   apply migrations to the local database"
+	@echo "make e2e       only the end-to-end suite (Python MCP client against real binaries)"
 	@echo "make fmt       format the Swift sources           make lint   check formatting"
 
 deps:
@@ -39,11 +41,23 @@ migrate: build db-up
 demo: migrate
 	@bash scripts/demo.sh
 
+demo-stop:
+	@bash scripts/demo-stop.sh
+
 test: deps db-up
 	$(SWIFT) build --build-tests
+	@# Serial: several suites assert timing (retry backoff, a ticking timer) and start real processes;
+	@# on a 2-core machine running them all at once makes those measurements meaningless.
 	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" ODMCP_MIGRATIONS_DIR="$(CURDIR)/migrations" \
-		$(SWIFT) test --skip-build
+		$(SWIFT) test --skip-build --no-parallel
+	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory lint
+
+# End-to-end: the real binaries (Postgres, simulator, server replicas) and the real Python MCP client.
+e2e: deps db-up
+	@bash scripts/python-venv.sh
+	$(SWIFT) build
+	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

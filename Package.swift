@@ -3,7 +3,7 @@ import PackageDescription
 
 /// Swift 6 language mode everywhere: strict concurrency checking is on for every target.
 let swiftSettings: [SwiftSetting] = [
-    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("ExistentialAny")
 ]
 
 let package = Package(
@@ -70,10 +70,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings),
+        .target(
+            name: "MCPServer",
+            dependencies: [
+                "App", "Postgres", "Cryptography", "OrderDesk", "JSON",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings),
         .executableTarget(
             name: "orderdesk-mcp",
             dependencies: [
-                "App", "Migrations", "Postgres", "Cryptography",
+                "App", "MCPServer", "Migrations", "Postgres", "Cryptography", "JSON",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: swiftSettings),
@@ -96,6 +105,11 @@ let package = Package(
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
             name: "PostgresTests", dependencies: ["Postgres", "Migrations", "Cryptography", "TestSupport"],
+            swiftSettings: swiftSettings),
+        .testTarget(
+            name: "MCPServerTests", dependencies: ["MCPServer", "App", "JSON"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "AppTests", dependencies: ["App", "Postgres", "Cryptography", "OrderDesk", "JSON", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "OrderDeskTests", dependencies: ["OrderDesk", "TestSupport", "JSON"], swiftSettings: swiftSettings),

@@ -7,5 +7,5 @@ struct OrderDeskMCP: AsyncParsableCommand {
         commandName: "orderdesk-mcp",
         abstract: "Multi-tenant MCP server for OrderDesk.",
         version: "0.1.0",
-        subcommands: [MigrateCommand.self, TenantsCommand.self])
+        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self])
 }

@@ -4,11 +4,12 @@ import Foundation
 import JSON
 import Postgres
 
-/// `orderdesk-mcp tenants create|list`: operator commands on tenants, run as the app role
+/// `orderdesk-mcp tenants create|list|disable`: operator commands on tenants, run as the app role
 /// (`DATABASE_URL`) with `MASTER_KEY_PEPPER` set like the server's.
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenants", abstract: "Create and list tenants.", subcommands: [Create.self, List.self])
+        commandName: "tenants", abstract: "Create, list and disable tenants.",
+        subcommands: [Create.self, List.self, Disable.self])
 
     struct Options: ParsableArguments {
         @Option(help: "App-role connection URL (default: $DATABASE_URL).")
@@ -79,6 +80,24 @@ struct TenantsCommand: AsyncParsableCommand {
                         print("\(tenant.id.uuidString.lowercased())  \(tenant.status)  \(tenant.name)")
                     }
                 }
+            }
+        }
+    }
+
+    struct Disable: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a tenant: every key and session of it is refused (within AUTH_CACHE_TTL_SECONDS); data is kept.")
+        @OptionGroup var options: Options
+        @Option(help: "The tenant's id (see `tenants list`).") var tenant: String
+
+        func run() async throws {
+            let tenantID = try parseID(tenant, option: "--tenant")
+            try await reportingFailures {
+                let disabled = try await options.withKeyAdministration { admin in
+                    try await admin.disableTenant(tenantID: tenantID)
+                }
+                let id = tenantID.uuidString.lowercased()
+                print(disabled ? "disabled tenant \(id)" : "tenant \(id) was already disabled")
             }
         }
     }

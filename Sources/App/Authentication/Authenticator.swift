@@ -1,0 +1,106 @@
+import Cryptography
+import Foundation
+import Logging
+import Postgres
+import Synchronization
+
+/// Turns a presented master key into a `TenantPrincipal`, or refuses it.
+///
+/// The path of a key: shape check (no I/O) → fingerprint `HMAC(pepper, key)` → per-replica cache →
+/// per-address failure budget (Postgres, shared by replicas) → `orderdesk.lookup_master_key` →
+/// argon2id verification on the `KeyHasher` pool → revoked / disabled checks → cache. So argon2 runs
+/// once per key per replica per `cacheTTL`, and an attacker gets `failuresPerIPPerMinute` guesses a
+/// minute per address, whatever the number of replicas.
+public final class Authenticator: Sendable {
+    private let database: Database
+    private let pepper: [UInt8]
+    private let hasher: KeyHasher
+    private let logger: Logger
+    public let configuration: AuthenticationConfiguration
+    private let cache: VerifiedKeyCache
+    private let verifications = Atomic<Int>(0)
+
+    public init(
+        database: Database, pepper: [UInt8], hasher: KeyHasher,
+        configuration: AuthenticationConfiguration = .init(),
+        logger: Logger = Logger(label: "orderdesk.authentication")
+    ) {
+        self.database = database
+        self.pepper = pepper
+        self.hasher = hasher
+        self.configuration = configuration
+        self.logger = logger
+        self.cache = VerifiedKeyCache(ttl: configuration.cacheTTL)
+    }
+
+    /// How many argon2id verifications this instance has run (for metrics, and for tests that
+    /// check the cache keeps it at one per key per TTL).
+    public var verificationCount: Int { verifications.load(ordering: .relaxed) }
+
+    /// The principal for `masterKey`, or `AuthenticationFailure`.
+    ///
+    /// - Parameter clientIP: the client's address, whose failed attempts are counted; nil counts
+    ///   under a shared `unknown` bucket.
+    /// - Throws: `AuthenticationFailure`; `PostgresError` when the database cannot be reached
+    ///   (the caller should answer 503, not 401).
+    public func authenticate(masterKey: String, clientIP: String?) async throws -> TenantPrincipal {
+        guard !masterKey.isEmpty else { throw AuthenticationFailure(.missing) }
+        // Junk never reaches the database or argon2.
+        guard MasterKey.isWellFormed(masterKey) else { throw AuthenticationFailure(.malformed) }
+        let fingerprint = MasterKey.fingerprint(masterKey, pepper: pepper)
+        if let principal = cache.principal(for: fingerprint) { return principal }
+
+        let client = ClientAddress(clientIP)
+        let limit = configuration.failuresPerIPPerMinute
+        // The budget is checked before any argon2 work, so a blocked address costs one small query.
+        let retryAfter = try await database.withUnscopedTransaction { tx in
+            try FailedAttempts.retryAfter(for: client, limit: limit, in: tx)
+        }
+        if let retryAfter { throw AuthenticationFailure(.tooManyAttempts, retryAfterSeconds: retryAfter) }
+
+        let verification = cache.verification(for: fingerprint) { [self] in
+            try await self.verify(masterKey, fingerprint: fingerprint)
+        }
+        switch try await verification.value {
+        case .verified(let principal):
+            return principal
+        case .refused(let reason):
+            try await database.withUnscopedTransaction { tx in try FailedAttempts.record(for: client, in: tx) }
+            throw AuthenticationFailure(reason)
+        }
+    }
+
+    /// Looks the key up and verifies it. Runs at most once at a time per fingerprint (see
+    /// `VerifiedKeyCache.verification`).
+    private func verify(_ masterKey: String, fingerprint: [UInt8]) async throws -> VerifiedKeyCache.Verification {
+        let found = try await database.withUnscopedTransaction { tx in
+            try MasterKeyRecord.find(fingerprint: fingerprint, in: tx)
+        }
+        // No row: the fingerprint is unknown, so there is nothing to verify (and argon2 is spared).
+        guard let record = found else { return .refused(.unknownKey) }
+        verifications.add(1, ordering: .relaxed)
+        guard try await hasher.verify(masterKey, against: record.keyHash) else { return .refused(.unknownKey) }
+        // Only a holder of the real key learns that it is revoked or its tenant disabled.
+        guard !record.revoked else { return .refused(.revoked) }
+        guard record.tenantActive else { return .refused(.tenantDisabled) }
+        await touch(record)
+        return .verified(
+            TenantPrincipal(
+                tenantID: record.tenantID, keyID: record.keyID, keyPrefix: MasterKey.displayPrefix(masterKey),
+                scopes: record.scopes))
+    }
+
+    /// Records `last_used_at`, once per verification (so at most once per cache period per replica).
+    /// A failure here must not refuse a valid key: it is logged and ignored.
+    private func touch(_ record: MasterKeyRecord) async {
+        let keyID = record.keyID
+        do {
+            try await database.withTenantTransaction(record.tenantID) { tx in
+                try tx.execute("UPDATE orderdesk.master_key_metadata SET last_used_at = now() WHERE id = \(keyID)")
+            }
+        } catch {
+            logger.warning(
+                "could not record master key use", metadata: ["key_id": "\(keyID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Who is making a request: the tenant, and the master key it authenticated with.
+///
+/// Carries no secret: `keyPrefix` is the first 8 characters of the key (`odmk_` + 3), which is what
+/// audit rows record as the `actor`.
+public struct TenantPrincipal: Sendable, Hashable {
+    public let tenantID: UUID
+    public let keyID: UUID
+    /// First 8 characters of the master key; safe to log and to audit as `actor`.
+    public let keyPrefix: String
+    public let scopes: Set<KeyScope>
+
+    public init(tenantID: UUID, keyID: UUID, keyPrefix: String, scopes: Set<KeyScope>) {
+        self.tenantID = tenantID
+        self.keyID = keyID
+        self.keyPrefix = keyPrefix
+        self.scopes = scopes
+    }
+
+    /// Whether the key may use tools of `scope`. Writing implies reading: a key that may change an
+    /// order may also look at it.
+    public func allows(_ scope: KeyScope) -> Bool {
+        switch scope {
+        case .read: return scopes.contains(.read) || scopes.contains(.write)
+        case .write: return scopes.contains(.write)
+        }
+    }
+}

@@ -1,0 +1,55 @@
+import Cryptography
+import Foundation
+
+/// The state of one MCP session (`Mcp-Session-Id`), as every replica sees it.
+///
+/// The raw `id` exists only in memory and on the wire; the database keeps `SHA-256(id)`.
+public struct MCPSession: Sendable, Hashable {
+    /// The raw session id: 32 random bytes, base64url without padding (43 characters).
+    public let id: String
+    /// The tenant the session is bound to; nil until a session-auth client authenticates.
+    public let tenantID: UUID?
+    /// The store chosen with `stores_use_store` (our `stores.id`).
+    public let activeStoreID: UUID?
+    /// The MCP protocol revision negotiated in `initialize`.
+    public let protocolVersion: String
+
+    public init(id: String, tenantID: UUID?, activeStoreID: UUID?, protocolVersion: String) {
+        self.id = id
+        self.tenantID = tenantID
+        self.activeStoreID = activeStoreID
+        self.protocolVersion = protocolVersion
+    }
+
+    /// `sessions.id_hash` of a session id: SHA-256 of its UTF-8 text.
+    public static func idHash(_ id: String) -> [UInt8] {
+        SHA256.hash(Array(id.utf8))
+    }
+
+    /// Hex SHA-256 of the id, the form `audit_log.session_hash` records.
+    public var idHashHex: String { Self.idHash(id).hexString }
+
+    /// Characters in a session id.
+    static let idLength = 43
+
+    /// A new id from 32 bytes of `SecureRandom`.
+    static func generateID() -> String {
+        Data(SecureRandom.bytes(32)).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    /// Whether `id` could have come from `generateID()`; anything else is unknown without a query.
+    static func isWellFormedID(_ id: String) -> Bool {
+        id.utf8.count == idLength
+            && id.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+                    return true
+                default:
+                    return false
+                }
+            }
+    }
+}

@@ -1,0 +1,141 @@
+import App
+import Cryptography
+import Foundation
+import JSON
+import Logging
+
+/// Runs one `tools/call`: validation, scope, rate limit, audit, the tool, and the result shape.
+///
+/// Order matters: a write is audited as `started` before it acts, and if that audit row cannot be
+/// written the tool does not run. Every call ends with exactly one final audit row.
+struct ToolCallPipeline: Sendable {
+    let registry: ToolRegistry
+    let services: ServerServices
+    let replicaID: String
+
+    struct Caller: Sendable {
+        let principal: TenantPrincipal?
+        let session: MCPSession
+        let correlationID: String
+        let clientIP: String?
+        let userAgent: String?
+        let logger: Logger
+    }
+
+    /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
+    func call(params: [String: JSONValue], caller: Caller) async throws(JSONRPCError) -> JSONValue {
+        guard case .string(let name)? = params["name"] else {
+            throw .invalidParams("`name` (the tool name) is required")
+        }
+        guard let tool = registry.tool(named: name) else {
+            throw .invalidParams("Unknown tool: \(name). Call tools/list for the available tools.")
+        }
+        let rawArguments: JSONValue
+        switch params["arguments"] {
+        case .none, .some(.null): rawArguments = [:]
+        case .some(let value): rawArguments = value
+        }
+        let started = ContinuousClock.now
+        let redactor = Redactor(knownSecrets: Self.secrets(in: rawArguments))
+        var record = AuditRecord(
+            tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
+            actor: caller.principal?.keyPrefix, action: tool.name,
+            params: redactor.redact(rawArguments.objectValue.map(JSONValue.object) ?? ["arguments": rawArguments]),
+            outcome: "started")
+        record.sessionHash = SHA256.hexDigest(caller.session.id)
+        record.replicaID = replicaID
+        record.clientIP = caller.clientIP
+        record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
+        record.storeID = rawArguments["store"]?.lenientString ?? rawArguments["store_id"]?.lenientString
+
+        let outcome: Result<JSONValue, ToolFailure>
+        var auditedStart = false
+        do {
+            try ArgumentValidator.validate(rawArguments, against: tool.inputSchema)
+            let arguments = ToolArguments(values: rawArguments.objectValue ?? [:])
+            if caller.principal == nil && !tool.allowedWithoutTenant {
+                throw ToolFailure(
+                    code: "unauthorized",
+                    message:
+                        "This session is not authenticated: send `Authorization: Bearer <master key>` or call tenant_use_master_key first."
+                )
+            }
+            if let principal = caller.principal {
+                guard principal.allows(tool.requiredScope) else {
+                    throw ToolFailure.forbidden("This master key is read-only; \(tool.name) needs a key with write scope.")
+                }
+                let cost = tool.requiredScope == .write ? services.rateLimits.writeCost : services.rateLimits.readCost
+                if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)
+                {
+                    throw ToolFailure(
+                        code: "rate_limited", message: "This tenant is over its request rate; retry after \(retryAfter) s.",
+                        retryAfterSeconds: retryAfter)
+                }
+                if tool.requiredScope == .write {
+                    try await services.audit.record(record)
+                    auditedStart = true
+                }
+            }
+            let context = ToolContext(
+                principal: caller.principal, session: caller.session, services: services,
+                correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger)
+            outcome = .success(try await tool.call(arguments: arguments, context: context))
+        } catch {
+            let failure = ToolErrorMapping.failure(for: error)
+            if failure.code == "internal_error" || failure.code == "database_unavailable" {
+                caller.logger.error(
+                    "tool call failed",
+                    metadata: ["tool": "\(tool.name)", "error": "\(redactor.redact(String(describing: error)))"])
+            }
+            outcome = .failure(failure)
+        }
+
+        // tenant_use_master_key learns the tenant only now.
+        if record.tenantID == nil, case .success(let result) = outcome, let tenant = result["tenant_id"]?.stringValue {
+            record.tenantID = UUID(uuidString: tenant)
+        }
+        record.durationMilliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
+        switch outcome {
+        case .success:
+            record.outcome = "ok"
+        case .failure(let failure):
+            record.outcome =
+                failure.code == "rate_limited"
+                ? "rate_limited"
+                : ["forbidden", "unauthorized"].contains(failure.code) ? "denied" : "error"
+            record.errorCode = failure.code
+        }
+        do {
+            try await services.audit.record(record)
+        } catch {
+            caller.logger.error("audit write failed", metadata: ["tool": "\(tool.name)", "started_row": "\(auditedStart)"])
+            if case .success = outcome {
+                // The call happened but cannot be proven: tell the caller rather than pretend.
+                return Self.result(
+                    .failure(ToolErrorMapping.failure(for: error)), correlationID: caller.correlationID)
+            }
+        }
+        return Self.result(outcome, correlationID: caller.correlationID)
+    }
+
+    /// The result object: JSON text and `structuredContent`, plus `_meta.correlation_id`.
+    static func result(_ outcome: Result<JSONValue, ToolFailure>, correlationID: String) -> JSONValue {
+        let structured: JSONValue
+        let isError: Bool
+        switch outcome {
+        case .success(let value): (structured, isError) = (value, false)
+        case .failure(let failure): (structured, isError) = (failure.json, true)
+        }
+        return [
+            "content": [["type": "text", "text": .string(structured.encodedString())]],
+            "structuredContent": structured,
+            "isError": .bool(isError),
+            "_meta": ["correlation_id": .string(correlationID)],
+        ]
+    }
+
+    /// Values that must never be stored or logged even outside secret-named fields.
+    private static func secrets(in arguments: JSONValue) -> [String] {
+        ["api_key", "master_key"].compactMap { arguments[$0]?.stringValue }
+    }
+}

@@ -1,0 +1,42 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import Logging
+import NIOCore
+import Postgres
+
+/// One HTTP exchange: the request, its correlation id, and the responses it may produce. Every
+/// response carries `X-Request-ID`.
+struct Exchange {
+    let request: Request
+    let context: MCPRequestContext
+    let correlationID = UUID().uuidString.lowercased()
+
+    func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .requestID: correlationID]
+        headers[.cacheControl] = "no-store"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body.encoded())))
+    }
+
+    func failure(_ status: HTTPResponse.Status, _ error: JSONRPCError, id: JSONValue? = nil) -> Response {
+        json(status, JSONRPCResponse.error(id: id, error))
+    }
+
+    func accepted() -> Response { empty(.accepted) }
+
+    func empty(_ status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.requestID: correlationID])
+    }
+
+    /// Database trouble outside a tool call: 503 with a retry hint, details only in the log.
+    func databaseFailure(_ error: any Error, logger: Logger, id: JSONValue? = nil) -> Response {
+        logger.error("request failed", metadata: ["request_id": "\(correlationID)", "error": "\(error)"])
+        var response = failure(
+            .serviceUnavailable,
+            .internalError("The service's database is unavailable right now; retry shortly.", code: "database_unavailable"),
+            id: id)
+        response.headers[.retryAfter] = "5"
+        return response
+    }
+}

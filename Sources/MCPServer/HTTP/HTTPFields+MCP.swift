@@ -1,0 +1,7 @@
+import HTTPTypes
+
+extension HTTPField.Name {
+    static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
+    static let mcpProtocolVersion = HTTPField.Name("MCP-Protocol-Version")!
+    static let requestID = HTTPField.Name("X-Request-ID")!
+}

@@ -1,0 +1,291 @@
+import App
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import Logging
+import NIOCore
+import Postgres
+
+/// `/mcp`: the Streamable HTTP transport. Each POST carries one JSON-RPC message and gets one JSON
+/// answer on the same HTTP exchange, so two requests with the same JSON-RPC id can never receive
+/// each other's responses. Session state lives in Postgres: any replica serves any session.
+struct MCPEndpoint: Sendable {
+    let services: ServerServices
+    let pipeline: ToolCallPipeline
+    let validation: RequestValidation
+    let allowSessionAuthentication: Bool
+    let maximumBodyBytes: Int
+    let logger: Logger
+
+    static let serverInfo: JSONValue = ["name": "orderdesk-mcp", "title": "OrderDesk MCP", "version": "0.1.0"]
+    static let instructions = """
+        Tools for OrderDesk stores. Authenticate with `Authorization: Bearer <master key>` (or call \
+        tenant_use_master_key), register stores with stores_register, pick one with stores_use_store.
+        """
+
+    // MARK: POST
+
+    func post(_ request: Request, context: MCPRequestContext) async -> Response {
+        let exchange = Exchange(request: request, context: context)
+        do {
+            try validation.checkOrigin(request)
+            try validation.checkPost(request)
+        } catch {
+            return exchange.failure(error.status, error.error)
+        }
+        // Authentication comes first: an unauthenticated caller learns nothing about its body.
+        let principal: TenantPrincipal?
+        switch await authenticate(exchange) {
+        case .success(let found): principal = found
+        case .failure(let failure): return failure.response
+        }
+
+        var request = request
+        let body: ByteBuffer
+        do {
+            body = try await request.collectBody(upTo: maximumBodyBytes)
+        } catch {
+            return exchange.failure(
+                .contentTooLarge, .invalidRequest("the body is larger than \(maximumBodyBytes / 1024) KiB"))
+        }
+        let message: JSONRPCMessage
+        do {
+            message = try JSONRPCMessage.parse(Data(buffer: body))
+        } catch {
+            return exchange.failure(.badRequest, error.error, id: error.id)
+        }
+
+        switch message {
+        case .request(let id, "initialize", let params):
+            return await initialize(id: id, params: params, principal: principal, exchange: exchange)
+        case .request(let id, let method, let params):
+            switch await resolveSession(exchange, principal: principal, method: method, params: params) {
+            case .failure(let failure): return failure.response
+            case .success(let (session, caller)):
+                return await dispatch(id: id, method: method, params: params, session: session, principal: caller, exchange)
+            }
+        case .notification(let method):
+            if case .failure(let failure) = await resolveSession(exchange, principal: principal, method: method, params: [:]) {
+                return failure.response
+            }
+            return exchange.accepted()
+        case .response:
+            return exchange.accepted()
+        }
+    }
+
+    // MARK: GET / DELETE
+
+    func get(_ request: Request, context: MCPRequestContext) async -> Response {
+        let exchange = Exchange(request: request, context: context)
+        var response = exchange.failure(
+            .methodNotAllowed, .invalidRequest("this server sends no server-initiated stream; use POST"))
+        response.headers[.allow] = "POST, DELETE"
+        return response
+    }
+
+    func delete(_ request: Request, context: MCPRequestContext) async -> Response {
+        let exchange = Exchange(request: request, context: context)
+        do {
+            try validation.checkOrigin(request)
+            try validation.checkProtocolVersion(request)
+        } catch {
+            return exchange.failure(error.status, error.error)
+        }
+        let principal: TenantPrincipal?
+        switch await authenticate(exchange) {
+        case .success(let found): principal = found
+        case .failure(let failure): return failure.response
+        }
+        switch await resolveSession(exchange, principal: principal, method: "session/delete", params: [:]) {
+        case .failure(let failure):
+            return failure.response
+        case .success(let (session, _)):
+            do {
+                _ = try await services.sessions.end(id: session.id, tenantID: session.tenantID)
+                return exchange.empty(.noContent)
+            } catch {
+                return exchange.databaseFailure(error, logger: logger)
+            }
+        }
+    }
+
+    // MARK: Steps
+
+    /// Bearer authentication. No header → nil (session authentication may still apply).
+    private func authenticate(_ exchange: Exchange) async -> Result<TenantPrincipal?, ResponseFailure> {
+        guard let header = exchange.request.headers[.authorization] else {
+            return .success(nil)
+        }
+        guard let key = BearerToken.parse(header) else {
+            return .failure(await rejectAuthentication(exchange, reason: "malformed_header"))
+        }
+        do {
+            return .success(try await services.authenticator.authenticate(masterKey: key, clientIP: exchange.context.clientIP))
+        } catch let failure as AuthenticationFailure {
+            if failure.reason == .tooManyAttempts {
+                var response = exchange.failure(
+                    .tooManyRequests, .unauthorized("Too many failed authentication attempts; retry later.", code: "rate_limited")
+                )
+                response.headers[.retryAfter] = String(failure.retryAfterSeconds ?? 60)
+                await auditAuthFailure(exchange, reason: failure.reason.rawValue)
+                return .failure(ResponseFailure(response: response))
+            }
+            return .failure(await rejectAuthentication(exchange, reason: failure.reason.rawValue))
+        } catch {
+            return .failure(ResponseFailure(response: exchange.databaseFailure(error, logger: logger)))
+        }
+    }
+
+    private func rejectAuthentication(_ exchange: Exchange, reason: String) async -> ResponseFailure {
+        await auditAuthFailure(exchange, reason: reason)
+        var response = exchange.failure(
+            .unauthorized,
+            .unauthorized("Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."))
+        response.headers[.wwwAuthenticate] = #"Bearer realm="orderdesk-mcp", error="invalid_token""#
+        return ResponseFailure(response: response)
+    }
+
+    private func auditAuthFailure(_ exchange: Exchange, reason: String) async {
+        var record = AuditRecord(
+            tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed",
+            params: ["reason": .string(reason)], outcome: "denied")
+        record.clientIP = exchange.context.clientIP
+        record.userAgent = exchange.request.headers[.userAgent].map { String($0.prefix(300)) }
+        record.errorCode = "unauthorized"
+        do {
+            try await services.audit.record(record)
+        } catch {
+            logger.error("could not audit an authentication failure", metadata: ["request_id": "\(exchange.correlationID)"])
+        }
+    }
+
+    private func initialize(
+        id: JSONValue, params: [String: JSONValue], principal: TenantPrincipal?, exchange: Exchange
+    ) async -> Response {
+        guard principal != nil || allowSessionAuthentication else {
+            return await rejectAuthentication(exchange, reason: "missing").response
+        }
+        let version = ProtocolVersion.negotiate(params["protocolVersion"]?.stringValue)
+        do {
+            let session = try await services.sessions.create(
+                tenantID: principal?.tenantID, protocolVersion: version, clientInfo: params["clientInfo"])
+            if let principal {
+                try await services.sessionKeys.attach(sessionID: session.id, principal: principal)
+            }
+            let result: JSONValue = [
+                "protocolVersion": .string(version),
+                "capabilities": ["tools": ["listChanged": false]],
+                "serverInfo": Self.serverInfo,
+                "instructions": .string(Self.instructions),
+            ]
+            var response = exchange.json(.ok, JSONRPCResponse.result(id: id, result))
+            response.headers[.mcpSessionID] = session.id
+            return response
+        } catch {
+            return exchange.databaseFailure(error, logger: logger, id: id)
+        }
+    }
+
+    /// Finds the request's session and decides who the caller is. Methods an unauthenticated
+    /// session may use: ping, tools/list, and tools/call of tenant_use_master_key.
+    private func resolveSession(
+        _ exchange: Exchange, principal: TenantPrincipal?, method: String, params: [String: JSONValue]
+    ) async -> Result<(MCPSession, TenantPrincipal?), ResponseFailure> {
+        guard let sessionID = exchange.request.headers[.mcpSessionID], !sessionID.isEmpty else {
+            return .failure(
+                ResponseFailure(
+                    response: exchange.failure(
+                        .badRequest, .invalidRequest("Mcp-Session-Id header is required; call initialize first"))))
+        }
+        do {
+            guard var session = try await services.sessions.find(id: sessionID) else {
+                return .failure(
+                    ResponseFailure(
+                        response: exchange.failure(
+                            .notFound, .invalidRequest("Session not found or expired; initialize a new session"))))
+            }
+            if let principal {
+                if let tenant = session.tenantID, tenant != principal.tenantID {
+                    return .failure(
+                        ResponseFailure(
+                            response: exchange.failure(
+                                .forbidden, .unauthorized("This session belongs to another tenant.", code: "forbidden"))))
+                }
+                if session.tenantID == nil {
+                    session = try await services.sessions.bind(id: session.id, to: principal.tenantID)
+                    try await services.sessionKeys.attach(sessionID: session.id, principal: principal)
+                }
+                return .success((session, principal))
+            }
+            guard allowSessionAuthentication else {
+                return .failure(await rejectAuthentication(exchange, reason: "missing"))
+            }
+            if let tenant = session.tenantID {
+                guard let caller = try await services.sessionKeys.principal(sessionID: session.id, tenantID: tenant) else {
+                    return .failure(await rejectAuthentication(exchange, reason: "session_key_revoked"))
+                }
+                return .success((session, caller))
+            }
+            let open = ["ping", "tools/list", "notifications/initialized", "notifications/cancelled", "session/delete"]
+            let isLogin =
+                method == "tools/call"
+                && ["tenant_use_master_key", "tenant.use_master_key"].contains(params["name"]?.stringValue ?? "")
+            guard open.contains(method) || isLogin else {
+                return .failure(await rejectAuthentication(exchange, reason: "missing"))
+            }
+            return .success((session, nil))
+        } catch {
+            return .failure(ResponseFailure(response: exchange.databaseFailure(error, logger: logger)))
+        }
+    }
+
+    private func dispatch(
+        id: JSONValue, method: String, params: [String: JSONValue], session: MCPSession, principal: TenantPrincipal?,
+        _ exchange: Exchange
+    ) async -> Response {
+        switch method {
+        case "ping":
+            return exchange.json(.ok, JSONRPCResponse.result(id: id, [:]))
+        case "tools/list":
+            return exchange.json(.ok, JSONRPCResponse.result(id: id, pipeline.registry.listing))
+        case "tools/call":
+            let caller = ToolCallPipeline.Caller(
+                principal: principal, session: session, correlationID: exchange.correlationID,
+                clientIP: exchange.context.clientIP, userAgent: exchange.request.headers[.userAgent],
+                logger: logger.with(requestID: exchange.correlationID))
+            do {
+                let result = try await pipeline.call(params: params, caller: caller)
+                return exchange.json(.ok, JSONRPCResponse.result(id: id, result))
+            } catch {
+                return exchange.json(.ok, JSONRPCResponse.error(id: id, error))
+            }
+        default:
+            return exchange.json(.ok, JSONRPCResponse.error(id: id, .methodNotFound(String(method.prefix(100)))))
+        }
+    }
+}
+
+/// A finished response used as an early exit.
+struct ResponseFailure: Error {
+    let response: Response
+}
+
+extension Logger {
+    func with(requestID: String) -> Logger {
+        var copy = self
+        copy[metadataKey: "request_id"] = "\(requestID)"
+        return copy
+    }
+}
+
+/// `Authorization: Bearer <token>` (scheme case-insensitive).
+enum BearerToken {
+    static func parse(_ header: String) -> String? {
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        return token.isEmpty ? nil : token
+    }
+}

@@ -1,0 +1,74 @@
+import App
+import Foundation
+import Hummingbird
+import Logging
+import OrderDesk
+import Postgres
+
+/// Builds the services from the configuration, serves `/mcp`, `/healthz` and `/readyz`, and
+/// shuts everything down in order on SIGTERM/SIGINT (in-flight requests finish, then the pool drains).
+public struct MCPServerApplication: Sendable {
+    let configuration: ServerConfiguration
+    let logger: Logger
+
+    public init(configuration: ServerConfiguration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Runs until a termination signal. `onListening` receives the bound base URL.
+    public func run(onListening: @escaping @Sendable (String) -> Void) async throws {
+        let database = Database(configuration: configuration.database, logger: logger)
+        let hasher = KeyHasher()
+        let orderDesk = OrderDeskClient(configuration: configuration.orderDesk, logger: logger)
+        let services = ServerServices(
+            database: database,
+            authenticator: Authenticator(
+                database: database, pepper: configuration.pepper, hasher: hasher,
+                configuration: configuration.authentication),
+            sessions: SessionStore(database: database, idleTimeout: configuration.sessionIdleTimeout),
+            sessionKeys: SessionKeyBinding(database: database),
+            stores: StoreRegistry(database: database, keyring: configuration.keyring, orderDesk: orderDesk),
+            rateLimiter: TenantRateLimiter(database: database, configuration: configuration.rateLimits),
+            rateLimits: configuration.rateLimits,
+            audit: AuditLog(database: database, replicaID: configuration.replicaID),
+            orderDesk: orderDesk)
+        let endpoint = MCPEndpoint(
+            services: services,
+            pipeline: ToolCallPipeline(registry: .standard, services: services, replicaID: configuration.replicaID),
+            validation: RequestValidation(allowedOrigins: configuration.allowedOrigins),
+            allowSessionAuthentication: configuration.allowSessionAuthentication,
+            maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
+        let health = HealthEndpoints(database: database)
+
+        let router = Router(context: MCPRequestContext.self)
+        router.post("/mcp") { request, context in await endpoint.post(request, context: context) }
+        router.get("/mcp") { request, context in await endpoint.get(request, context: context) }
+        router.delete("/mcp") { request, context in await endpoint.delete(request, context: context) }
+        router.get("/healthz") { request, context in health.health(request, context: context) }
+        router.get("/readyz") { request, context in await health.ready(request, context: context) }
+
+        let host = configuration.host
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                onListening("http://\(host):\(channel.localAddress?.port ?? 0)")
+            },
+            logger: logger)
+        do {
+            try await app.runService()
+        } catch {
+            await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
+            throw error
+        }
+        await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
+    }
+
+    private func shutdown(database: Database, hasher: KeyHasher, orderDesk: OrderDeskClient) async {
+        await orderDesk.shutdown()
+        await hasher.shutdown()
+        await database.shutdown()
+        logger.info("stopped")
+    }
+}

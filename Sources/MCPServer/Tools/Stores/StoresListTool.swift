@@ -1,0 +1,27 @@
+import App
+import JSON
+
+/// `stores_list`: the tenant's stores, never their credentials.
+struct StoresListTool: Tool {
+    let name = "stores_list"
+    let title = "List registered stores"
+    let description = "List this tenant's registered OrderDesk stores (never their API keys) and the session's active store."
+    let inputSchema: JSONValue = ["type": "object", "additionalProperties": false, "properties": [:]]
+    let outputSchema: JSONValue = [
+        "type": "object", "required": ["stores", "active_store_id"],
+        "properties": [
+            "stores": ["type": "array", "items": RegisteredStore.schema],
+            "active_store_id": ["type": ["string", "null"]],
+        ],
+    ]
+    let annotations = ToolAnnotations.localRead
+    let requiredScope = KeyScope.read
+
+    func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        let stores = try await context.services.stores.list(tenantID: try context.tenantID())
+        return [
+            "stores": .array(stores.map(\.json)),
+            "active_store_id": context.session.activeStoreID.map { .string($0.uuidString.lowercased()) } ?? .null,
+        ]
+    }
+}

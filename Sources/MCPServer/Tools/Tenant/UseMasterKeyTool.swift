@@ -1,0 +1,38 @@
+import App
+import JSON
+
+/// `tenant_use_master_key`: authenticates the session for clients that cannot send headers.
+struct UseMasterKeyTool: Tool {
+    let name = "tenant_use_master_key"
+    let title = "Authenticate this session"
+    let description = """
+        Authenticate this MCP session with a tenant master key (odmk_…), for clients that cannot send an \
+        Authorization header. Afterwards the session id authorizes this session's requests. A session belongs \
+        to one tenant for life.
+        """
+    let inputSchema: JSONValue = [
+        "type": "object", "additionalProperties": false, "required": ["master_key"],
+        "properties": [
+            "master_key": ["type": "string", "minLength": 1, "maxLength": 200, "description": "The tenant master key."]
+        ],
+    ]
+    let outputSchema: JSONValue = [
+        "type": "object", "required": ["tenant_id", "store_count"],
+        "properties": ["tenant_id": ["type": "string"], "store_count": ["type": "integer"]],
+    ]
+    let annotations = ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false)
+    let requiredScope = KeyScope.read
+    let allowedWithoutTenant = true
+
+    func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        let key = try arguments.requiredString("master_key")
+        let principal = try await context.services.authenticator.authenticate(masterKey: key, clientIP: context.clientIP)
+        if let current = context.principal, current.tenantID != principal.tenantID {
+            throw ToolFailure.forbidden("This session belongs to another tenant; start a new session for this key.")
+        }
+        _ = try await context.services.sessions.bind(id: context.session.id, to: principal.tenantID)
+        try await context.services.sessionKeys.attach(sessionID: context.session.id, principal: principal)
+        let stores = try await context.services.stores.list(tenantID: principal.tenantID)
+        return ["tenant_id": .string(principal.tenantID.uuidString.lowercased()), "store_count": .int(Int64(stores.count))]
+    }
+}

@@ -1,0 +1,50 @@
+import App
+import JSON
+
+/// One MCP tool: its published description and what it does.
+public protocol Tool: Sendable {
+    /// snake_case name; `tools/call` also accepts the dotted alias (`stores_list` → `stores.list`).
+    var name: String { get }
+    var title: String { get }
+    var description: String { get }
+    /// JSON Schema of the arguments (`type: object`, `additionalProperties: false`).
+    var inputSchema: JSONValue { get }
+    /// JSON Schema of `structuredContent` on success.
+    var outputSchema: JSONValue { get }
+    var annotations: ToolAnnotations { get }
+    /// The key scope a caller needs (`write` for anything that changes data).
+    var requiredScope: KeyScope { get }
+    /// Whether the call is allowed on a session that is not yet authenticated.
+    var allowedWithoutTenant: Bool { get }
+
+    func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue
+}
+
+extension Tool {
+    public var allowedWithoutTenant: Bool { false }
+
+    var listing: JSONValue {
+        [
+            "name": .string(name), "title": .string(title), "description": .string(description),
+            "inputSchema": inputSchema, "outputSchema": outputSchema, "annotations": annotations.json,
+        ]
+    }
+}
+
+/// MCP tool annotations (hints for clients).
+public struct ToolAnnotations: Sendable {
+    public var readOnly: Bool
+    public var destructive: Bool
+    public var idempotent: Bool
+    public var openWorld: Bool
+
+    public static let read = ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: true)
+    public static let localRead = ToolAnnotations(readOnly: true, destructive: false, idempotent: true, openWorld: false)
+
+    var json: JSONValue {
+        [
+            "readOnlyHint": .bool(readOnly), "destructiveHint": .bool(destructive),
+            "idempotentHint": .bool(idempotent), "openWorldHint": .bool(openWorld),
+        ]
+    }
+}

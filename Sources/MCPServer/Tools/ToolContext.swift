@@ -1,0 +1,58 @@
+import App
+import Foundation
+import Logging
+import OrderDesk
+import Postgres
+
+/// The services tools work with. One instance per process, shared by every request.
+public struct ServerServices: Sendable {
+    public let database: Database
+    public let authenticator: Authenticator
+    public let sessions: SessionStore
+    public let sessionKeys: SessionKeyBinding
+    public let stores: StoreRegistry
+    public let rateLimiter: TenantRateLimiter
+    /// Costs of reads and writes against the tenant bucket.
+    public let rateLimits: RateLimitConfiguration
+    public let audit: AuditLog
+    public let orderDesk: OrderDeskClient
+
+    public init(
+        database: Database, authenticator: Authenticator, sessions: SessionStore, sessionKeys: SessionKeyBinding,
+        stores: StoreRegistry, rateLimiter: TenantRateLimiter, rateLimits: RateLimitConfiguration, audit: AuditLog,
+        orderDesk: OrderDeskClient
+    ) {
+        self.database = database
+        self.authenticator = authenticator
+        self.sessions = sessions
+        self.sessionKeys = sessionKeys
+        self.stores = stores
+        self.rateLimiter = rateLimiter
+        self.rateLimits = rateLimits
+        self.audit = audit
+        self.orderDesk = orderDesk
+    }
+}
+
+/// What one tool call knows about its caller.
+public struct ToolContext: Sendable {
+    /// The authenticated caller; nil only for tools that allow unauthenticated sessions.
+    public let principal: TenantPrincipal?
+    public let session: MCPSession
+    public let services: ServerServices
+    public let correlationID: String
+    public let clientIP: String?
+    public let logger: Logger
+
+    /// The caller's tenant, or `unauthorized` when the session is not authenticated.
+    public func tenantID() throws -> UUID {
+        guard let principal else {
+            throw ToolFailure(
+                code: "unauthorized",
+                message:
+                    "This session is not authenticated: send `Authorization: Bearer <master key>` or call tenant_use_master_key first."
+            )
+        }
+        return principal.tenantID
+    }
+}

@@ -1,0 +1,31 @@
+import JSON
+
+/// The tools this server offers, by name and by dotted alias (`stores.list` for `stores_list`).
+public struct ToolRegistry: Sendable {
+    public let tools: [any Tool]
+    private let byName: [String: any Tool]
+
+    public init(tools: [any Tool]) {
+        self.tools = tools
+        var byName: [String: any Tool] = [:]
+        for tool in tools {
+            byName[tool.name] = tool
+            if let underscore = tool.name.firstIndex(of: "_") {
+                var dotted = tool.name
+                dotted.replaceSubrange(underscore...underscore, with: ".")
+                byName[dotted] = tool
+            }
+        }
+        self.byName = byName
+    }
+
+    public func tool(named name: String) -> (any Tool)? { byName[name] }
+
+    var listing: JSONValue { ["tools": .array(tools.map(\.listing))] }
+
+    /// The tools of this milestone: tenant authentication and store management.
+    public static let standard = ToolRegistry(tools: [
+        UseMasterKeyTool(), StoresRegisterTool(), StoresListTool(), StoresUseStoreTool(), StoresResolveTool(),
+        StoresDeleteTool(),
+    ])
+}

@@ -1,0 +1,83 @@
+import App
+import Cryptography
+import Foundation
+import Postgres
+import TestSupport
+
+/// A freshly migrated scratch database, the app-role `Database` on it, a pepper and a (cheap)
+/// argon2 hasher, torn down after the test.
+struct AppFixture {
+    let scratch: ScratchDatabase
+    let database: Database
+    let pepper: [UInt8]
+    let hasher: KeyHasher
+
+    /// Argon2 with tiny costs: the tests are about the flow, not the cost (which Cryptography tests).
+    static let cheapArgon2 = Argon2id(memoryKiB: 1024, iterations: 1)
+
+    static func run(poolSize: Int = 4, _ body: (AppFixture) async throws -> Void) async throws {
+        let scratch = try await TestDatabase.createMigrated()
+        let fixture = AppFixture(
+            scratch: scratch, database: scratch.appDatabase(poolSize: poolSize), pepper: SecureRandom.bytes(32),
+            hasher: KeyHasher(threads: 2, parameters: cheapArgon2))
+        do {
+            try await body(fixture)
+        } catch {
+            await fixture.tearDown()
+            throw error
+        }
+        await fixture.tearDown()
+    }
+
+    private func tearDown() async {
+        await hasher.shutdown()
+        await database.shutdown()
+        try? await scratch.drop()
+    }
+
+    /// A tenant with its first (read+write) master key, made the way the CLI makes it.
+    func createTenant(_ name: String = "Tenant \(UUID().uuidString.prefix(6))") async throws
+        -> TenantAdministration.CreatedTenant
+    {
+        try await TenantAdministration(database: database, pepper: pepper, hasher: hasher).createTenant(name: name)
+    }
+
+    var keys: KeyAdministration { KeyAdministration(database: database, pepper: pepper, hasher: hasher) }
+
+    func authenticator(cacheTTL: Duration = .seconds(60), failuresPerMinute: Int = 20) -> Authenticator {
+        Authenticator(
+            database: database, pepper: pepper, hasher: hasher,
+            configuration: AuthenticationConfiguration(cacheTTL: cacheTTL, failuresPerIPPerMinute: failuresPerMinute))
+    }
+
+    /// A second pool on the same database: another replica, as far as Postgres can tell.
+    func secondReplica(poolSize: Int = 4) -> Database {
+        scratch.appDatabase(poolSize: poolSize)
+    }
+
+    /// Runs `query` as the cluster superuser (sees every row, bypassing row-level security), for
+    /// checks on what is really stored.
+    func asSuperuser<T: Sendable>(_ body: @escaping @Sendable (TenantTransaction) throws -> T) async throws -> T {
+        let owner = Database(configuration: DatabaseConfiguration(url: scratch.ownerURL, poolSize: 1))
+        do {
+            let value = try await owner.withUnscopedTransaction(body)
+            await owner.shutdown()
+            return value
+        } catch {
+            await owner.shutdown()
+            throw error
+        }
+    }
+}
+
+/// The error `body` throws, as `E`, or nil when it throws nothing or something else.
+func caught<E: Error, T>(_ type: E.Type, _ body: () async throws -> T) async -> E? {
+    do {
+        _ = try await body()
+        return nil
+    } catch let error as E {
+        return error
+    } catch {
+        return nil
+    }
+}

@@ -1,0 +1,177 @@
+import App
+import Cryptography
+import Foundation
+import JSON
+import Postgres
+import Testing
+
+@Suite(.serialized) struct SessionStoreTests {
+    @Test func unboundSessionIsCreatedFoundBoundGivenAStoreAndEnded() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let store = try await insertStore(tenant.tenantID, storeID: "1001", in: fixture)
+            let sessions = SessionStore(database: fixture.database)
+
+            let created = try await sessions.create(
+                tenantID: nil, protocolVersion: "2025-06-18", clientInfo: ["name": "test-client", "version": "1.0"])
+            #expect(created.id.count == 43)
+            #expect(created.tenantID == nil)
+            let found = try await sessions.find(id: created.id)
+            #expect(found == created)
+
+            let bound = try await sessions.bind(id: created.id, to: tenant.tenantID)
+            #expect(bound.tenantID == tenant.tenantID)
+            #expect(bound.protocolVersion == "2025-06-18")
+            // Binding again to the same tenant is a no-op.
+            #expect(try await sessions.bind(id: created.id, to: tenant.tenantID) == bound)
+            #expect(try await sessions.find(id: created.id)?.tenantID == tenant.tenantID)
+
+            let withStore = try await sessions.setActiveStore(id: created.id, tenantID: tenant.tenantID, storeID: store)
+            #expect(withStore.activeStoreID == store)
+            #expect(try await sessions.find(id: created.id)?.activeStoreID == store)
+            let cleared = try await sessions.setActiveStore(id: created.id, tenantID: tenant.tenantID, storeID: nil)
+            #expect(cleared.activeStoreID == nil)
+
+            #expect(try await sessions.end(id: created.id, tenantID: tenant.tenantID))
+            #expect(try await sessions.find(id: created.id) == nil)
+            #expect(try await sessions.end(id: created.id, tenantID: tenant.tenantID) == false)
+        }
+    }
+
+    @Test func sessionCreatedWithATenantIsBoundAndAnUnboundOneCanBeEndedWithoutAKey() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let sessions = SessionStore(database: fixture.database)
+            let bound = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-11-25", clientInfo: nil)
+            #expect(try await sessions.find(id: bound.id) == bound)
+            // Without the tenant, a bound session cannot be ended.
+            #expect(try await sessions.end(id: bound.id, tenantID: nil) == false)
+            #expect(try await sessions.find(id: bound.id) != nil)
+
+            let unbound = try await sessions.create(tenantID: nil, protocolVersion: "2025-03-26", clientInfo: nil)
+            #expect(try await sessions.end(id: unbound.id, tenantID: nil))
+            let again = try await sessions.create(tenantID: nil, protocolVersion: "2025-03-26", clientInfo: nil)
+            // A keyed caller may end an unbound session too (anyone holding its id could).
+            #expect(try await sessions.end(id: again.id, tenantID: tenant.tenantID))
+        }
+    }
+
+    @Test func sessionOfOneTenantIsRefusedToAnother() async throws {
+        try await AppFixture.run { fixture in
+            let a = try await fixture.createTenant()
+            let b = try await fixture.createTenant()
+            let storeOfB = try await insertStore(b.tenantID, storeID: "2002", in: fixture)
+            let sessions = SessionStore(database: fixture.database)
+            let session = try await sessions.create(tenantID: nil, protocolVersion: "2025-06-18", clientInfo: nil)
+            _ = try await sessions.bind(id: session.id, to: a.tenantID)
+
+            let steal = await caught(SessionError.self) { try await sessions.bind(id: session.id, to: b.tenantID) }
+            #expect(steal?.reason == .boundToAnotherTenant)
+            let store = await caught(SessionError.self) {
+                try await sessions.setActiveStore(id: session.id, tenantID: b.tenantID, storeID: storeOfB)
+            }
+            #expect(store?.reason == .boundToAnotherTenant)
+            // A's session cannot point at B's store.
+            let foreignStore = await caught(StoreError.self) {
+                try await sessions.setActiveStore(id: session.id, tenantID: a.tenantID, storeID: storeOfB)
+            }
+            #expect(foreignStore?.code == .notFound)
+            #expect(try await sessions.end(id: session.id, tenantID: b.tenantID) == false)
+            #expect(try await sessions.find(id: session.id)?.tenantID == a.tenantID)
+
+            let unknown = "A" + String(repeating: "b", count: 42)
+            #expect(await caught(SessionError.self) { try await sessions.bind(id: unknown, to: a.tenantID) }?.reason == .notFound)
+            #expect(await caught(SessionError.self) { try await sessions.bind(id: "junk", to: a.tenantID) }?.reason == .notFound)
+            #expect(try await sessions.find(id: unknown) == nil)
+            #expect(try await sessions.find(id: "not a session id") == nil)
+        }
+    }
+
+    @Test func idleSessionExpiresAndUseKeepsItAlive() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            // 4 s idle timeout: a read pushes the expiry forward once the last push is 1 s old.
+            let sessions = SessionStore(database: fixture.database, idleTimeout: .seconds(4))
+            let idle = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-06-18", clientInfo: nil)
+            let used = try await sessions.create(tenantID: nil, protocolVersion: "2025-06-18", clientInfo: nil)
+            try await Task.sleep(for: .milliseconds(2_500))
+            #expect(try await sessions.find(id: used.id) != nil)
+            try await Task.sleep(for: .milliseconds(2_000))
+            #expect(try await sessions.find(id: idle.id) == nil)
+            #expect(
+                await caught(SessionError.self) { try await sessions.bind(id: idle.id, to: tenant.tenantID) }?.reason == .notFound
+            )
+            #expect(try await sessions.find(id: used.id) != nil)
+        }
+    }
+
+    @Test func sessionOfADisabledTenantIsNotFound() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let sessions = SessionStore(database: fixture.database)
+            let session = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-06-18", clientInfo: nil)
+            _ = try await fixture.keys.disableTenant(tenantID: tenant.tenantID)
+            #expect(try await sessions.find(id: session.id) == nil)
+        }
+    }
+
+    @Test func sessionIDIsNeverStored() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let sessions = SessionStore(database: fixture.database)
+            let bound = try await sessions.create(
+                tenantID: tenant.tenantID, protocolVersion: "2025-06-18", clientInfo: ["name": "c", "version": "1"])
+            let unbound = try await sessions.create(tenantID: nil, protocolVersion: "2025-06-18", clientInfo: nil)
+            _ = try await sessions.find(id: bound.id)
+            let rows = try await fixture.asSuperuser { tx in
+                try tx.query(
+                    "SELECT encode(id_hash, 'hex') AS hash, row_to_json(s)::text AS line FROM orderdesk.sessions AS s"
+                ).map { (try $0.decode(String.self, "hash"), try $0.decode(String.self, "line")) }
+            }
+            #expect(rows.count == 2)
+            for session in [bound, unbound] {
+                #expect(rows.contains { $0.0 == session.idHashHex })
+                #expect(session.idHashHex == SHA256.hexDigest(session.id))
+                for (_, line) in rows {
+                    #expect(!line.contains(session.id))
+                    // Nor its base64 or hex forms.
+                    #expect(!line.contains(Array(session.id.utf8).hexString))
+                }
+            }
+        }
+    }
+
+    @Test func largeClientInfoIsCutDown() async throws {
+        try await AppFixture.run { fixture in
+            let sessions = SessionStore(database: fixture.database)
+            let huge: JSONValue = ["name": "client", "version": "2", "blob": .string(String(repeating: "x", count: 10_000))]
+            _ = try await sessions.create(tenantID: nil, protocolVersion: "2025-06-18", clientInfo: huge)
+            let stored = try await fixture.asSuperuser { tx in
+                try tx.query("SELECT client_info FROM orderdesk.sessions")[0].decode(JSONValue.self, "client_info")
+            }
+            #expect(stored == ["name": "client", "version": "2", "truncated": true])
+        }
+    }
+
+    @Test func idleTimeoutComesFromTheEnvironment() throws {
+        #expect(try SessionStore.idleTimeout(environment: [:]) == .seconds(86_400))
+        #expect(try SessionStore.idleTimeout(environment: ["SESSION_IDLE_TIMEOUT_SECONDS": "3600"]) == .seconds(3600))
+        #expect(throws: ConfigurationError.self) {
+            try SessionStore.idleTimeout(environment: ["SESSION_IDLE_TIMEOUT_SECONDS": "5"])
+        }
+    }
+}
+
+/// A store row with placeholder ciphertext, for tests that need a store but not its credentials.
+func insertStore(_ tenantID: UUID, storeID: String, in fixture: AppFixture) async throws -> UUID {
+    let id = UUID()
+    try await fixture.database.withTenantTransaction(tenantID) { tx in
+        try tx.execute(
+            """
+            INSERT INTO orderdesk.stores (id, tenant_id, store_id, name, api_key_ciphertext, api_key_tag, api_key_nonce)
+            VALUES (\(id), \(tenantID), \(storeID), \("Store " + storeID), \(SecureRandom.bytes(20)),
+                    \(SecureRandom.bytes(16)), \(SecureRandom.bytes(12)))
+            """)
+    }
+    return id
+}

@@ -1,0 +1,102 @@
+import App
+import Foundation
+import Postgres
+import Testing
+
+@Suite(.serialized) struct TenantRateLimiterTests {
+    @Test func burstIsSpentThenCallsAreDeniedWithRetryAfter() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            // 6 a minute = one token every 10 s, so the refill during the test is negligible.
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 6, burst: 5))
+            for expected in stride(from: 4.0, through: 0, by: -1) {
+                guard case .allowed(let remaining) = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) else {
+                    Issue.record("denied with \(expected + 1) tokens left")
+                    return
+                }
+                #expect(abs(remaining - expected) < 0.3)
+            }
+            let denied = try await limiter.consume(tenantID: tenant.tenantID, cost: 1)
+            guard case .denied(let retryAfter) = denied else {
+                Issue.record("allowed past the burst: \(denied)")
+                return
+            }
+            #expect((7...10).contains(retryAfter))
+            // A write (cost 2) needs twice as long.
+            guard case .denied(let writeRetry) = try await limiter.consume(tenantID: tenant.tenantID, cost: 2) else {
+                Issue.record("write allowed past the burst")
+                return
+            }
+            #expect((17...20).contains(writeRetry))
+            // Another tenant has its own bucket.
+            let other = try await fixture.createTenant()
+            #expect(try await limiter.consume(tenantID: other.tenantID, cost: 1) == .allowed(remaining: 4))
+        }
+    }
+
+    @Test func bucketRefillsOverTime() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            // 1 token a second, at most 2 saved.
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 60, burst: 2))
+            var denied = false
+            for _ in 0..<10 where !denied {
+                if case .denied = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) { denied = true }
+            }
+            #expect(denied)
+            try await Task.sleep(for: .milliseconds(2_600))
+            // Refilled to the burst, not beyond: two calls pass, the third is denied.
+            var allowed = 0
+            for _ in 0..<3 {
+                if case .allowed = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) { allowed += 1 }
+            }
+            #expect(allowed == 2)
+        }
+    }
+
+    @Test func readsCostOneAndWritesTwo() throws {
+        let defaults = RateLimitConfiguration()
+        #expect(defaults.perMinute == 120 && defaults.burst == 240)
+        #expect(defaults.cost(of: .read) == 1 && defaults.cost(of: .write) == 2)
+        let configured = try RateLimitConfiguration(environment: ["RATE_LIMIT_PER_MINUTE": "30", "RATE_LIMIT_BURST": "45"])
+        #expect(configured.perMinute == 30 && configured.burst == 45)
+        do {
+            _ = try RateLimitConfiguration(environment: ["RATE_LIMIT_BURST": "-3"])
+            Issue.record("accepted a negative burst")
+        } catch let error as ConfigurationError {
+            #expect(error.variable == "RATE_LIMIT_BURST")
+        }
+    }
+
+    @Test func twoReplicasDrawFromOneBucket() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let configuration = RateLimitConfiguration(perMinute: 60, burst: 10)
+            let replicaDatabase = fixture.secondReplica()
+            let replicas = [
+                TenantRateLimiter(database: fixture.database, configuration: configuration),
+                TenantRateLimiter(database: replicaDatabase, configuration: configuration),
+            ]
+            let start = ContinuousClock.now
+            let allowed = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for index in 0..<40 {
+                    let limiter = replicas[index % 2]
+                    group.addTask {
+                        if case .allowed = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) { return true }
+                        return false
+                    }
+                }
+                var count = 0
+                for try await ok in group where ok { count += 1 }
+                return count
+            }
+            let elapsed = ContinuousClock.now - start
+            let refill = Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18).rounded(.up))
+            #expect(allowed >= 10)
+            #expect(allowed <= 10 + refill, "allowed \(allowed) in \(elapsed)")
+            await replicaDatabase.shutdown()
+        }
+    }
+}

@@ -1,0 +1,199 @@
+"""Fixtures of the end-to-end suite: a fresh PostgreSQL database, the OrderDesk simulator, tenants
+created with the operator CLI, and `orderdesk-mcp serve` replicas — all real processes.
+
+Environment (set by `make test`; found by sourcing scripts/pg-env.sh when missing):
+  ODMCP_ADMIN_DATABASE_URL  superuser URL of the local cluster
+  ODMCP_PG_SOCKET_DIR, ODMCP_PG_PORT
+  ODMCP_BIN_DIR             directory holding the built orderdesk-mcp and orderdesk-sim
+  ODMCP_MIGRATIONS_DIR      optional, default <repo>/migrations
+  E2E_KEEP_DATABASE=1       keep the e2e_<random> database for inspection (drop it by hand)
+Logs of every process stay in pytest's temporary directory (its path is printed at the end).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import secrets
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from e2e_support import (
+    ALLOWED_ORIGIN,
+    CLI,
+    REPO_ROOT,
+    SECRETS,
+    Server,
+    Simulator,
+    Tenant,
+    clean_env,
+    create_database,
+    drop_database,
+    migrate,
+    random_b64_key,
+    stop_all_processes,
+)
+
+atexit.register(stop_all_processes)
+
+AUTH_CACHE_TTL_SECONDS = 2
+AUTH_FAILURES_PER_MINUTE = 20
+_LOG_DIR: list[Path] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `final` (the secrets and audit sweep) run after everything else."""
+    items.sort(key=lambda item: 1 if item.get_closest_marker("final") else 0)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _LOG_DIR:
+        terminalreporter.write_line(f"e2e: server and simulator logs in {_LOG_DIR[0]}")
+
+
+def _pg_env() -> dict[str, str]:
+    keys = ("ODMCP_ADMIN_DATABASE_URL", "ODMCP_PG_SOCKET_DIR", "ODMCP_PG_PORT")
+    if all(os.environ.get(k) for k in keys):
+        return {k: os.environ[k] for k in keys}
+    out = subprocess.run(
+        ["bash", "-c", f"source {REPO_ROOT}/scripts/pg-env.sh >/dev/null && env -0"],
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    env = dict(line.split("=", 1) for line in out.split("\0") if "=" in line)
+    return {k: os.environ.get(k) or env[k] for k in keys}
+
+
+def _bin_dir() -> Path:
+    if os.environ.get("ODMCP_BIN_DIR"):
+        return Path(os.environ["ODMCP_BIN_DIR"])
+    for candidate in (REPO_ROOT / ".build" / "debug", REPO_ROOT / ".build" / "release"):
+        if (candidate / "orderdesk-mcp").exists():
+            return candidate
+    pytest.exit("ODMCP_BIN_DIR is not set and no built orderdesk-mcp was found under .build/", returncode=4)
+
+
+@pytest.fixture(scope="session")
+def bin_dir() -> Path:
+    d = _bin_dir()
+    for exe in ("orderdesk-mcp", "orderdesk-sim"):
+        if not (d / exe).exists():
+            pytest.exit(f"{d / exe} does not exist: build the package first", returncode=4)
+    return d
+
+
+@pytest.fixture(scope="session")
+def log_dir(tmp_path_factory) -> Path:
+    d = tmp_path_factory.mktemp("e2e-logs")
+    _LOG_DIR.append(d)
+    return d
+
+
+@pytest.fixture(scope="session")
+def pg_env() -> dict[str, str]:
+    return _pg_env()
+
+
+@pytest.fixture(scope="session")
+def migrations_dir() -> str:
+    return os.environ.get("ODMCP_MIGRATIONS_DIR") or str(REPO_ROOT / "migrations")
+
+
+@pytest.fixture(scope="session")
+def db(bin_dir, pg_env, migrations_dir):
+    """A fresh database `e2e_<random>`, migrated; dropped after the whole session."""
+    database = create_database(pg_env["ODMCP_ADMIN_DATABASE_URL"], pg_env["ODMCP_PG_SOCKET_DIR"], pg_env["ODMCP_PG_PORT"])
+    try:
+        migrate(bin_dir, database, migrations_dir)
+        yield database
+    finally:
+        stop_all_processes()  # no server may hold a connection while the database is dropped
+        if os.environ.get("E2E_KEEP_DATABASE") == "1":
+            print(f"\ne2e: kept database {database.name} (E2E_KEEP_DATABASE=1)")
+        else:
+            drop_database(database)
+
+
+@pytest.fixture(scope="session")
+def server_secrets() -> dict[str, str]:
+    SECRETS.pepper_b64 = random_b64_key(32)
+    SECRETS.encryption_key_b64 = random_b64_key(32)
+    return {"MASTER_KEY_PEPPER": SECRETS.pepper_b64, "ENCRYPTION_KEY": SECRETS.encryption_key_b64}
+
+
+# OrderDesk store ids served by the simulator, each with a key generated for this run.
+SIM_STORE_IDS = ("41001", "41002", "41003", "41004")
+
+
+@pytest.fixture(scope="session")
+def sim(bin_dir, log_dir):
+    stores = {sid: SECRETS.add_store_key(f"odsim-e2e-{sid}-{secrets.token_hex(16)}") for sid in SIM_STORE_IDS}
+    s = Simulator(bin_dir, log_dir, stores)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def cli(bin_dir, db, server_secrets) -> CLI:
+    return CLI(bin_dir, db, server_secrets["MASTER_KEY_PEPPER"])
+
+
+@pytest.fixture(scope="session")
+def make_tenant(cli):
+    counter = iter(range(1, 10_000))
+
+    def make(label: str = "tenant") -> Tenant:
+        return cli.create_tenant(f"e2e {label} {next(counter)} {secrets.token_hex(3)}")
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def start_server(bin_dir, log_dir, db, sim, server_secrets):
+    """Factory: start one `serve` replica with the suite's defaults, overridable per replica."""
+    started: list[Server] = []
+
+    def start(replica_id: str, database=None, **overrides: str) -> Server:
+        env = clean_env()
+        env.update(server_secrets)
+        env.update(
+            {
+                "DATABASE_URL": (database or db).app_url,
+                "ORDERDESK_BASE_URL": sim.api_url,
+                "HOST": "127.0.0.1",
+                "PORT": "0",
+                "REPLICA_ID": replica_id,
+                "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
+                "AUTH_CACHE_TTL_SECONDS": str(AUTH_CACHE_TTL_SECONDS),
+                "AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_PER_MINUTE),
+                "RATE_LIMIT_PER_MINUTE": "120",
+                "RATE_LIMIT_BURST": "240",
+                "LOG_LEVEL": "debug",
+            }
+        )
+        env.update({k: str(v) for k, v in overrides.items()})
+        server = Server(replica_id, bin_dir, log_dir, env)
+        started.append(server)
+        return server
+
+    yield start
+    for s in started:
+        s.stop()
+
+
+@pytest.fixture(scope="session")
+def replicas(start_server) -> tuple[Server, Server]:
+    """Two replicas on one database: r1 and r2."""
+    return start_server("r1"), start_server("r2")
+
+
+@pytest.fixture(scope="session")
+def r1(replicas) -> Server:
+    return replicas[0]
+
+
+@pytest.fixture(scope="session")
+def r2(replicas) -> Server:
+    return replicas[1]

@@ -1,0 +1,682 @@
+"""Shared machinery of the end-to-end suite: processes, PostgreSQL, the CLI, HTTP clients that
+record every `tools/call`, and the registry of secrets the final test searches for.
+
+Nothing here asserts on server behaviour; tests do. Everything here is plain synchronous Python
+except the `mcp` client helpers, which tests drive with `run(...)` (asyncio.run).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import os
+import re
+import secrets
+import signal
+import subprocess
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import httpx2
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+SUPPORTED_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
+LATEST_VERSION = "2025-11-25"
+ALLOWED_ORIGIN = "http://allowed.example"
+WRITE_TOOLS = {"stores_register", "stores_delete"}
+TOOL_NAMES = {
+    "tenant_use_master_key",
+    "stores_register",
+    "stores_list",
+    "stores_use_store",
+    "stores_resolve",
+    "stores_delete",
+}
+HTTP_TIMEOUT = httpx2.Timeout(30.0, read=60.0)
+
+
+def run(coro):
+    """Run one coroutine to completion (tests are synchronous; the `mcp` client is async)."""
+    return asyncio.run(coro)
+
+
+def canonical_tool(name: str) -> str:
+    """`stores.list` → `stores_list` (the audit action is the snake_case name)."""
+    return name.replace(".", "_")
+
+
+# ---------------------------------------------------------------------------------------------
+# Secrets: everything the final test must never find in logs, tables or pg_dump.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SecretRegistry:
+    master_keys: list[str] = field(default_factory=list)  # valid, revoked and deliberately wrong
+    store_api_keys: list[str] = field(default_factory=list)  # every api_key sent to stores_register
+    session_ids: set[str] = field(default_factory=set)  # every Mcp-Session-Id the server issued
+    encryption_key_b64: str = ""
+    pepper_b64: str = ""
+
+    def add_master_key(self, key: str) -> str:
+        if key not in self.master_keys:
+            self.master_keys.append(key)
+        return key
+
+    def add_store_key(self, key: str) -> str:
+        if key not in self.store_api_keys:
+            self.store_api_keys.append(key)
+        return key
+
+
+SECRETS = SecretRegistry()
+
+
+def binary_forms(label: str, raw: bytes) -> list[tuple[str, str]]:
+    """Text forms a binary secret could take in a log, a table or a dump."""
+    forms = {
+        raw.hex(),
+        raw.hex().upper(),
+        base64.b64encode(raw).decode(),
+        base64.b64encode(raw).decode().rstrip("="),
+        base64.urlsafe_b64encode(raw).decode(),
+        base64.urlsafe_b64encode(raw).decode().rstrip("="),
+    }
+    return [(f"{label} ({form[:6]}…)", form) for form in sorted(forms)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Records of every tools/call made through a recording client.
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class CallRecord:
+    tool: str  # as sent (may be a dotted alias)
+    status: int
+    request_id: str | None
+    tenant_id: str | None  # the tenant the caller acted as, if known to the test
+    url: str
+    jsonrpc_error: int | None = None  # JSON-RPC error code, if the answer was an error object
+    is_error: bool | None = None  # result.isError
+    error_code: str | None = None  # result.structuredContent.error.code
+
+
+class CallRecorder:
+    def __init__(self) -> None:
+        self.calls: list[CallRecord] = []
+        self._lock = threading.Lock()
+
+    def add(self, rec: CallRecord) -> None:
+        with self._lock:
+            self.calls.append(rec)
+
+    def last(self) -> CallRecord:
+        return self.calls[-1]
+
+
+RECORDER = CallRecorder()
+
+
+def _parse_json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def _record(request: httpx2.Request, response: httpx2.Response, body: bytes | None, tenant_id: str | None) -> None:
+    sid = response.headers.get("mcp-session-id")
+    if sid:
+        SECRETS.session_ids.add(sid)
+    if request.method != "POST":
+        return
+    msg = _parse_json(request.content)
+    if not isinstance(msg, dict) or msg.get("method") != "tools/call":
+        return
+    params = msg.get("params") if isinstance(msg.get("params"), dict) else {}
+    rec = CallRecord(
+        tool=str(params.get("name")),
+        status=response.status_code,
+        request_id=response.headers.get("x-request-id"),
+        tenant_id=tenant_id,
+        url=str(request.url),
+    )
+    answer = _parse_json(body) if body is not None else None
+    if isinstance(answer, dict):
+        if isinstance(answer.get("error"), dict):
+            rec.jsonrpc_error = answer["error"].get("code")
+        result = answer.get("result")
+        if isinstance(result, dict):
+            rec.is_error = bool(result.get("isError"))
+            sc = result.get("structuredContent")
+            if rec.is_error and isinstance(sc, dict) and isinstance(sc.get("error"), dict):
+                rec.error_code = sc["error"].get("code")
+    RECORDER.add(rec)
+
+
+def _is_json(response: httpx2.Response) -> bool:
+    return "json" in response.headers.get("content-type", "")
+
+
+def sync_hooks(tenant_id: str | None = None) -> dict:
+    def on_response(response: httpx2.Response) -> None:
+        body = response.read() if _is_json(response) else None
+        _record(response.request, response, body, tenant_id)
+
+    return {"response": [on_response]}
+
+
+def async_hooks(tenant_id: str | None = None) -> dict:
+    async def on_response(response: httpx2.Response) -> None:
+        body = None
+        if response.request.method == "POST" and _is_json(response):
+            body = await response.aread()  # JSON answers only: an SSE stream would never end
+        _record(response.request, response, body, tenant_id)
+
+    return {"response": [on_response]}
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+# ---------------------------------------------------------------------------------------------
+
+_PROCESSES: list["ManagedProcess"] = []
+
+
+class ManagedProcess:
+    """A child started by the suite: stdout and stderr go to files; stopped by its own pid."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path, ready_pattern: str):
+        self.name = name
+        self.stdout_path = log_dir / f"{name}.stdout"
+        self.stderr_path = log_dir / f"{name}.stderr"
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen(argv, env=env, stdout=self._out, stderr=self._err, stdin=subprocess.DEVNULL)
+        _PROCESSES.append(self)
+        self.base_url = self._wait_for_line(ready_pattern)
+
+    def _wait_for_line(self, pattern: str, timeout: float = 60.0) -> str:
+        deadline = time.monotonic() + timeout
+        regex = re.compile(pattern)
+        while time.monotonic() < deadline:
+            text = self.stdout_path.read_text(errors="replace")
+            m = regex.search(text)
+            if m:
+                return m.group(1)
+            if self.proc.poll() is not None:
+                self.stop()
+                raise RuntimeError(
+                    f"{self.name} exited with {self.proc.returncode} before listening.\n"
+                    f"stdout: {text[-2000:]}\nstderr: {self.stderr_tail()}"
+                )
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.name} did not print its listening line in {timeout}s: {self.stderr_tail()}")
+
+    def stderr_tail(self, n: int = 4000) -> str:
+        try:
+            return self.stderr_path.read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    @property
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, timeout: float = 15.0) -> int | None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        for f in (self._out, self._err):
+            if not f.closed:
+                f.close()
+        return self.proc.returncode
+
+
+def stop_all_processes() -> None:
+    for p in reversed(_PROCESSES):
+        try:
+            p.stop()
+        except Exception:  # noqa: BLE001 - best effort at teardown
+            pass
+
+
+def all_processes() -> list[ManagedProcess]:
+    return list(_PROCESSES)
+
+
+class Simulator(ManagedProcess):
+    def __init__(self, bin_dir: Path, log_dir: Path, stores: dict[str, str]):
+        argv = [str(bin_dir / "orderdesk-sim"), "--port", "0", "--seed", "7", "--orders", "30", "--no-rate-limit"]
+        for store_id, key in stores.items():
+            argv += ["--store", f"{store_id}:{key}"]
+        super().__init__("orderdesk-sim", argv, dict(os.environ), log_dir, r"orderdesk-sim listening on (http://\S+)")
+        self.stores = stores
+        self.api_url = self.base_url + "/api/v2"
+
+    def requests(self, **filters: str) -> list[dict]:
+        r = httpx2.get(self.base_url + "/_sim/requests", params=filters, timeout=10)
+        r.raise_for_status()
+        return r.json()["requests"]
+
+
+class Server(ManagedProcess):
+    def __init__(self, name: str, bin_dir: Path, log_dir: Path, env: dict[str, str]):
+        super().__init__(
+            name,
+            [str(bin_dir / "orderdesk-mcp"), "serve"],
+            env,
+            log_dir,
+            r"orderdesk-mcp listening on (http://\S+)",
+        )
+        self.mcp_url = self.base_url + "/mcp"
+        self.port = int(self.base_url.rstrip("/").rsplit(":", 1)[1])
+        self.wait_ready()
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
+            try:
+                last = httpx2.get(self.base_url + "/readyz", timeout=5)
+                if last.status_code == 200:
+                    return
+            except httpx2.HTTPError as e:
+                last = e
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name}: /readyz never answered 200 (last: {last!r}); stderr: {self.stderr_tail()}")
+
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL through psql / pg_dump (psycopg is not available)
+# ---------------------------------------------------------------------------------------------
+
+
+def psql(url: str, sql: str, *, check: bool = True) -> str:
+    p = subprocess.run(
+        ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", url],
+        input=sql,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if check and p.returncode != 0:
+        raise RuntimeError(f"psql failed ({p.returncode}): {p.stderr.strip()}\nSQL: {sql[:500]}")
+    return p.stdout
+
+
+def psql_json(url: str, query: str) -> list[dict]:
+    out = psql(url, f"SELECT coalesce(json_agg(q), '[]'::json) FROM ({query}) AS q;").strip()
+    return json.loads(out or "[]")
+
+
+def pg_tool(name: str, admin_url: str) -> str:
+    """The pg_dump (etc.) of the server's major version: /usr/lib/postgresql/N/bin first."""
+    major = psql(admin_url, "SELECT current_setting('server_version_num')::int / 10000;").strip()
+    candidate = Path(f"/usr/lib/postgresql/{major}/bin/{name}")
+    return str(candidate) if candidate.exists() else name
+
+
+@dataclass
+class Database:
+    name: str
+    admin_url: str  # superuser, on the cluster's maintenance database
+    socket_dir: str
+    port: str
+
+    def url(self, user: str) -> str:
+        return f"postgresql:///{self.name}?host={self.socket_dir}&port={self.port}&user={user}"
+
+    @property
+    def super_url(self) -> str:
+        return self.url(_admin_user(self.admin_url))
+
+    @property
+    def app_url(self) -> str:
+        return self.url("orderdesk_app")
+
+    @property
+    def auditor_url(self) -> str:
+        return self.url("orderdesk_auditor")
+
+
+def _admin_user(url: str) -> str:
+    m = re.search(r"[?&]user=([^&]+)", url)
+    return m.group(1) if m else "postgres"
+
+
+def create_database(admin_url: str, socket_dir: str, port: str, prefix: str = "e2e") -> Database:
+    name = f"{prefix}_{secrets.token_hex(6)}"
+    psql(admin_url, f'CREATE DATABASE "{name}";')
+    return Database(name, admin_url, socket_dir, port)
+
+
+def drop_database(db: Database) -> None:
+    psql(db.admin_url, f'DROP DATABASE IF EXISTS "{db.name}" WITH (FORCE);', check=False)
+
+
+def migrate(bin_dir: Path, db: "Database", migrations_dir: str) -> None:
+    p = subprocess.run(
+        [str(bin_dir / "orderdesk-mcp"), "migrate", "up", "--database-url", db.super_url, "--migrations-dir", migrations_dir],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if p.returncode != 0:
+        raise RuntimeError(f"migrate up failed ({p.returncode}): {p.stdout}\n{p.stderr}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Operator CLI
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tenant:
+    id: str
+    name: str
+    master_key: str
+    key_prefix: str = ""
+
+
+class CLI:
+    def __init__(self, bin_dir: Path, db: Database, pepper_b64: str):
+        self.exe = str(bin_dir / "orderdesk-mcp")
+        self.db = db
+        self.env = clean_env()
+        self.env.update({"DATABASE_URL": db.app_url, "MASTER_KEY_PEPPER": pepper_b64})
+
+    def _run(self, *args: str) -> str:
+        p = subprocess.run([self.exe, *args], env=self.env, capture_output=True, text=True, timeout=120)
+        if p.returncode != 0:
+            raise RuntimeError(f"orderdesk-mcp {' '.join(args)} failed ({p.returncode}): {p.stderr.strip()}")
+        return p.stdout
+
+    def create_tenant(self, name: str) -> Tenant:
+        out = json.loads(self._run("tenants", "create", "--name", name, "--json"))
+        SECRETS.add_master_key(out["master_key"])
+        return Tenant(out["tenant_id"], out["name"], out["master_key"], out.get("key_prefix", ""))
+
+    def create_key(self, tenant: Tenant, scope: str | None = None) -> dict:
+        args = ["keys", "create", "--tenant", tenant.id, "--json"]
+        if scope:
+            args += ["--scope", scope]
+        out = json.loads(self._run(*args))
+        SECRETS.add_master_key(out["master_key"])
+        return out
+
+    def revoke_key(self, tenant: Tenant, key_id: str) -> None:
+        self._run("keys", "revoke", "--tenant", tenant.id, "--key", key_id)
+
+    def disable_tenant(self, tenant: Tenant) -> None:
+        self._run("tenants", "disable", "--tenant", tenant.id)
+
+
+def clean_env() -> dict[str, str]:
+    """The caller's environment without database/secret variables that must not leak into children."""
+    env = dict(os.environ)
+    for k in (
+        "DATABASE_URL",
+        "MIGRATE_DATABASE_URL",
+        "MASTER_KEY_PEPPER",
+        "ENCRYPTION_KEY",
+        "ENCRYPTION_KEYS",
+        "ORDERDESK_BASE_URL",
+        "ALLOW_SESSION_AUTH",
+        "AUTO_PROVISION",
+    ):
+        env.pop(k, None)
+    return env
+
+
+def random_b64_key(n: int = 32) -> str:
+    return base64.b64encode(secrets.token_bytes(n)).decode()
+
+
+def wrong_master_key() -> str:
+    """A well-formed master key nobody owns (registered as a secret: it must not be stored either)."""
+    return SECRETS.add_master_key("odmk_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("="))
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw JSON-RPC over HTTP (protocol tests) — synchronous httpx2
+# ---------------------------------------------------------------------------------------------
+
+
+class RawClient:
+    """One MCP session spoken by hand. Every response must carry X-Request-ID (asserted here, since
+    it is part of the contract for every response)."""
+
+    def __init__(
+        self,
+        mcp_url: str,
+        key: str | None = None,
+        *,
+        tenant_id: str | None = None,
+        local_address: str | None = None,
+        protocol_version: str = LATEST_VERSION,
+    ):
+        self.mcp_url = mcp_url
+        self.key = key
+        self.session_id: str | None = None
+        self.protocol_version = protocol_version
+        self._next_id = 0
+        transport = httpx2.HTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx2.Client(timeout=HTTP_TIMEOUT, event_hooks=sync_hooks(tenant_id), transport=transport)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "RawClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def headers(self, extra: dict[str, str] | None = None, *, session: bool = True, key: bool = True) -> dict:
+        h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+        if key and self.key:
+            h["Authorization"] = f"Bearer {self.key}"
+        if session and self.session_id:
+            h["Mcp-Session-Id"] = self.session_id
+            h["MCP-Protocol-Version"] = self.protocol_version
+        if extra:
+            h.update(extra)
+        return {k: v for k, v in h.items() if v is not None}
+
+    def post(self, body: Any, *, headers: dict | None = None, url: str | None = None, **kw) -> httpx2.Response:
+        content = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        r = self.http.post(url or self.mcp_url, content=content, headers=self.headers(headers, **kw))
+        assert r.headers.get("x-request-id"), f"response {r.status_code} without X-Request-ID: {r.text[:300]}"
+        return r
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def request(self, method: str, params: dict | None = None, *, id: Any = None, **kw) -> httpx2.Response:
+        msg = {"jsonrpc": "2.0", "id": self.next_id() if id is None else id, "method": method}
+        if params is not None:
+            msg["params"] = params
+        return self.post(msg, **kw)
+
+    def initialize(self, version: str | None = None, **kw) -> httpx2.Response:
+        r = self.request(
+            "initialize",
+            {
+                "protocolVersion": version or self.protocol_version,
+                "capabilities": {},
+                "clientInfo": {"name": "orderdesk-mcp-e2e", "version": "1.0"},
+            },
+            session=False,
+            **kw,
+        )
+        if r.status_code == 200 and r.headers.get("mcp-session-id"):
+            self.session_id = r.headers["mcp-session-id"]
+            negotiated = r.json().get("result", {}).get("protocolVersion")
+            if negotiated:
+                self.protocol_version = negotiated
+        return r
+
+    def open(self) -> "RawClient":
+        r = self.initialize()
+        assert r.status_code == 200, f"initialize: {r.status_code} {r.text[:500]}"
+        assert self.session_id, "initialize returned no Mcp-Session-Id"
+        n = self.notify("notifications/initialized")
+        assert n.status_code == 202, f"notifications/initialized: {n.status_code} {n.text[:300]}"
+        return self
+
+    def notify(self, method: str, params: dict | None = None, **kw) -> httpx2.Response:
+        msg: dict = {"jsonrpc": "2.0", "method": method}
+        if params is not None:
+            msg["params"] = params
+        return self.post(msg, **kw)
+
+    def call(self, tool: str, args: dict | None = None, **kw) -> httpx2.Response:
+        return self.request("tools/call", {"name": tool, "arguments": args or {}}, **kw)
+
+    def tool(self, tool: str, args: dict | None = None, **kw) -> "ToolResult":
+        """A tools/call that must come back as HTTP 200 with a JSON-RPC result."""
+        r = self.call(tool, args, **kw)
+        assert r.status_code == 200, f"{tool}: HTTP {r.status_code} {r.text[:500]}"
+        body = r.json()
+        assert "result" in body, f"{tool}: JSON-RPC error {body.get('error')}"
+        return ToolResult(body["result"], r.headers["x-request-id"], r)
+
+    def delete_session(self, url: str | None = None, **kw) -> httpx2.Response:
+        r = self.http.delete(url or self.mcp_url, headers=self.headers(kw.pop("headers", None), **kw))
+        assert r.headers.get("x-request-id"), f"DELETE {r.status_code} without X-Request-ID"
+        return r
+
+
+@dataclass
+class ToolResult:
+    raw: dict
+    request_id: str
+    response: Any = None
+
+    @property
+    def is_error(self) -> bool:
+        return bool(self.raw.get("isError"))
+
+    @property
+    def data(self) -> dict:
+        return self.raw.get("structuredContent") or {}
+
+    @property
+    def error_code(self) -> str | None:
+        err = self.data.get("error") if isinstance(self.data, dict) else None
+        return err.get("code") if isinstance(err, dict) else None
+
+    def ok(self) -> dict:
+        assert not self.is_error, f"tool error: {json.dumps(self.raw)[:800]}"
+        return self.data
+
+
+# ---------------------------------------------------------------------------------------------
+# The real `mcp` client
+# ---------------------------------------------------------------------------------------------
+
+
+def mcp_http_client(key: str | None, tenant_id: str | None = None, transport=None) -> httpx2.AsyncClient:
+    from mcp.shared._httpx_utils import create_mcp_http_client
+
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if transport is not None:
+        http = httpx2.AsyncClient(headers=headers, timeout=HTTP_TIMEOUT, transport=transport)
+    else:
+        http = create_mcp_http_client(headers=headers, timeout=HTTP_TIMEOUT)
+    http.event_hooks = async_hooks(tenant_id)
+    return http
+
+
+class RoundRobinTransport(httpx2.AsyncBaseTransport):
+    """Sends request n to replica n mod len(replicas): one MCP session spread over every replica."""
+
+    def __init__(self, ports: list[int]):
+        self.ports = ports
+        self.sent: list[int] = []
+        self.inner = httpx2.AsyncHTTPTransport()
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        port = self.ports[len(self.sent) % len(self.ports)]
+        self.sent.append(port)
+        request.url = request.url.copy_with(port=port)
+        request.headers["Host"] = f"{request.url.host}:{port}"
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def text_json_blocks(content: Iterable[Any]) -> list[Any]:
+    """JSON values of the text content blocks (dicts from raw HTTP or pydantic models)."""
+    out = []
+    for block in content:
+        b = block if isinstance(block, dict) else block.model_dump(by_alias=True)
+        if b.get("type") == "text":
+            try:
+                out.append(json.loads(b["text"]))
+            except ValueError:
+                pass
+    return out
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class McpTools:
+    """A connected `mcp.Client` with the same `tool()` shape as RawClient."""
+
+    def __init__(self, client, http: httpx2.AsyncClient):
+        self.client = client
+        self.http = http
+
+    async def tool(self, name: str, args: dict | None = None) -> ToolResult:
+        before = len(RECORDER.calls)
+        result = await self.client.call_tool(name, args or {})
+        assert len(RECORDER.calls) == before + 1, "the recording hook did not see this tools/call"
+        raw = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        return ToolResult(raw, RECORDER.last().request_id or "")
+
+
+def mcp_session(url: str, key: str | None, tenant_id: str | None = None, mode: str = "legacy", transport=None):
+    """`async with mcp_session(...) as s:` — the real client over Streamable HTTP."""
+    from contextlib import asynccontextmanager
+
+    from mcp import Client
+    from mcp.client.streamable_http import streamable_http_client
+
+    @asynccontextmanager
+    async def cm():
+        http = mcp_http_client(key, tenant_id, transport)
+        async with http, Client(streamable_http_client(url, http_client=http), mode=mode, read_timeout_seconds=60) as c:
+            yield McpTools(c, http)
+
+    return cm()
+
+
+def assert_tool_result_shape(result: ToolResult) -> None:
+    """structuredContent plus a text block carrying the same JSON; _meta.correlation_id = X-Request-ID."""
+    raw = result.raw
+    assert isinstance(raw.get("structuredContent"), dict), f"no structuredContent: {json.dumps(raw)[:500]}"
+    texts = text_json_blocks(raw.get("content") or [])
+    assert raw["structuredContent"] in texts, f"no text block with the structuredContent JSON: {json.dumps(raw)[:800]}"
+    meta = raw.get("_meta") or {}
+    assert meta.get("correlation_id") == result.request_id, (
+        f"_meta.correlation_id {meta.get('correlation_id')!r} != X-Request-ID {result.request_id!r}"
+    )
