@@ -180,7 +180,15 @@ import Testing
     }
 
     @Test func theRealLeakyBucketIsRiddenOut() async throws {
-        try await SimulatorHarness.run(rateLimited: true, configure: { $0.timeout = .seconds(20) }) { harness in
+        // Enough retries that a task unlucky enough to meet several empty buckets in a row still
+        // gets through: the point is that 429s are waited out, not how many retries it takes.
+        try await SimulatorHarness.run(
+            rateLimited: true,
+            configure: {
+                $0.timeout = .seconds(30)
+                $0.retry = RetryPolicy(maxRetries: 12, baseDelay: .milliseconds(200), maxDelay: .seconds(2))
+            }
+        ) { harness in
             // 40 requests from 8 tasks outrun the bucket (20, refilling 3/s) on any machine.
             let api = harness.api
             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -52,8 +52,14 @@ final class VerifiedKeyCache: Sendable {
     func verification(
         for fingerprint: [UInt8], _ work: @escaping @Sendable () async throws -> Verification
     ) -> Task<Verification, any Error> {
-        state.withLock { state in
+        let now = ContinuousClock.now
+        return state.withLock { state in
             if let running = state.flights[fingerprint] { return running }
+            // A flight may have finished between the caller's cache miss and now.
+            if let entry = state.entries[fingerprint], entry.expires > now {
+                let principal = entry.principal
+                return Task { .verified(principal) }
+            }
             let task = Task<Verification, any Error> {
                 do {
                     let outcome = try await work()

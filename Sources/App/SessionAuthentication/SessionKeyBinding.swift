@@ -14,7 +14,7 @@ public final class SessionKeyBinding: Sendable {
 
     /// Records the key that authenticated the (already bound) session.
     public func attach(sessionID: String, principal: TenantPrincipal) async throws {
-        let idHash = SHA256.hash(Array(sessionID.utf8))
+        let idHash = MCPSession.idHash(sessionID)
         try await database.withTenantTransaction(principal.tenantID) { tx in
             try tx.execute(
                 """
@@ -27,7 +27,7 @@ public final class SessionKeyBinding: Sendable {
     /// The principal a session-authenticated request acts as; nil when the session has no key, the
     /// key was revoked, or the tenant is disabled.
     public func principal(sessionID: String, tenantID: UUID) async throws -> TenantPrincipal? {
-        let idHash = SHA256.hash(Array(sessionID.utf8))
+        let idHash = MCPSession.idHash(sessionID)
         return try await database.withTenantTransaction(tenantID) { tx in
             let rows = try tx.query(
                 """

@@ -42,7 +42,7 @@ struct ToolCallPipeline: Sendable {
             actor: caller.principal?.keyPrefix, action: tool.name,
             params: redactor.redact(rawArguments.objectValue.map(JSONValue.object) ?? ["arguments": rawArguments]),
             outcome: "started")
-        record.sessionHash = SHA256.hexDigest(caller.session.id)
+        record.sessionHash = caller.session.idHashHex
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }

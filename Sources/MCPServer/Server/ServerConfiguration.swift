@@ -34,12 +34,7 @@ public struct ServerConfiguration: Sendable {
             environment[key].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
         }
         func integer(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
-            guard let text = value(key) else { return fallback }
-            guard let number = Int(text), range.contains(number) else {
-                throw ConfigurationError(
-                    variable: key, problem: "must be an integer in \(range.lowerBound)...\(range.upperBound)")
-            }
-            return number
+            try EnvironmentInteger.read(key, in: environment, default: fallback, range: range)
         }
         guard let url = value("DATABASE_URL") else {
             throw ConfigurationError(
@@ -71,7 +66,7 @@ public struct ServerConfiguration: Sendable {
         keyring = try EncryptionKeyring(environment: environment)
         authentication = try AuthenticationConfiguration(environment: environment)
         rateLimits = try RateLimitConfiguration(environment: environment)
-        sessionIdleTimeout = .seconds(try integer("SESSION_IDLE_TIMEOUT_SECONDS", 86_400, range: 60...2_592_000))
+        sessionIdleTimeout = try SessionStore.idleTimeout(environment: environment)
         orderDesk = try OrderDeskConfiguration(environment: environment)
         maximumBodyBytes = try integer("MAX_BODY_BYTES", 1_048_576, range: 1024...16_777_216)
     }

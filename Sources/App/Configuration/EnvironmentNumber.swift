@@ -1,10 +1,8 @@
 import Foundation
 
 /// Numeric settings from the environment, with the variable named in every error.
-///
-/// (Lives here because this change could not touch `Configuration/`; it belongs there.)
-enum EnvironmentInteger {
-    static func read(
+public enum EnvironmentInteger {
+    public static func read(
         _ variable: String, in environment: [String: String], default defaultValue: Int, range: ClosedRange<Int>
     ) throws -> Int {
         guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
@@ -19,8 +17,8 @@ enum EnvironmentInteger {
     }
 }
 
-enum EnvironmentDouble {
-    static func read(
+public enum EnvironmentDouble {
+    public static func read(
         _ variable: String, in environment: [String: String], default defaultValue: Double, range: ClosedRange<Double>
     ) throws -> Double {
         guard let text = environment[variable]?.trimmingCharacters(in: .whitespaces), !text.isEmpty else {
