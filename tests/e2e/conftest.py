@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import os
 import secrets
+import signal
 import subprocess
 from pathlib import Path
 
@@ -41,6 +42,16 @@ atexit.register(stop_all_processes)
 AUTH_CACHE_TTL_SECONDS = 2
 AUTH_FAILURES_PER_MINUTE = 20
 _LOG_DIR: list[Path] = []
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config):
+    # A SIGTERM (make interrupted, CI timeout) unwinds like Ctrl-C, so fixtures stop every child
+    # process and drop the database instead of leaving them behind.
+    signal.signal(signal.SIGTERM, _interrupt)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -123,7 +123,7 @@ def test_missing_key_is_401_when_session_auth_disabled(start_server, db, tenant_
 # --- session authentication ---------------------------------------------------------------------
 
 
-def test_unbound_session_may_only_authenticate(r1, tenant_a):
+def test_unbound_session_may_only_authenticate(r1, tenant_a, sim):
     with RawClient(r1.mcp_url, None, local_address=next_ip()) as c:
         c.open()
         assert c.request("ping").status_code == 200
@@ -133,6 +133,10 @@ def test_unbound_session_may_only_authenticate(r1, tenant_a):
         for tool, args in (("stores_list", {}), ("stores_resolve", {"store": tenant_a.store["id"]})):
             r = c.call(tool, args)
             assert _refused(r, secrets=[tenant_a.store["id"]]), f"{tool} on an unbound session: {r.text[:300]}"
+        tests_before = len(sim.requests(path="/test", store_id="41002"))
+        r = c.call("stores_register", {"store_id": "41002", "api_key": sim.stores["41002"], "name": "Unbound"})
+        assert _refused(r), f"stores_register on an unbound session: {r.text[:300]}"
+        assert len(sim.requests(path="/test", store_id="41002")) == tests_before, "an unauthenticated write reached OrderDesk"
 
 
 @pytest.mark.parametrize("mode", ["legacy", "auto"])

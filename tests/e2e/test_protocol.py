@@ -149,8 +149,9 @@ def test_wrong_content_type_is_415(client):
 
 
 def test_accept_without_json_is_406(client):
-    r = client.request("tools/list", headers={"Accept": "text/html"})
-    assert r.status_code == 406, f"Accept: text/html: {r.status_code} {r.text[:300]}"
+    for accept in ("text/html", "text/event-stream"):
+        r = client.request("tools/list", headers={"Accept": accept})
+        assert r.status_code == 406, f"Accept: {accept}: {r.status_code} {r.text[:300]}"
     for accept in ("*/*", "application/json"):
         ok = client.request("tools/list", headers={"Accept": accept})
         assert ok.status_code == 200, f"Accept: {accept}: {ok.status_code} {ok.text[:300]}"

@@ -96,6 +96,9 @@ async def _workflow(url, tenant, sim, db, mode):
         # the clear errors
         dup = await s.tool("stores_register", {"store_id": "41001", "api_key": k1, "name": "Another"})
         assert dup.is_error and dup.error_code == "duplicate_store_id", dup.raw
+        assert_tool_result_shape(dup)  # tool errors too: structuredContent, text block, correlation id
+        assert isinstance(dup.data["error"].get("message"), str) and dup.data["error"]["message"], dup.raw
+        assert k1 not in json.dumps(dup.raw)
         dupname = await s.tool("stores_register", {"store_id": "41003", "api_key": k3, "name": "mAIN street OUTFITTERS"})
         assert dupname.is_error and dupname.error_code == "duplicate_name", dupname.raw
         wrong = SECRETS.add_store_key("odsim-wrong-key-" + uuid.uuid4().hex)

@@ -5,7 +5,6 @@ AES-256-GCM under the tenant's HKDF key; and every tools/call the suite made is 
 from __future__ import annotations
 
 import base64
-import json
 import subprocess
 import uuid
 from collections import defaultdict
@@ -29,6 +28,16 @@ from e2e_support import (
 )
 
 pytestmark = pytest.mark.final
+
+
+@pytest.fixture(scope="module")
+def full_run(request) -> bool:
+    """True when every test module of the suite was selected: only then must the run have left
+    stores, JSON-RPC-rejected tool calls and plenty of audited calls behind."""
+    here = request.path.parent
+    modules = {p.name for p in here.glob("test_*.py")}
+    selected = {item.path.name for item in request.session.items}
+    return modules <= selected
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +140,7 @@ def test_session_ids_never_stored_or_logged(quiesced):
     assert not found, "raw session ids (bearer-equivalent for session-authenticated sessions):\n" + "\n".join(found[:20])
 
 
-def test_store_keys_are_encrypted_under_the_tenant_hkdf_key(quiesced):
+def test_store_keys_are_encrypted_under_the_tenant_hkdf_key(quiesced, full_run):
     """Decrypting every stored ciphertext with the key computed here proves the derived-key search
     above looked for the server's real key, and that stored keys are what DESIGN §5 says."""
     keys = _tenant_keys(quiesced)
@@ -140,6 +149,8 @@ def test_store_keys_are_encrypted_under_the_tenant_hkdf_key(quiesced):
         "SELECT tenant_id::text AS tenant_id, id::text AS id, store_id, key_version, encode(api_key_ciphertext, 'hex') AS ct, "
         "encode(api_key_tag, 'hex') AS tag, encode(api_key_nonce, 'hex') AS nonce FROM orderdesk.stores",
     )
+    if not rows and not full_run:
+        pytest.skip("no store left by the selected tests")
     assert rows, "no store left to check"
     for r in rows:
         aad = uuid.UUID(r["tenant_id"]).bytes + uuid.UUID(r["id"]).bytes + int(r["key_version"]).to_bytes(4, "big")
@@ -173,9 +184,9 @@ def _expected_outcome(code: str | None) -> set[str]:
     return {"error"}
 
 
-def test_every_tool_call_is_audited(quiesced):
+def test_every_tool_call_is_audited(quiesced, full_run):
     calls = [c for c in RECORDER.calls if c.request_id and c.jsonrpc_error is None and c.status in (200, 401)]
-    assert len(calls) > 50, f"only {len(calls)} tools/call were recorded"
+    assert len(calls) > (100 if full_run else 0), f"only {len(calls)} tools/call were recorded"
     audit = _audit_by_correlation(quiesced, [c.request_id for c in calls])
     problems = []
     for c in calls:
@@ -212,9 +223,11 @@ def test_every_tool_call_is_audited(quiesced):
     assert not problems, f"{len(problems)} of {len(calls)} tools/call not audited as expected:\n" + "\n".join(problems[:40])
 
 
-def test_tool_calls_answered_with_jsonrpc_errors_are_audited(quiesced):
+def test_tool_calls_answered_with_jsonrpc_errors_are_audited(quiesced, full_run):
     """Unknown tools (-32602) are tools/call too: the contract audits every tools/call."""
     calls = [c for c in RECORDER.calls if c.request_id and c.jsonrpc_error is not None and c.status == 200]
+    if not calls and not full_run:
+        pytest.skip("the selected tests made no tools/call answered with a JSON-RPC error")
     assert calls, "the suite made no tools/call answered with a JSON-RPC error"
     audit = _audit_by_correlation(quiesced, [c.request_id for c in calls])
     missing = [f"{c.tool} ({c.request_id}, JSON-RPC {c.jsonrpc_error})" for c in calls if not audit.get(c.request_id)]

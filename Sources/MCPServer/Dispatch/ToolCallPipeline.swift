@@ -25,10 +25,12 @@ struct ToolCallPipeline: Sendable {
     /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
     func call(params: [String: JSONValue], caller: Caller) async throws(JSONRPCError) -> JSONValue {
         guard case .string(let name)? = params["name"] else {
+            await auditRejected(action: "tools/call", caller: caller)
             throw .invalidParams("`name` (the tool name) is required")
         }
         guard let tool = registry.tool(named: name) else {
-            throw .invalidParams("Unknown tool: \(name). Call tools/list for the available tools.")
+            await auditRejected(action: String(name.prefix(100)), caller: caller)
+            throw .invalidParams("Unknown tool: \(name.prefix(100)). Call tools/list for the available tools.")
         }
         let rawArguments: JSONValue
         switch params["arguments"] {
@@ -116,6 +118,23 @@ struct ToolCallPipeline: Sendable {
             }
         }
         return Self.result(outcome, correlationID: caller.correlationID)
+    }
+
+    /// A `tools/call` refused before any tool ran (no or unknown tool name) is audited too.
+    private func auditRejected(action: String, caller: Caller) async {
+        var record = AuditRecord(
+            tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
+            actor: caller.principal?.keyPrefix, action: action.isEmpty ? "tools/call" : action, outcome: "error")
+        record.errorCode = "unknown_tool"
+        record.sessionHash = caller.session.idHashHex
+        record.replicaID = replicaID
+        record.clientIP = caller.clientIP
+        record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
+        do {
+            try await services.audit.record(record)
+        } catch {
+            caller.logger.error("audit write failed", metadata: ["action": "tools/call"])
+        }
     }
 
     /// The result object: JSON text and `structuredContent`, plus `_meta.correlation_id`.

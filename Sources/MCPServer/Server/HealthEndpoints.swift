@@ -1,4 +1,5 @@
 import App
+import Foundation
 import Hummingbird
 import JSON
 import NIOCore
@@ -34,7 +35,8 @@ struct HealthEndpoints: Sendable {
 
     static func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
         Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            status: status,
+            headers: [.contentType: "application/json", .cacheControl: "no-store", .requestID: UUID().uuidString.lowercased()],
             body: .init(byteBuffer: ByteBuffer(data: body.encoded())))
     }
 }
