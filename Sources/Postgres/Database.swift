@@ -8,9 +8,9 @@ import NIOPosix
 /// Tenant data is reachable only through `withTenantTransaction`; row-level security makes every
 /// other path see no tenant rows at all (the app role is neither owner nor BYPASSRLS).
 public final class Database: Sendable {
-    private let threadPool: NIOThreadPool
-    private let pool: ConnectionPool
-    private let logger: Logger
+    let threadPool: NIOThreadPool
+    let pool: ConnectionPool
+    let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "orderdesk.database")) {
         let threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)

@@ -7,37 +7,12 @@ import Testing
 
 /// The operator CLI, run as the built `orderdesk-mcp` binary.
 @Suite(.serialized) struct KeysCommandTests {
-    struct Outcome {
-        let exitCode: Int32
-        let output: String
-        let errorOutput: String
-    }
-
-    static func run(_ arguments: [String], fixture: AppFixture) async throws -> Outcome {
-        let process = Process()
-        process.executableURL = try BinaryLocator.url(of: "orderdesk-mcp")
-        process.arguments = arguments + ["--database-url", fixture.scratch.appURL]
+    static func run(_ arguments: [String], fixture: AppFixture) async throws -> BinaryProcess.Outcome {
         var environment = ProcessInfo.processInfo.environment
         environment["MASTER_KEY_PEPPER"] = Data(fixture.pepper).base64EncodedString()
         environment["DATABASE_URL"] = nil
-        process.environment = environment
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        async let out = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }.value
-        async let err = Task.detached { errors.fileHandleForReading.readDataToEndOfFile() }.value
-        let (outData, errData) = await (out, err)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
-        return Outcome(
-            exitCode: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
-            errorOutput: String(decoding: errData, as: UTF8.self))
+        return try await BinaryProcess.run(
+            "orderdesk-mcp", arguments + ["--database-url", fixture.scratch.appURL], environment: environment)
     }
 
     @Test func keysCreateListRevokeAndTenantsDisable() async throws {

@@ -71,6 +71,13 @@ struct TenantFixture {
                 """)
             try tx.execute(
                 """
+                INSERT INTO orderdesk.order_idempotency_keys
+                    (tenant_id, store_id, key_hash, request_hash, status, attempt_id, lease_until, expires_at)
+                VALUES (\(tenant), \(store), \(SecureRandom.bytes(32)), \(SecureRandom.bytes(32)), 'pending', \(UUID()),
+                        now() + interval '1 minute', now() + interval '1 day')
+                """)
+            try tx.execute(
+                """
                 INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome, target)
                 VALUES (\(tenant), 'corr-1', 'orders_get', 'ok', '1')
                 """)

@@ -1,23 +1,21 @@
 import Foundation
 
-/// Runs the real `orderdesk-mcp migrate` binary, the way a deploy script does.
-public enum MigrationTool {
+/// Runs one of the package's built executables to completion and collects what it printed.
+public enum BinaryProcess {
     public struct Outcome: Sendable {
         public let exitCode: Int32
         public let output: String
         public let errorOutput: String
     }
 
-    /// `orderdesk-mcp migrate <arguments…>` against `url`, with `migrations/` as the directory unless
-    /// `--migrations-dir` is among the arguments.
-    public static func run(_ arguments: [String], url: String) async throws -> Outcome {
+    /// `name arguments…`, with `environment` replacing the test process's environment when given.
+    public static func run(_ name: String, _ arguments: [String], environment: [String: String]? = nil) async throws
+        -> Outcome
+    {
         let process = Process()
-        process.executableURL = try BinaryLocator.url(of: "orderdesk-mcp")
-        var arguments = ["migrate"] + arguments + ["--database-url", url]
-        if !arguments.contains("--migrations-dir") {
-            arguments += ["--migrations-dir", TestDatabase.migrationsDirectory.path]
-        }
+        process.executableURL = try BinaryLocator.url(of: name)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
@@ -36,6 +34,21 @@ public enum MigrationTool {
         return Outcome(
             exitCode: process.terminationStatus, output: String(decoding: outData, as: UTF8.self),
             errorOutput: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+/// Runs the real `orderdesk-mcp migrate` binary, the way a deploy script does.
+public enum MigrationTool {
+    public typealias Outcome = BinaryProcess.Outcome
+
+    /// `orderdesk-mcp migrate <arguments…>` against `url`, with `migrations/` as the directory unless
+    /// `--migrations-dir` is among the arguments.
+    public static func run(_ arguments: [String], url: String) async throws -> Outcome {
+        var arguments = ["migrate"] + arguments + ["--database-url", url]
+        if !arguments.contains("--migrations-dir") {
+            arguments += ["--migrations-dir", TestDatabase.migrationsDirectory.path]
+        }
+        return try await BinaryProcess.run("orderdesk-mcp", arguments)
     }
 
     /// `migrate up`, failing the test setup when it does not exit 0.

@@ -47,10 +47,8 @@ public final class KeyAdministration: Sendable {
         if let label, label.unicodeScalars.count > 200 {
             throw AdministrationError(.validation, "the label must be at most 200 characters")
         }
-        let key = MasterKey.generate()
-        let fingerprint = MasterKey.fingerprint(key, pepper: pepper)
-        let hash = try await hasher.hash(key)
-        let prefix = MasterKey.displayPrefix(key)
+        let issued = try await IssuedMasterKey.generate(pepper: pepper, hasher: hasher)
+        let prefix = issued.prefix
         let scopeNames = KeyScope.sortedNames(scopes)
         let keyID = try await database.withTenantTransaction(tenantID) { tx in
             guard let status = try Self.tenantStatus(tenantID, in: tx) else { throw AdministrationError.tenantNotFound(tenantID) }
@@ -58,12 +56,7 @@ public final class KeyAdministration: Sendable {
                 throw AdministrationError(
                     .validation, "tenant \(tenantID.uuidString.lowercased()) is disabled; its keys would be refused")
             }
-            let keyID = try tx.query(
-                """
-                INSERT INTO orderdesk.master_key_metadata (tenant_id, fingerprint, key_hash, prefix, label, scopes)
-                VALUES (\(tenantID), \(fingerprint), \(hash), \(prefix), \(label), \(PostgresTextArray(scopeNames)))
-                RETURNING id
-                """)[0].decode(UUID.self, "id")
+            let keyID = try issued.insert(tenantID: tenantID, scopeNames: scopeNames, label: label, in: tx)
             try Self.audit(
                 tenantID, "cli.keys.create",
                 [
@@ -72,7 +65,7 @@ public final class KeyAdministration: Sendable {
                 ], in: tx)
             return keyID
         }
-        return CreatedKey(keyID: keyID, masterKey: key, prefix: prefix, scopes: scopes)
+        return CreatedKey(keyID: keyID, masterKey: issued.key, prefix: prefix, scopes: scopes)
     }
 
     /// The tenant's keys, oldest first, revoked ones included.

@@ -22,37 +22,13 @@ public final class TenantRateLimiter: Sendable {
         // A cost above the burst could never be paid; charge the whole bucket instead.
         let cost = min(max(cost.isFinite ? cost : 0, 0), burst)
         let perSecond = max(configuration.perMinute, 0.000_001) / 60
-        let row = try await database.withTenantTransaction(tenantID) { tx in
-            try tx.query(
-                """
-                WITH attempt AS (
-                    INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
-                    VALUES (\(tenantID), 'tenant', \(burst) - \(cost), clock_timestamp())
-                    ON CONFLICT (tenant_id, bucket) DO UPDATE
-                    SET tokens = least(\(burst), b.tokens
-                            + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
-                            - \(cost),
-                        updated_at = EXCLUDED.updated_at
-                    WHERE least(\(burst), b.tokens
-                            + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
-                          >= \(cost)
-                    RETURNING b.tokens
-                )
-                SELECT true AS allowed, tokens FROM attempt
-                UNION ALL
-                SELECT false, least(\(burst), b.tokens
-                           + greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8) * \(perSecond))
-                FROM orderdesk.rate_limit_buckets AS b
-                WHERE b.tenant_id = \(tenantID) AND b.bucket = 'tenant' AND NOT EXISTS (SELECT 1 FROM attempt)
-                """
-            ).first.map { (allowed: try $0.decode(Bool.self, "allowed"), tokens: try $0.decode(Double.self, "tokens")) }
+        let bucket = TokenBucket(burst: burst, perSecond: perSecond)
+        let outcome = try await database.withTenantTransaction(tenantID) { tx in
+            try bucket.take(cost, from: "tenant", tenantID: tenantID, in: tx)
         }
-        guard let row else {
-            // Refused, but the row was inserted by a concurrent call after this statement's snapshot.
-            return .denied(retryAfterSeconds: max(1, Int((cost / perSecond).rounded(.up))))
+        switch outcome {
+        case .taken(let remaining): return .allowed(remaining: remaining)
+        case .short(let missing): return .denied(retryAfterSeconds: bucket.secondsToRefill(missing))
         }
-        if row.allowed { return .allowed(remaining: max(0, row.tokens)) }
-        let missing = max(cost - row.tokens, 0)
-        return .denied(retryAfterSeconds: max(1, Int((missing / perSecond).rounded(.up))))
     }
 }

@@ -38,24 +38,18 @@ public struct TenantAdministration: Sendable {
         }
         let tenantID = UUID()
         let salt = SecureRandom.bytes(32)
-        let key = MasterKey.generate()
-        let fingerprint = MasterKey.fingerprint(key, pepper: pepper)
-        let hash = try await hasher.hash(key)
-        let prefix = MasterKey.displayPrefix(key)
+        let issued = try await IssuedMasterKey.generate(pepper: pepper, hasher: hasher)
+        let prefix = issued.prefix
         try await database.withTenantTransaction(tenantID) { tx in
             try tx.execute(
                 "INSERT INTO orderdesk.tenants (id, name, hkdf_salt) VALUES (\(tenantID), \(name), \(salt))")
-            try tx.execute(
-                """
-                INSERT INTO orderdesk.master_key_metadata (tenant_id, fingerprint, key_hash, prefix, label, scopes)
-                VALUES (\(tenantID), \(fingerprint), \(hash), \(prefix), 'initial', \(PostgresTextArray(["read", "write"])))
-                """)
+            _ = try issued.insert(tenantID: tenantID, scopeNames: ["read", "write"], label: "initial", in: tx)
             try AuditRecord(
                 tenantID: tenantID, actor: "cli", action: "cli.tenants.create",
                 params: ["name": .string(name), "key_prefix": .string(prefix)], outcome: "ok"
             ).insert(in: tx)
         }
-        return CreatedTenant(tenantID: tenantID, name: name, masterKey: key, keyPrefix: prefix)
+        return CreatedTenant(tenantID: tenantID, name: name, masterKey: issued.key, keyPrefix: prefix)
     }
 
     /// Every tenant, oldest first (through the `list_tenants()` function: RLS hides other tenants'

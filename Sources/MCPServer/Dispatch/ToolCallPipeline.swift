@@ -49,6 +49,7 @@ struct ToolCallPipeline: Sendable {
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
         record.storeID = rawArguments["store"]?.lenientString ?? rawArguments["store_id"]?.lenientString
+        record.target = rawArguments["order_id"]?.lenientString.map { String($0.prefix(100)) }
 
         let outcome: Result<JSONValue, ToolFailure>
         var auditedStart = false
@@ -92,9 +93,14 @@ struct ToolCallPipeline: Sendable {
             outcome = .failure(failure)
         }
 
-        // tenant_use_master_key learns the tenant only now.
-        if record.tenantID == nil, case .success(let result) = outcome, let tenant = result["tenant_id"]?.stringValue {
-            record.tenantID = UUID(uuidString: tenant)
+        if case .success(let result) = outcome {
+            // tenant_use_master_key learns the tenant only now.
+            if record.tenantID == nil, let tenant = result["tenant_id"]?.stringValue {
+                record.tenantID = UUID(uuidString: tenant)
+            }
+            // The store actually used (order tools may pick the active one) and a created order's id.
+            if let storeID = result["store"]?["store_id"]?.lenientString { record.storeID = storeID }
+            if record.target == nil, let orderID = result["order"]?["id"]?.lenientString { record.target = orderID }
         }
         record.durationMilliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
         switch outcome {

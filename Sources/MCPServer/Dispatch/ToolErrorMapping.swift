@@ -1,4 +1,5 @@
 import App
+import JSON
 import OrderDesk
 import Postgres
 
@@ -33,6 +34,17 @@ enum ToolErrorMapping {
                     retryAfterSeconds: error.retryAfterSeconds)
             }
             return ToolFailure(code: "unauthorized", message: "The master key was not accepted (\(error.reason.rawValue)).")
+        case let error as OrderServiceError:
+            switch error.code {
+            case .rateLimited:
+                return ToolFailure(code: "rate_limited", message: error.message, retryAfterSeconds: error.retryAfterSeconds)
+            case .conflict:
+                return ToolFailure(
+                    code: "conflict", message: error.message, retryAfterSeconds: error.retryAfterSeconds,
+                    details: error.currentDateUpdated.map { ["current_date_updated": .string($0)] })
+            case .idempotencyMismatch:
+                return ToolFailure(code: "idempotency_mismatch", message: error.message)
+            }
         case let error as OrderDeskError:
             return upstream(error)
         case let error as PostgresError
@@ -58,6 +70,7 @@ enum ToolErrorMapping {
         case .upstreamUnavailable, .timeout: code = "upstream_unavailable"
         default: code = "upstream_error"
         }
-        return ToolFailure(code: code, message: error.message, retryAfterSeconds: retryAfter)
+        let details: JSONValue? = error.currentDateUpdated.map { ["current_date_updated": .string($0)] }
+        return ToolFailure(code: code, message: error.message, retryAfterSeconds: retryAfter, details: details)
     }
 }

@@ -21,6 +21,7 @@ public struct MCPServerApplication: Sendable {
         let database = Database(configuration: configuration.database, logger: logger)
         let hasher = KeyHasher()
         let orderDesk = OrderDeskClient(configuration: configuration.orderDesk, logger: logger)
+        let stores = StoreRegistry(database: database, keyring: configuration.keyring, orderDesk: orderDesk)
         let services = ServerServices(
             database: database,
             authenticator: Authenticator(
@@ -28,10 +29,12 @@ public struct MCPServerApplication: Sendable {
                 configuration: configuration.authentication),
             sessions: SessionStore(database: database, idleTimeout: configuration.sessionIdleTimeout),
             sessionKeys: SessionKeyBinding(database: database),
-            stores: StoreRegistry(database: database, keyring: configuration.keyring, orderDesk: orderDesk),
+            stores: stores,
             rateLimiter: TenantRateLimiter(database: database, configuration: configuration.rateLimits),
             rateLimits: configuration.rateLimits,
             audit: AuditLog(database: database, replicaID: configuration.replicaID),
+            orders: OrderService(
+                database: database, stores: stores, orderDesk: orderDesk, configuration: configuration.orders),
             orderDesk: orderDesk)
         let endpoint = MCPEndpoint(
             services: services,
@@ -56,12 +59,17 @@ public struct MCPServerApplication: Sendable {
                 onListening("http://\(host):\(channel.localAddress?.port ?? 0)")
             },
             logger: logger)
+        // Expired cache rows, sessions and counters are deleted in the background; replicas take turns
+        // (the sweep runs under an advisory lock), so any number of them can run this loop.
+        let sweeper = Task { await CacheSweeper(service: services.orders, interval: .seconds(60), logger: logger).run() }
         do {
             try await app.runService()
         } catch {
+            sweeper.cancel()
             await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
             throw error
         }
+        sweeper.cancel()
         await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
     }
 

@@ -27,6 +27,7 @@ public struct ServerConfiguration: Sendable {
     public var rateLimits: RateLimitConfiguration
     public var sessionIdleTimeout: Duration
     public var orderDesk: OrderDeskConfiguration
+    public var orders: OrderServiceConfiguration
     public var maximumBodyBytes: Int
 
     public init(environment: [String: String]) throws {
@@ -68,6 +69,7 @@ public struct ServerConfiguration: Sendable {
         rateLimits = try RateLimitConfiguration(environment: environment)
         sessionIdleTimeout = try SessionStore.idleTimeout(environment: environment)
         orderDesk = try OrderDeskConfiguration(environment: environment)
+        orders = try OrderServiceConfiguration(environment: environment)
         maximumBodyBytes = try integer("MAX_BODY_BYTES", 1_048_576, range: 1024...16_777_216)
     }
 }

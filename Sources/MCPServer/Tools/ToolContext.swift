@@ -15,12 +15,13 @@ public struct ServerServices: Sendable {
     /// Costs of reads and writes against the tenant bucket.
     public let rateLimits: RateLimitConfiguration
     public let audit: AuditLog
+    public let orders: OrderService
     public let orderDesk: OrderDeskClient
 
     public init(
         database: Database, authenticator: Authenticator, sessions: SessionStore, sessionKeys: SessionKeyBinding,
         stores: StoreRegistry, rateLimiter: TenantRateLimiter, rateLimits: RateLimitConfiguration, audit: AuditLog,
-        orderDesk: OrderDeskClient
+        orders: OrderService, orderDesk: OrderDeskClient
     ) {
         self.database = database
         self.authenticator = authenticator
@@ -30,6 +31,7 @@ public struct ServerServices: Sendable {
         self.rateLimiter = rateLimiter
         self.rateLimits = rateLimits
         self.audit = audit
+        self.orders = orders
         self.orderDesk = orderDesk
     }
 }

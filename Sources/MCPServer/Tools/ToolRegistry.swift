@@ -23,9 +23,9 @@ public struct ToolRegistry: Sendable {
 
     var listing: JSONValue { ["tools": .array(tools.map(\.listing))] }
 
-    /// The tools of this milestone: tenant authentication and store management.
+    /// Every tool: tenant authentication, store management, orders.
     public static let standard = ToolRegistry(tools: [
         UseMasterKeyTool(), StoresRegisterTool(), StoresListTool(), StoresUseStoreTool(), StoresResolveTool(),
-        StoresDeleteTool(),
+        StoresDeleteTool(), OrdersGetTool(), OrdersListTool(), OrdersCreateTool(), OrdersUpdateTool(), OrdersDeleteTool(),
     ])
 }

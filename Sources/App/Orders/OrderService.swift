@@ -1,0 +1,148 @@
+import Foundation
+import JSON
+import Logging
+import OrderDesk
+import Postgres
+
+/// Reads and changes a tenant's OrderDesk orders the way every replica must: through the shared
+/// Postgres cache, under the per-store upstream bucket, with updates of one order serialized across
+/// replicas and creates made idempotent by key.
+///
+/// - Reads (`get`, `list`) are read-through cached in `cache_entries` for `orderTTL` / `listTTL`.
+/// - Every mutation (`create`, `update`, `delete`) invalidates the order's entry and every list of the
+///   store, for all replicas, once OrderDesk has been called (whatever it answered: a failed call may
+///   still have changed the order).
+/// - Before each OrderDesk call a token is taken from the store's upstream bucket (two for an update,
+///   which is a GET and a PUT); an empty bucket makes the call wait up to `upstreamMaxWait`, then fail
+///   with `OrderServiceError(.rateLimited)`.
+///
+/// Errors: `OrderServiceError`; `OrderDeskError` exactly as the client threw it; `StoreError` when the
+/// store is not (or no longer) registered; `PostgresError`.
+public final class OrderService: Sendable {
+    let database: Database
+    let stores: StoreRegistry
+    let orderDesk: OrderDeskClient
+    public let configuration: OrderServiceConfiguration
+    let logger: Logger
+    let cache: OrderCache
+    let bucket: UpstreamBucket
+    let idempotency: OrderIdempotency
+
+    public init(
+        database: Database, stores: StoreRegistry, orderDesk: OrderDeskClient, configuration: OrderServiceConfiguration,
+        logger: Logger = Logger(label: "orderdesk.orders")
+    ) {
+        self.database = database
+        self.stores = stores
+        self.orderDesk = orderDesk
+        self.configuration = configuration
+        self.logger = logger
+        self.cache = OrderCache(database: database)
+        self.bucket = UpstreamBucket(
+            database: database, burst: configuration.upstreamBurst, perSecond: configuration.upstreamPerSecond,
+            maxWait: configuration.upstreamMaxWait)
+        // A reservation must outlive the request holding it: the bucket wait, the client's whole
+        // deadline (all retries included), and a margin for the database round trips around them.
+        self.idempotency = OrderIdempotency(
+            database: database, ttl: configuration.idempotencyTTL,
+            lease: configuration.upstreamMaxWait + orderDesk.configuration.timeout + .seconds(30))
+    }
+
+    /// One order by OrderDesk id, read through the cache (key `order:<id>`, scope `order`).
+    /// Returns the order's JSON object and whether it was served from the cache.
+    public func get(tenantID: UUID, store: RegisteredStore, orderID: String) async throws -> (order: JSONValue, cached: Bool) {
+        let ttl = configuration.orderTTL
+        guard ttl > .zero else {
+            return (try await fetchOrder(tenantID: tenantID, store: store, orderID: orderID), false)
+        }
+        let key = OrderCache.orderKey(orderID)
+        switch try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .order, key: key) {
+        case .hit(let order):
+            return (order, true)
+        case .miss(let since):
+            let order = try await fetchOrder(tenantID: tenantID, store: store, orderID: orderID)
+            await fill(tenantID: tenantID, storeID: store.id, scope: .order, key: key, value: order, ttl: ttl, since: since)
+            return (order, false)
+        }
+    }
+
+    /// One page of orders, read through the cache under a key covering every parameter of `query`.
+    /// Returns `{"orders", "total_records", "records_returned", "offset", "limit", "has_more",
+    /// "next_offset"}` (`next_offset` null on the last page) and whether it came from the cache.
+    public func list(tenantID: UUID, store: RegisteredStore, query: OrderQuery) async throws -> (page: JSONValue, cached: Bool) {
+        let ttl = configuration.listTTL
+        guard ttl > .zero else {
+            return (try await fetchList(tenantID: tenantID, store: store, query: query), false)
+        }
+        let key = OrderListKey.key(for: query)
+        switch try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .orderList, key: key) {
+        case .hit(let page):
+            return (page, true)
+        case .miss(let since):
+            let page = try await fetchList(tenantID: tenantID, store: store, query: query)
+            await fill(tenantID: tenantID, storeID: store.id, scope: .orderList, key: key, value: page, ttl: ttl, since: since)
+            return (page, false)
+        }
+    }
+
+    /// Deletes expired rows (cache entries, and whatever else `orderdesk.sweep_expired()` cleans:
+    /// sessions, magic links, idle buckets, expired idempotency keys) and returns how many rows went.
+    /// Only one replica sweeps at a time: the others find the advisory lock taken and return 0.
+    public func sweepExpired() async throws -> Int {
+        let lock = OrderLockKeys.sweep
+        return try await database.withUnscopedTransaction { tx in
+            guard try tx.query("SELECT pg_try_advisory_xact_lock(\(lock)) AS locked")[0].decode(Bool.self, "locked") else {
+                return 0
+            }
+            return try tx.query("SELECT coalesce(sum(deleted), 0)::int8 AS deleted FROM orderdesk.sweep_expired()")[0]
+                .decode(Int.self, "deleted")
+        }
+    }
+
+    // MARK: Upstream
+
+    /// The store's OrderDesk API with freshly decrypted credentials, after taking `tokens` from its
+    /// upstream bucket. Credentials come first, so an unknown store costs no token.
+    func upstream(tenantID: UUID, store: RegisteredStore, tokens: Double) async throws -> StoreAPI {
+        let credentials = try await stores.credentials(tenantID: tenantID, id: store.id)
+        try await bucket.take(tokens, tenantID: tenantID, storeID: store.id)
+        return orderDesk.store(credentials)
+    }
+
+    private func fetchOrder(tenantID: UUID, store: RegisteredStore, orderID: String) async throws -> JSONValue {
+        try await upstream(tenantID: tenantID, store: store, tokens: 1).getOrder(orderID).json
+    }
+
+    private func fetchList(tenantID: UUID, store: RegisteredStore, query: OrderQuery) async throws -> JSONValue {
+        try await upstream(tenantID: tenantID, store: store, tokens: 1).listOrders(query).listJSON
+    }
+
+    // MARK: Cache
+
+    /// A failed fill costs only a later cache miss, never the read that fetched the value.
+    private func fill(
+        tenantID: UUID, storeID: UUID, scope: OrderCache.Scope, key: String, value: JSONValue, ttl: Duration,
+        since: String
+    ) async {
+        do {
+            try await cache.fill(
+                tenantID: tenantID, storeID: storeID, scope: scope, key: key, value: value, ttl: ttl, since: since)
+        } catch {
+            logger.warning(
+                "could not cache an OrderDesk response", metadata: ["scope": "\(scope.rawValue)", "error": "\(error)"])
+        }
+    }
+
+    /// Invalidation after a mutation OrderDesk may have applied. A failure is logged, not thrown: the
+    /// mutation itself happened, and reporting it as failed would invite a duplicate retry; the stale
+    /// entries then expire within their TTL.
+    func invalidateAfterMutation(tenantID: UUID, storeID: UUID, orderID: String?) async {
+        do {
+            try await cache.invalidate(tenantID: tenantID, storeID: storeID, orderID: orderID)
+        } catch {
+            logger.error(
+                "could not invalidate the order cache after a mutation; entries expire with their TTL",
+                metadata: ["store": "\(storeID)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Postgres
+
+/// A token bucket kept in `orderdesk.rate_limit_buckets`, shared by every replica.
+///
+/// One statement refills the bucket from the time since its last update and takes the tokens only
+/// if they are there (`INSERT … ON CONFLICT DO UPDATE … WHERE`), so concurrent callers on any
+/// replica can never overdraw it; a refused call changes nothing. A missing row is a full bucket.
+struct TokenBucket: Sendable {
+    /// Capacity.
+    let burst: Double
+    /// Refill rate.
+    let perSecond: Double
+
+    enum Outcome: Equatable {
+        case taken(remaining: Double)
+        /// Nothing was taken; this many tokens were missing.
+        case short(missing: Double)
+    }
+
+    /// Takes `cost` tokens from the bucket `name` of the transaction's tenant.
+    func take(_ cost: Double, from name: String, tenantID: UUID, in tx: TenantTransaction) throws -> Outcome {
+        let rows = try tx.query(
+            """
+            WITH attempt AS (
+                INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
+                VALUES (\(tenantID), \(name), \(burst) - \(cost), clock_timestamp())
+                ON CONFLICT (tenant_id, bucket) DO UPDATE
+                SET tokens = least(\(burst), b.tokens
+                        + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
+                        - \(cost),
+                    updated_at = EXCLUDED.updated_at
+                WHERE least(\(burst), b.tokens
+                        + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
+                      >= \(cost)
+                RETURNING b.tokens
+            )
+            SELECT true AS allowed, tokens FROM attempt
+            UNION ALL
+            SELECT false, least(\(burst), b.tokens
+                       + greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8) * \(perSecond))
+            FROM orderdesk.rate_limit_buckets AS b
+            WHERE b.tenant_id = \(tenantID) AND b.bucket = \(name) AND NOT EXISTS (SELECT 1 FROM attempt)
+            """)
+        // No row: refused, but the row was created by a concurrent call after this statement's
+        // snapshot. Treat the bucket as empty.
+        guard let row = rows.first else { return .short(missing: cost) }
+        let tokens = try row.decode(Double.self, "tokens")
+        if try row.decode(Bool.self, "allowed") { return .taken(remaining: max(0, tokens)) }
+        return .short(missing: max(cost - tokens, 0.000_001))
+    }
+
+    /// Whole seconds until `missing` tokens have refilled (at least 1).
+    func secondsToRefill(_ missing: Double) -> Int {
+        max(1, Int((missing / perSecond).rounded(.up)))
+    }
+}

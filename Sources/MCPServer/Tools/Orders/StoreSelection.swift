@@ -1,0 +1,36 @@
+import App
+import JSON
+
+/// Which store an order tool works on: the `store` argument, else the session's active store,
+/// else the tenant's only store, else `no_active_store` listing the choices.
+enum StoreSelection {
+    static func store(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
+        if let identifier = arguments.string("store") {
+            return try await StoreArgument.resolve(identifier, context: context).0
+        }
+        let tenant = try context.tenantID()
+        let stores = try await context.services.stores.list(tenantID: tenant)
+        if let active = context.session.activeStoreID, let store = stores.first(where: { $0.id == active }) {
+            return store
+        }
+        if stores.count == 1 { return stores[0] }
+        throw ToolFailure(
+            code: "no_active_store",
+            message: stores.isEmpty
+                ? "This tenant has no stores yet: register one with stores_register."
+                : "Several stores are registered and none is active: pass `store` or call stores_use_store with one of: "
+                    + stores.map(\.name).joined(separator: ", ") + ".",
+            details: ["stores": .array(stores.map(\.json))])
+    }
+}
+
+/// Schema pieces shared by the order tools.
+enum OrderSchemas {
+    static let orderID: JSONValue = [
+        "type": "string", "minLength": 1, "maxLength": 30, "description": "The OrderDesk order id.",
+    ]
+    static let order: JSONValue = [
+        "type": "object", "description": "An OrderDesk order object (fields as in the OrderDesk API v2).",
+    ]
+    static let storeJSON: JSONValue = RegisteredStore.schema
+}

@@ -1,0 +1,111 @@
+import Foundation
+import Logging
+
+extension Database {
+    /// Runs `body` while this process holds the session-level advisory lock `key`, so that at most one
+    /// holder in the whole cluster (any replica, any pool) runs a body for the same key at a time.
+    ///
+    /// The lock is taken with `pg_try_advisory_lock` on a leased connection. While another session
+    /// holds it, the connection goes back to the pool and the attempt is repeated after a short,
+    /// growing, jittered pause (a few ms up to 50 ms), so waiters hold neither a connection nor a
+    /// thread and never block the cooperative pool. Only the holder keeps its connection, for the
+    /// duration of `body`; size the pool for the number of bodies expected to run at once. Waiters
+    /// are not queued in order: under heavy contention a late caller can go first.
+    ///
+    /// Afterwards `pg_advisory_unlock` runs on the same connection, which then goes back to the pool.
+    /// If the unlock fails or cannot run, the connection is closed instead: ending the session is what
+    /// releases a session-level lock for certain, so a lock is never leaked into the pool.
+    ///
+    /// If the holder's connection breaks while `body` runs, PostgreSQL releases the lock at once and
+    /// another caller may enter before `body` finishes. Bodies should therefore keep the work they
+    /// protect short and idempotent where they can.
+    ///
+    /// - Throws: `PostgresError(code: .queryTimeout, sqlState: "55P03")` (`isLockNotAvailable`) when the
+    ///   lock was not obtained within `timeout`; `CancellationError` when the task is cancelled while
+    ///   waiting; whatever `body` throws (after unlocking).
+    public func withAdvisoryLock<T: Sendable>(
+        key: Int64, timeout: Duration, _ body: @Sendable () async throws -> T
+    ) async throws -> T {
+        let clock = ContinuousClock()
+        let deadline = clock.now + max(timeout, .zero)
+        var pause = Duration.milliseconds(2)
+        var mayReplaceStaleConnection = true
+        while true {
+            let holder: PostgresConnection?
+            do {
+                holder = try await tryAdvisoryLock(key: key)
+            } catch let error as PostgresError where mayReplaceStaleConnection && error.failedBeforeAnyStatement {
+                // A pooled connection that died while idle (server restart): try once more on a fresh one.
+                mayReplaceStaleConnection = false
+                continue
+            }
+            if let connection = holder {
+                let outcome: Result<T, any Error>
+                do {
+                    outcome = .success(try await body())
+                } catch {
+                    outcome = .failure(error)
+                }
+                await advisoryUnlock(key: key, on: connection)
+                return try outcome.get()
+            }
+            let now = clock.now
+            guard now < deadline else {
+                throw PostgresError(
+                    code: .queryTimeout, sqlState: PostgresError.lockNotAvailableState,
+                    serverMessage: "advisory lock not obtained within \(timeout)")
+            }
+            // Jitter spreads the retries of many waiters; the last pause ends at the deadline so the
+            // final attempt still happens.
+            let jittered = pause * Double.random(in: 0.5...1.5)
+            try await Task.sleep(for: min(jittered, deadline - now))
+            pause = min(pause * 2, .milliseconds(50))
+        }
+    }
+
+    /// One `pg_try_advisory_lock` attempt. Returns the connection now holding the lock, or nil (the
+    /// connection already released) when another session holds it.
+    private func tryAdvisoryLock(key: Int64) async throws -> PostgresConnection? {
+        let connection = try await pool.lease()
+        let acquired: Bool
+        do {
+            acquired = try await threadPool.runIfActive {
+                try connection.execute("SELECT pg_try_advisory_lock(\(key)) AS acquired").rows[0].decode(
+                    Bool.self, "acquired")
+            }
+        } catch {
+            // Whether the statement ran is unknown (e.g. a lost connection): do not reuse the session.
+            await pool.release(connection, reusable: false)
+            throw error
+        }
+        if acquired { return connection }
+        await pool.release(connection, reusable: connection.isUsable && connection.isIdle)
+        return nil
+    }
+
+    /// Releases the lock and the connection; closes the connection when the unlock is not confirmed.
+    private func advisoryUnlock(key: Int64, on connection: PostgresConnection) async {
+        let threadPool = self.threadPool
+        // A fresh task: a cancelled caller must still unlock, and runIfActive drops queued work of a
+        // cancelled task.
+        let unlocked = await Task {
+            try await threadPool.runIfActive {
+                try connection.execute("SELECT pg_advisory_unlock(\(key)) AS unlocked").rows[0].decode(
+                    Bool.self, "unlocked")
+            }
+        }.result
+        let confirmed = (try? unlocked.get()) == true
+        if !confirmed {
+            logger.warning("advisory unlock failed; closing the connection to release the lock")
+        }
+        await pool.release(connection, reusable: confirmed && connection.isUsable && connection.isIdle)
+    }
+}
+
+extension PostgresError {
+    /// SQLSTATE `55P03` (lock_not_available): what PostgreSQL reports when `lock_timeout` expires.
+    static let lockNotAvailableState = "55P03"
+
+    /// A lock was not obtained in time: `withAdvisoryLock`'s timeout, or the server's `lock_timeout`.
+    public var isLockNotAvailable: Bool { sqlState == Self.lockNotAvailableState }
+}

@@ -1,0 +1,126 @@
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// `Database.withAdvisoryLock`: one holder per key across pools (replicas), bounded waits, no leaks.
+@Suite(.serialized) struct AdvisoryLockTests {
+    /// Counts bodies running at once.
+    actor Occupancy {
+        private(set) var inside = 0
+        private(set) var most = 0
+        private(set) var entries = 0
+        func enter() {
+            inside += 1
+            entries += 1
+            most = max(most, inside)
+        }
+        func leave() { inside -= 1 }
+    }
+
+    /// Advisory locks granted in this scratch database (pg_locks is cluster-wide, and other suites
+    /// may be running against other databases).
+    static func advisoryLocksHeld(_ fixture: AppFixture) async throws -> Int {
+        try await fixture.asSuperuser { tx in
+            try tx.query(
+                """
+                SELECT count(*) AS n FROM pg_catalog.pg_locks
+                WHERE locktype = 'advisory' AND granted
+                  AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                """
+            )[0].decode(Int.self, "n")
+        }
+    }
+
+    @Test func onlyOneHolderAtATimeAcrossTwoPools() async throws {
+        try await AppFixture.run(poolSize: 3) { fixture in
+            let other = fixture.secondReplica(poolSize: 3)
+            let occupancy = Occupancy()
+            let databases = [fixture.database, other]
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for index in 0..<16 {
+                    let database = databases[index % 2]
+                    group.addTask {
+                        try await database.withAdvisoryLock(key: 42, timeout: .seconds(20)) {
+                            await occupancy.enter()
+                            try await Task.sleep(for: .milliseconds(10))
+                            await occupancy.leave()
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            #expect(await occupancy.entries == 16)
+            #expect(await occupancy.most == 1)
+            // Waiters did not hold connections: both pools still have every connection reusable.
+            let stats = await fixture.database.poolStatistics()
+            #expect(stats.open == stats.idle)
+            #expect(try await Self.advisoryLocksHeld(fixture) == 0)
+            await other.shutdown()
+        }
+    }
+
+    @Test func differentKeysDoNotWaitForEachOther() async throws {
+        try await AppFixture.run(poolSize: 3) { fixture in
+            let started = ContinuousClock.now
+            try await fixture.database.withAdvisoryLock(key: 1, timeout: .milliseconds(100)) {
+                try await fixture.database.withAdvisoryLock(key: 2, timeout: .milliseconds(100)) {}
+            }
+            #expect(ContinuousClock.now - started < .milliseconds(100))
+        }
+    }
+
+    @Test func aWaiterGivesUpAfterTheTimeout() async throws {
+        try await AppFixture.run(poolSize: 2) { fixture in
+            let other = fixture.secondReplica(poolSize: 1)
+            let error = try await other.withAdvisoryLock(key: 7, timeout: .seconds(1)) {
+                let started = ContinuousClock.now
+                let error = await caught(PostgresError.self) {
+                    try await fixture.database.withAdvisoryLock(key: 7, timeout: .milliseconds(150)) {
+                        Issue.record("entered a held lock")
+                    }
+                }
+                let waited = ContinuousClock.now - started
+                #expect(waited >= .milliseconds(150))
+                #expect(waited < .seconds(1))
+                return error
+            }
+            #expect(error?.isLockNotAvailable == true)
+            #expect(error?.code == .queryTimeout)
+            // The message and description name no SQL.
+            #expect(error.map { !"\($0)".contains("pg_") } == true)
+            await other.shutdown()
+        }
+    }
+
+    @Test func aThrowingBodyStillUnlocks() async throws {
+        struct Boom: Error {}
+        try await AppFixture.run(poolSize: 2) { fixture in
+            let error = await caught(Boom.self) {
+                try await fixture.database.withAdvisoryLock(key: 9, timeout: .seconds(1)) { throw Boom() }
+            }
+            #expect(error != nil)
+            #expect(try await Self.advisoryLocksHeld(fixture) == 0)
+            let other = fixture.secondReplica(poolSize: 1)
+            let value = try await other.withAdvisoryLock(key: 9, timeout: .milliseconds(50)) { 5 }
+            #expect(value == 5)
+            await other.shutdown()
+        }
+    }
+
+    @Test func aCancelledHolderStillUnlocks() async throws {
+        try await AppFixture.run(poolSize: 2) { fixture in
+            let database = fixture.database
+            let task = Task {
+                try await database.withAdvisoryLock(key: 11, timeout: .seconds(1)) {
+                    try await Task.sleep(for: .seconds(30))
+                }
+            }
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(try await Self.advisoryLocksHeld(fixture) == 1)
+            task.cancel()
+            _ = await task.result
+            #expect(try await Self.advisoryLocksHeld(fixture) == 0)
+        }
+    }
+}

@@ -1,0 +1,35 @@
+import Testing
+
+@testable import MCPServer
+
+@Suite struct OrdersListArgumentsTests {
+    @Test func orderDeskDatesAreAcceptedInBothForms() {
+        #expect(OrdersListTool.isOrderDeskDate("2026-11-26"))
+        #expect(OrdersListTool.isOrderDeskDate("2026-11-26 14:30:00"))
+    }
+
+    @Test func otherDateShapesAreRefused() {
+        for text in ["2026-13-01", "2026-11-32", "26-11-2026", "2026-11-26T14:30:00Z", "2026-11-26 24:00:00", "yesterday"] {
+            #expect(!OrdersListTool.isOrderDeskDate(text), "\(text)")
+        }
+    }
+
+    @Test func everyOrderToolIsRegisteredWithItsScope() {
+        let registry = ToolRegistry.standard
+        for name in ["orders_get", "orders_list"] {
+            #expect(registry.tool(named: name)?.requiredScope == .read, "\(name)")
+        }
+        for name in ["orders_create", "orders_update", "orders_delete"] {
+            #expect(registry.tool(named: name)?.requiredScope == .write, "\(name)")
+        }
+        #expect(registry.tool(named: "orders.get")?.name == "orders_get")
+        #expect(registry.tool(named: "orders_delete")?.annotations.destructive == true)
+    }
+
+    @Test func listSchemaOffersEveryFilterAndNothingElse() {
+        let properties = OrdersListTool().inputSchema["properties"]?.objectValue ?? [:]
+        for (name, _, _) in OrdersListTool.textFilters { #expect(properties[name] != nil, "\(name)") }
+        for (name, _) in OrdersListTool.dateFilters { #expect(properties[name] != nil, "\(name)") }
+        #expect(properties.count == OrdersListTool.textFilters.count + OrdersListTool.dateFilters.count + 6)
+    }
+}
