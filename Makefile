@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-SWIFT ?= swift
+# Swift on PATH, else the toolchain where this machine image keeps it.
+SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DB_ENV = source scripts/pg-env.sh
 
@@ -39,7 +40,7 @@ migrate: build db-up
 	@$(DB_ENV); "$(BIN_DIR)/orderdesk-mcp" migrate up
 
 demo: migrate
-	@bash scripts/demo.sh
+	@ODMCP_BIN_DIR="$(BIN_DIR)" bash scripts/demo.sh
 
 demo-stop:
 	@bash scripts/demo-stop.sh

@@ -6,7 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/pg-env.sh"
 cd "$ODMCP_ROOT"
-bin=$(swift build --show-bin-path)
+bin=${ODMCP_BIN_DIR:-$(swift build --show-bin-path)}
 env_file=.data/demo.env
 pid_file=.data/demo.pids
 umask 077
