@@ -33,3 +33,17 @@ import Testing
         #expect(properties.count == OrdersListTool.textFilters.count + OrdersListTool.dateFilters.count + 6)
     }
 }
+
+@Suite struct OrdersCreateArgumentsTests {
+    @Test func aFullNameOrACompanyOnEitherAddressIsEnough() {
+        #expect(OrdersCreateTool.hasFullNameOrCompany(["shipping": ["first_name": "Ann", "last_name": "Lee"]]))
+        #expect(OrdersCreateTool.hasFullNameOrCompany(["customer": ["company": "Acme"]]))
+        #expect(OrdersCreateTool.hasFullNameOrCompany(["customer": ["first_name": "Ann", "last_name": "Lee"]]))
+    }
+
+    @Test func aHalfNameOrNothingIsNot() {
+        #expect(!OrdersCreateTool.hasFullNameOrCompany(["shipping": ["first_name": "Ann"]]))
+        #expect(!OrdersCreateTool.hasFullNameOrCompany(["customer": ["last_name": "Lee", "company": " "]]))
+        #expect(!OrdersCreateTool.hasFullNameOrCompany(["email": "a@b.c"]))
+    }
+}

@@ -13,6 +13,7 @@ Logs of every process stay in pytest's temporary directory (its path is printed 
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import secrets
 import signal
@@ -24,6 +25,11 @@ import pytest
 from e2e_support import (
     ALLOWED_ORIGIN,
     CLI,
+    ORDER_OBSERVATIONS,
+    ORDER_READ_TOOLS,
+    RECORDER,
+    RawClient,
+    canonical_tool,
     REPO_ROOT,
     SECRETS,
     Server,
@@ -60,6 +66,34 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_terminal_summary(terminalreporter):
+    metrics = order_metrics()
+    if metrics:
+        if _LOG_DIR:
+            path = _LOG_DIR[0] / "order-metrics.json"
+            path.write_text(json.dumps(metrics, indent=2))
+            metrics["file"] = str(path)
+        c, u = metrics["cache"], metrics.get("upstream") or {}
+        terminalreporter.write_line(
+            "e2e order metrics: cache hit rate {hit_rate:.1%} ({hits} of {reads} successful orders_get/orders_list "
+            "calls; get {get_hits}/{get_reads}, list {list_hits}/{list_reads}); upstream calls saved by the cache: "
+            "{hits}".format(**c)
+            + (
+                f"; upstream requests to the order simulator: {u.get('total')} (GET {u.get('GET', 0)}, "
+                f"PUT {u.get('PUT', 0)}, POST {u.get('POST', 0)}, DELETE {u.get('DELETE', 0)}; "
+                f"409 answers to PUT: {u.get('put_409', 0)}, 429: {u.get('status_429', 0)}, 503: {u.get('status_503', 0)})"
+                if u
+                else ""
+            )
+        )
+        up = metrics["updates"]
+        if up["update_calls_observed"]:
+            terminalreporter.write_line(
+                f"e2e order metrics: update conflict retries observed: {up['conflict_retries']} over "
+                f"{up['update_calls_observed']} orders_update calls whose upstream traffic was checked "
+                f"({up['conflicts_given_up']} gave up with `conflict` after the configured retries)"
+            )
+        if "file" in metrics:
+            terminalreporter.write_line(f"e2e order metrics written to {metrics['file']}")
     if _LOG_DIR:
         terminalreporter.write_line(f"e2e: server and simulator logs in {_LOG_DIR[0]}")
 
@@ -208,3 +242,129 @@ def r1(replicas) -> Server:
 @pytest.fixture(scope="session")
 def r2(replicas) -> Server:
     return replicas[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Order tools (issue 5): a simulator of their own, two replicas tuned for tests, and metrics.
+# ---------------------------------------------------------------------------------------------
+
+# OrderDesk store ids of the order simulator: each order test claims its own (`claim_store_id`),
+# so request-log assertions filtered by store id see only that test's traffic.
+ORDER_SIM_STORE_IDS = tuple(str(42001 + i) for i in range(40))
+ORDER_CACHE_TTL_SECONDS = 120  # long: "cached" assertions must not depend on test speed
+ORDER_SERVER_ENV = {
+    # Upstream shaping must not interfere with tests that make many calls (test_orders_upstream
+    # starts its own replicas for the shaping test).
+    "UPSTREAM_BUCKET_BURST": "1000",
+    "UPSTREAM_BUCKET_PER_SECOND": "1000",
+    "UPSTREAM_MAX_WAIT_MS": "2000",
+    # Fast retries: 503/429 backoff 50 ms · 2^n; conflict (409) backoff 50 ms · 2^n.
+    "ORDERDESK_RETRY_BASE_MS": "50",
+    "ORDERDESK_CONFLICT_BASE_MS": "50",
+    "ORDERDESK_MAX_RETRIES": "3",
+    "ORDERDESK_CONFLICT_RETRIES": "5",
+    "ORDER_CACHE_TTL_SECONDS": str(ORDER_CACHE_TTL_SECONDS),
+    "ORDER_LIST_CACHE_TTL_SECONDS": str(ORDER_CACHE_TTL_SECONDS),
+    # The tenant limit is tested in test_rate_limit.py; here it must not refuse the 20 concurrent
+    # updates or the pagination walk.
+    "RATE_LIMIT_PER_MINUTE": "6000",
+    "RATE_LIMIT_BURST": "3000",
+}
+
+_ORDER_UPSTREAM_STATS: dict = {}
+
+
+@pytest.fixture(scope="session")
+def orders_sim(bin_dir, log_dir):
+    """The OrderDesk simulator of the order tests (its own process, so its request log holds only
+    order traffic), seeded with 30 orders per store, upstream rate limit off (429s are injected)."""
+    stores = {sid: SECRETS.add_store_key(f"odsim-e2e-orders-{sid}-{secrets.token_hex(16)}") for sid in ORDER_SIM_STORE_IDS}
+    s = Simulator(bin_dir, log_dir, stores, name="orderdesk-sim-orders", orders=30)
+    yield s
+    try:
+        log = s.requests()
+        by_method: dict[str, int] = {}
+        for r in log:
+            by_method[r["method"]] = by_method.get(r["method"], 0) + 1
+        _ORDER_UPSTREAM_STATS.update(
+            total=len(log),
+            put_409=sum(1 for r in log if r["method"] == "PUT" and r["status"] == 409),
+            injected_409=sum(1 for r in log if r["method"] == "PUT" and r.get("fault") == "conflict_on_put"),
+            status_429=sum(1 for r in log if r["status"] == 429),
+            status_503=sum(1 for r in log if r["status"] == 503),
+            **by_method,
+        )
+    except Exception:  # noqa: BLE001 - metrics only
+        pass
+    s.stop()
+
+
+@pytest.fixture(scope="session")
+def claim_store_id():
+    """Factory: a store id of the order simulator no other test has used."""
+    free = list(ORDER_SIM_STORE_IDS)
+
+    def claim() -> str:
+        if not free:
+            raise RuntimeError("no free order-simulator store id left: add some to ORDER_SIM_STORE_IDS")
+        return free.pop(0)
+
+    return claim
+
+
+@pytest.fixture(scope="session")
+def order_replicas(start_server, orders_sim):
+    """Two replicas `o1`, `o2` on the suite's database, talking to the order simulator."""
+    env = {"ORDERDESK_BASE_URL": orders_sim.api_url, **ORDER_SERVER_ENV}
+    return start_server("o1", **env), start_server("o2", **env)
+
+
+@pytest.fixture(scope="session")
+def o1(order_replicas):
+    return order_replicas[0]
+
+
+@pytest.fixture(scope="session")
+def o2(order_replicas):
+    return order_replicas[1]
+
+
+@pytest.fixture(scope="session")
+def order_tenant(make_tenant, orders_sim, claim_store_id, o1):
+    """Factory: a new tenant with one registered store of the order simulator (a fresh store id)
+    → (tenant, store row as stores_register returned it)."""
+
+    def make(label: str, *, name: str | None = None, server=None) -> tuple:
+        t = make_tenant(label)
+        sid = claim_store_id()
+        with RawClient((server or o1).mcp_url, t.master_key, tenant_id=t.id) as c:
+            c.open()
+            store = c.tool(
+                "stores_register",
+                {"store_id": sid, "api_key": orders_sim.stores[sid], "name": name or f"{label} {sid}"},
+            ).ok()["store"]
+        return t, store
+
+    return make
+
+
+def order_metrics() -> dict:
+    """Cache hit rate over every successful orders_get/orders_list result the suite received, plus
+    the order simulator's request counts (collected when it stopped)."""
+    reads = [c for c in RECORDER.calls if canonical_tool(c.tool) in ORDER_READ_TOOLS and c.cached is not None]
+    if not reads:
+        return {}
+    gets = [c for c in reads if canonical_tool(c.tool) == "orders_get"]
+    lists = [c for c in reads if canonical_tool(c.tool) == "orders_list"]
+    hits = sum(1 for c in reads if c.cached)
+    cache = {
+        "reads": len(reads),
+        "hits": hits,
+        "hit_rate": hits / len(reads),
+        "get_reads": len(gets),
+        "get_hits": sum(1 for c in gets if c.cached),
+        "list_reads": len(lists),
+        "list_hits": sum(1 for c in lists if c.cached),
+        "upstream_calls_saved": hits,
+    }
+    return {"cache": cache, "upstream": dict(_ORDER_UPSTREAM_STATS), "updates": dict(ORDER_OBSERVATIONS)}

@@ -29,7 +29,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SUPPORTED_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
 LATEST_VERSION = "2025-11-25"
 ALLOWED_ORIGIN = "http://allowed.example"
-WRITE_TOOLS = {"stores_register", "stores_delete"}
+WRITE_TOOLS = {"stores_register", "stores_delete", "orders_create", "orders_update", "orders_delete"}
 TOOL_NAMES = {
     "tenant_use_master_key",
     "stores_register",
@@ -38,6 +38,9 @@ TOOL_NAMES = {
     "stores_resolve",
     "stores_delete",
 }
+# The order tools (issue 5); the store tools above stay the set every server must list.
+ORDER_TOOL_NAMES = {"orders_get", "orders_list", "orders_create", "orders_update", "orders_delete"}
+ORDER_READ_TOOLS = {"orders_get", "orders_list"}
 HTTP_TIMEOUT = httpx2.Timeout(30.0, read=60.0)
 
 
@@ -106,6 +109,7 @@ class CallRecord:
     jsonrpc_error: int | None = None  # JSON-RPC error code, if the answer was an error object
     is_error: bool | None = None  # result.isError
     error_code: str | None = None  # result.structuredContent.error.code
+    cached: bool | None = None  # result.structuredContent.cached of a successful read (orders_get/orders_list)
 
 
 class CallRecorder:
@@ -158,6 +162,8 @@ def _record(request: httpx2.Request, response: httpx2.Response, body: bytes | No
             sc = result.get("structuredContent")
             if rec.is_error and isinstance(sc, dict) and isinstance(sc.get("error"), dict):
                 rec.error_code = sc["error"].get("code")
+            if not rec.is_error and isinstance(sc, dict) and isinstance(sc.get("cached"), bool):
+                rec.cached = sc["cached"]
     RECORDER.add(rec)
 
 
@@ -258,11 +264,22 @@ def all_processes() -> list[ManagedProcess]:
 
 
 class Simulator(ManagedProcess):
-    def __init__(self, bin_dir: Path, log_dir: Path, stores: dict[str, str]):
-        argv = [str(bin_dir / "orderdesk-sim"), "--port", "0", "--seed", "7", "--orders", "30", "--no-rate-limit"]
+    def __init__(
+        self,
+        bin_dir: Path,
+        log_dir: Path,
+        stores: dict[str, str],
+        *,
+        name: str = "orderdesk-sim",
+        orders: int = 30,
+        rate_limit: bool = False,
+    ):
+        argv = [str(bin_dir / "orderdesk-sim"), "--port", "0", "--seed", "7", "--orders", str(orders)]
+        if not rate_limit:
+            argv.append("--no-rate-limit")
         for store_id, key in stores.items():
             argv += ["--store", f"{store_id}:{key}"]
-        super().__init__("orderdesk-sim", argv, dict(os.environ), log_dir, r"orderdesk-sim listening on (http://\S+)")
+        super().__init__(name, argv, dict(os.environ), log_dir, r"orderdesk-sim listening on (http://\S+)")
         self.stores = stores
         self.api_url = self.base_url + "/api/v2"
 
@@ -270,6 +287,64 @@ class Simulator(ManagedProcess):
         r = httpx2.get(self.base_url + "/_sim/requests", params=filters, timeout=10)
         r.raise_for_status()
         return r.json()["requests"]
+
+    # --- admin API (docs/simulator.md): faults, reset, direct API calls ---------------------------
+
+    def fault(self, *specs: dict) -> dict:
+        """Queue one or more faults (`POST /_sim/faults`), in order."""
+        body: Any = specs[0] if len(specs) == 1 else list(specs)
+        r = httpx2.post(self.base_url + "/_sim/faults", json=body, timeout=10)
+        r.raise_for_status()
+        return r.json()
+
+    def clear_faults(self) -> int:
+        r = httpx2.delete(self.base_url + "/_sim/faults", timeout=10)
+        r.raise_for_status()
+        return int(r.json().get("cleared", 0))
+
+    def reset(self, reseed: bool = False) -> None:
+        """Clears faults AND the request log (and with reseed the data of every store)."""
+        r = httpx2.post(self.base_url + "/_sim/reset", json={"reseed": reseed}, timeout=30)
+        r.raise_for_status()
+
+    def store_info(self) -> dict[str, dict]:
+        """`GET /_sim/stores`: store id → {name, orders, folders{id: name}, …} (never keys)."""
+        r = httpx2.get(self.base_url + "/_sim/stores", timeout=10)
+        r.raise_for_status()
+        return {s["store_id"]: s for s in r.json()["stores"]}
+
+    def mark(self) -> int:
+        """Position in the request log; `since(mark, …)` returns what came after it."""
+        return len(self.requests())
+
+    def since(self, mark: int, **filters: str) -> list[dict]:
+        """Requests logged after `mark`, optionally filtered like `requests` (method, path glob, store_id)."""
+        logged = self.requests()[mark:]
+        method, path, store_id = filters.get("method"), filters.get("path"), filters.get("store_id")
+        out = []
+        for r in logged:
+            if method and r["method"].upper() != method.upper():
+                continue
+            if store_id and r.get("store_id") != store_id:
+                continue
+            if path and not _glob_path(path, r["path"]):
+                continue
+            out.append(r)
+        return out
+
+    def api(self, method: str, path: str, store_id: str, **kw) -> httpx2.Response:
+        """A direct API call with the store's credentials, the way OrderDesk would be called (it
+        appears in the request log like any other)."""
+        headers = {"ORDERDESK-STORE-ID": store_id, "ORDERDESK-API-KEY": self.stores[store_id]}
+        return httpx2.request(method, self.api_url + path, headers=headers, timeout=30, **kw)
+
+
+def _glob_path(pattern: str, path: str) -> bool:
+    """The simulator's path glob: `*` within one segment, `**` across segments."""
+    if pattern in ("*", "**"):
+        return True
+    rx = re.escape(pattern).replace(r"\*\*", "\0").replace(r"\*", "[^/]*").replace("\0", ".*")
+    return re.fullmatch(rx, path) is not None
 
 
 class Server(ManagedProcess):
@@ -680,3 +755,76 @@ def assert_tool_result_shape(result: ToolResult) -> None:
     assert meta.get("correlation_id") == result.request_id, (
         f"_meta.correlation_id {meta.get('correlation_id')!r} != X-Request-ID {result.request_id!r}"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Order tools (issue 5): helpers shared by the test_orders_*.py modules
+# ---------------------------------------------------------------------------------------------
+
+
+def order_body(tag: str, **extra: Any) -> dict:
+    """A valid OrderDesk order for orders_create: two items, customer and a distinct shipping address."""
+    body = {
+        "email": f"e2e-{tag}@example.com",
+        "customer": {
+            "first_name": "Wendy",
+            "last_name": f"Flow{tag}",
+            "address1": "1 Main St",
+            "city": "Nashville",
+            "state": "TN",
+            "postal_code": "37203",
+            "country": "US",
+            "phone": "615-555-0100",
+        },
+        "shipping": {
+            "first_name": "Wendy",
+            "last_name": f"Flow{tag}",
+            "company": "E2E Logistics",
+            "address1": "12 Elm St",
+            "address2": "Apt 4",
+            "city": "Memphis",
+            "state": "TN",
+            "postal_code": "38103",
+            "country": "US",
+            "phone": "901-555-0100",
+        },
+        "order_items": [
+            {"name": "E2E Widget", "code": "E2E-W", "price": 10, "quantity": 2},
+            {"name": "E2E Gadget", "code": "E2E-G", "price": "4.5", "quantity": 1},
+        ],
+        "shipping_method": "Ground",
+        "checkout_data": {"Gift": "no"},
+    }
+    body.update(extra)
+    return body
+
+
+def tool_error(result: "ToolResult", code: str, what: str = "") -> dict:
+    """Assert `result` is a tool error with `code`; return its error object."""
+    assert result.is_error and result.error_code == code, f"{what}: expected tool error {code}, got {json.dumps(result.raw)[:800]}"
+    err = result.data["error"]
+    assert isinstance(err.get("message"), str) and err["message"], f"{what}: error without a message: {err}"
+    return err
+
+
+def is_store(value: Any, store: dict) -> bool:
+    """The `store` member of an order tool result names `store` (a uuid string or a store object)."""
+    if isinstance(value, dict):
+        return value.get("id") == store["id"] and str(value.get("store_id", store["store_id"])) == str(store["store_id"])
+    return value == store["id"]
+
+
+def item_by(order: dict, key: str, value: Any) -> dict | None:
+    return next((i for i in order.get("order_items") or [] if str(i.get(key)) == str(value)), None)
+
+
+# Numbers the order tests observe and the terminal summary reports (conftest.order_metrics).
+ORDER_OBSERVATIONS: dict[str, int] = {"update_calls_observed": 0, "conflict_retries": 0, "conflicts_given_up": 0}
+
+
+def note_update_traffic(update_calls: int, put_statuses: list[int], gave_up: int = 0) -> None:
+    """Record what `update_calls` orders_update calls sent upstream: every PUT beyond the first of a
+    call is a retry after OrderDesk's 409."""
+    ORDER_OBSERVATIONS["update_calls_observed"] += update_calls
+    ORDER_OBSERVATIONS["conflict_retries"] += max(len(put_statuses) - update_calls, 0)
+    ORDER_OBSERVATIONS["conflicts_given_up"] += gave_up

@@ -1,4 +1,5 @@
 import App
+import Foundation
 import JSON
 
 /// `orders_create`: creates an order, at most once per idempotency key.
@@ -38,9 +39,26 @@ struct OrdersCreateTool: Tool {
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let store = try await StoreSelection.store(for: arguments, context: context)
         guard let order = arguments.values["order"] else { throw ToolFailure.validation("`order` is required") }
+        guard Self.hasFullNameOrCompany(order) else {
+            throw ToolFailure.validation(
+                "`order` needs a first and last name or a company, in `shipping` or `customer` "
+                    + "(e.g. \"shipping\": {\"first_name\": \"Ann\", \"last_name\": \"Lee\", …}).")
+        }
         let (created, replayed) = try await context.services.orders.create(
             tenantID: try context.tenantID(), store: store, order: order,
             idempotencyKey: arguments.string("idempotency_key"))
         return ["order": created, "replayed": .bool(replayed), "store": store.json]
+    }
+
+    /// OrderDesk's rule, "a first and last name combination or a company name", checked on both
+    /// addresses before anything is sent.
+    static func hasFullNameOrCompany(_ order: JSONValue) -> Bool {
+        ["shipping", "customer"].contains { field in
+            guard let address = order[field]?.objectValue else { return false }
+            func filled(_ key: String) -> Bool {
+                !(address[key]?.lenientString ?? "").trimmingCharacters(in: .whitespaces).isEmpty
+            }
+            return (filled("first_name") && filled("last_name")) || filled("company")
+        }
     }
 }

@@ -52,9 +52,8 @@ struct OrdersListTool: Tool {
             properties[name] = ["type": "string", "minLength": 1, "maxLength": 200, "description": .string(help)]
         }
         for (name, _) in Self.dateFilters {
-            properties[name] = [
-                "type": "string", "minLength": 10, "maxLength": 19, "description": "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)",
-            ]
+            // No length limits here: the format check in `call` gives the better message.
+            properties[name] = ["type": "string", "description": "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"]
         }
         return ["type": "object", "additionalProperties": false, "properties": .object(properties)]
     }
