@@ -19,7 +19,8 @@ odmcp_as_cluster_user() {
     if [[ $(id -un) == "$ODMCP_PG_OSUSER" ]]; then
         "$@"
     else
-        runuser -u "$ODMCP_PG_OSUSER" -- "$@"
+        # From /, so the cluster user is not asked to enter a directory it may not read.
+        (cd / && runuser -u "$ODMCP_PG_OSUSER" -- "$@")
     fi
 }
 

@@ -1,0 +1,66 @@
+import App
+import Foundation
+import Testing
+
+@testable import MCPServer
+
+@Suite struct ServerConfigurationTests {
+    let complete: [String: String] = [
+        "DATABASE_URL": "postgresql:///orderdesk?user=orderdesk_app",
+        "MASTER_KEY_PEPPER": Data(repeating: 7, count: 32).base64EncodedString(),
+        "ENCRYPTION_KEY": Data(repeating: 9, count: 32).base64EncodedString(),
+    ]
+
+    func problem(_ environment: [String: String]) -> ConfigurationError? {
+        do {
+            _ = try ServerConfiguration(environment: environment)
+            return nil
+        } catch let error as ConfigurationError {
+            return error
+        } catch {
+            Issue.record("unexpected error \(error)")
+            return nil
+        }
+    }
+
+    @Test func defaultsApplyWhenOnlyTheRequiredSettingsAreGiven() throws {
+        let configuration = try ServerConfiguration(environment: complete)
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.allowedOrigins.isEmpty)
+        #expect(configuration.allowSessionAuthentication)
+        #expect(configuration.maximumBodyBytes == 1_048_576)
+    }
+
+    @Test func eachMissingSecretIsNamedWithHowToMakeOne() {
+        for variable in ["DATABASE_URL", "MASTER_KEY_PEPPER", "ENCRYPTION_KEY"] {
+            var environment = complete
+            environment[variable] = nil
+            let error = problem(environment)
+            #expect(error?.variable == variable, "\(variable)")
+            if variable != "DATABASE_URL" {
+                #expect(error?.description.contains("openssl rand -base64 32") == true, "\(variable)")
+            }
+        }
+    }
+
+    @Test func malformedValuesAreRefusedWithoutEchoingThem() {
+        var environment = complete
+        environment["ENCRYPTION_KEY"] = "not-base64-s3cret!"
+        let error = problem(environment)
+        #expect(error?.variable == "ENCRYPTION_KEY")
+        #expect(error?.description.contains("s3cret") == false)
+        environment = complete
+        environment["PORT"] = "http"
+        #expect(problem(environment)?.variable == "PORT")
+        environment = complete
+        environment["ALLOW_SESSION_AUTH"] = "maybe"
+        #expect(problem(environment)?.variable == "ALLOW_SESSION_AUTH")
+    }
+
+    @Test func originsAreAListOfExactValues() throws {
+        var environment = complete
+        environment["ALLOWED_ORIGINS"] = "https://a.example, https://b.example"
+        #expect(try ServerConfiguration(environment: environment).allowedOrigins == ["https://a.example", "https://b.example"])
+    }
+}
