@@ -9,7 +9,7 @@ import Postgres
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create, list and revoke a tenant's master keys.",
-        subcommands: [Create.self, List.self, Revoke.self])
+        subcommands: [Create.self, List.self, Revoke.self, RotateEncryptionCommand.self])
 
     /// Which scopes `--scope` grants.
     enum Scope: String, ExpressibleByArgument, CaseIterable {
