@@ -129,13 +129,12 @@ import Testing
             #expect(blocked?.reason == .tooManyAttempts)
             #expect((1...60).contains(blocked?.retryAfterSeconds ?? 0))
             #expect(blocked.map { "\($0)".contains("seconds") } == true)
-            // Even the right key is not checked from that address (argon2 is spared).
-            let verificationsBefore = authenticator.verificationCount
-            let validBlocked = await caught(AuthenticationFailure.self) {
-                try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "198.51.100.7")
-            }
-            #expect(validBlocked?.reason == .tooManyAttempts)
-            #expect(authenticator.verificationCount == verificationsBefore)
+            // A live key is still accepted from that address: behind a load balancer every client shares
+            // it, and random guesses must not lock real tenants out. (Guesses never reach argon2: an
+            // unknown fingerprint has no row.)
+            #expect(authenticator.verificationCount == 0)
+            let valid = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "198.51.100.7")
+            #expect(valid.tenantID == tenant.tenantID)
 
             // Another replica (its own pool and memory) sees the same budget.
             let replicaDatabase = fixture.secondReplica()

@@ -304,3 +304,20 @@ def test_failed_logins_per_address_are_limited_across_replicas(r1, r2, tenant_a)
     with RawClient(r1.mcp_url, tenant_a.master_key, tenant_id=tenant_a.id, local_address=next_ip()) as c:
         c.open()
         assert c.tool("stores_list").ok()["stores"][0]["id"] == tenant_a.store["id"]
+
+
+def test_bearer_session_id_alone_authorizes_nothing(r1, r2, tenant_a):
+    """Only tenant_use_master_key turns a session id into a credential. A session opened with a
+    Bearer header needs the header on every request, so a leaked session id (proxy logs, a
+    read-key holder watching a write-key session) cannot be replayed without the key."""
+    with RawClient(r1.mcp_url, tenant_a.master_key, tenant_id=tenant_a.id, local_address=next_ip()) as c:
+        c.open()
+        for server in (r1, r2):
+            r = c.request(
+                "tools/call", {"name": "stores_list", "arguments": {}}, key=False, url=server.mcp_url
+            )
+            assert r.status_code == 401, r.text
+            assert "Bearer" in r.headers.get("www-authenticate", "")
+        # With the header the same session still works.
+        r = c.request("tools/call", {"name": "stores_list", "arguments": {}})
+        assert r.status_code == 200 and r.json()["result"]["isError"] is False

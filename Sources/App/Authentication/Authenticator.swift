@@ -52,12 +52,10 @@ public final class Authenticator: Sendable {
 
         let client = ClientAddress(clientIP)
         let limit = configuration.failuresPerIPPerMinute
-        // The budget is checked before any argon2 work, so a blocked address costs one small query.
-        let retryAfter = try await database.withUnscopedTransaction { tx in
-            try FailedAttempts.retryAfter(for: client, limit: limit, in: tx)
-        }
-        if let retryAfter { throw AuthenticationFailure(.tooManyAttempts, retryAfterSeconds: retryAfter) }
-
+        // The failure budget applies to refused keys only. A live key is never refused because of
+        // the address it comes from: behind a load balancer all clients share one address, and
+        // anyone could otherwise lock every tenant out with 20 random keys a minute. Guessing stays
+        // cheap for us: argon2 runs only for fingerprints that exist, i.e. for the real key.
         let verification = cache.verification(for: fingerprint) { [self] in
             try await self.verify(masterKey, fingerprint: fingerprint)
         }
@@ -65,7 +63,12 @@ public final class Authenticator: Sendable {
         case .verified(let principal):
             return principal
         case .refused(let reason):
-            try await database.withUnscopedTransaction { tx in try FailedAttempts.record(for: client, in: tx) }
+            let retryAfter = try await database.withUnscopedTransaction { tx -> Int? in
+                if let wait = try FailedAttempts.retryAfter(for: client, limit: limit, in: tx) { return wait }
+                try FailedAttempts.record(for: client, in: tx)
+                return nil
+            }
+            if let retryAfter { throw AuthenticationFailure(.tooManyAttempts, retryAfterSeconds: retryAfter) }
             throw AuthenticationFailure(reason)
         }
     }

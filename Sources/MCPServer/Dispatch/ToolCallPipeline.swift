@@ -42,20 +42,18 @@ struct ToolCallPipeline: Sendable {
         var record = AuditRecord(
             tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
             actor: caller.principal?.keyPrefix, action: tool.name,
-            params: redactor.redact(rawArguments.objectValue.map(JSONValue.object) ?? ["arguments": rawArguments]),
-            outcome: "started")
+            params: AuditParameters.record(rawArguments, redactor: redactor), outcome: "started")
         record.sessionHash = caller.session.idHashHex
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
-        record.storeID = rawArguments["store"]?.lenientString ?? rawArguments["store_id"]?.lenientString
-        record.target = rawArguments["order_id"]?.lenientString.map { String($0.prefix(100)) }
+        record.storeID = AuditParameters.column(
+            rawArguments["store"]?.lenientString ?? rawArguments["store_id"]?.lenientString, redactor: redactor)
+        record.target = AuditParameters.column(rawArguments["order_id"]?.lenientString, redactor: redactor)
 
         let outcome: Result<JSONValue, ToolFailure>
         var auditedStart = false
         do {
-            try ArgumentValidator.validate(rawArguments, against: tool.inputSchema)
-            let arguments = ToolArguments(values: rawArguments.objectValue ?? [:])
             if caller.principal == nil && !tool.allowedWithoutTenant {
                 throw ToolFailure(
                     code: "unauthorized",
@@ -74,10 +72,18 @@ struct ToolCallPipeline: Sendable {
                         code: "rate_limited", message: "This tenant is over its request rate; retry after \(retryAfter) s.",
                         retryAfterSeconds: retryAfter)
                 }
-                if tool.requiredScope == .write {
-                    try await services.audit.record(record)
-                    auditedStart = true
-                }
+            }
+            // After the rate limit, so invalid calls are charged like any other.
+            do {
+                try ArgumentValidator.validate(rawArguments, against: tool.inputSchema)
+            } catch {
+                record.params = AuditParameters.namesOnly(rawArguments)
+                throw error
+            }
+            let arguments = ToolArguments(values: rawArguments.objectValue ?? [:])
+            if caller.principal != nil && tool.requiredScope == .write {
+                try await services.audit.record(record)
+                auditedStart = true
             }
             let context = ToolContext(
                 principal: caller.principal, session: caller.session, services: services,
@@ -100,7 +106,9 @@ struct ToolCallPipeline: Sendable {
             }
             // The store actually used (order tools may pick the active one) and a created order's id.
             if let storeID = result["store"]?["store_id"]?.lenientString { record.storeID = storeID }
-            if record.target == nil, let orderID = result["order"]?["id"]?.lenientString { record.target = orderID }
+            if record.target == nil, let orderID = result["order"]?["id"]?.lenientString {
+                record.target = AuditParameters.column(orderID, redactor: redactor)
+            }
         }
         record.durationMilliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
         switch outcome {

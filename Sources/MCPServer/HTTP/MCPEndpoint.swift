@@ -171,9 +171,8 @@ struct MCPEndpoint: Sendable {
         do {
             let session = try await services.sessions.create(
                 tenantID: principal?.tenantID, protocolVersion: version, clientInfo: params["clientInfo"])
-            if let principal {
-                try await services.sessionKeys.attach(sessionID: session.id, principal: principal)
-            }
+            // The key is NOT remembered for Bearer sessions: their session id alone authorizes nothing
+            // (only tenant_use_master_key makes a session id a credential), so a leaked id is harmless.
             let result: JSONValue = [
                 "protocolVersion": .string(version),
                 "capabilities": ["tools": ["listChanged": false]],
@@ -215,7 +214,6 @@ struct MCPEndpoint: Sendable {
                 }
                 if session.tenantID == nil {
                     session = try await services.sessions.bind(id: session.id, to: principal.tenantID)
-                    try await services.sessionKeys.attach(sessionID: session.id, principal: principal)
                 }
                 return .success((session, principal))
             }

@@ -56,5 +56,10 @@ public struct StoreAPI: Sendable {
         guard !id.isEmpty, id.count <= 64, id.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw OrderDeskError.invalidRequest("\(what) must be a non-empty id.")
         }
+        // "." and ".." survive percent-encoding and libcurl would normalise them away, turning
+        // DELETE /orders/.. into DELETE on the API root.
+        guard id != ".", id != ".." else {
+            throw OrderDeskError.invalidRequest("\(what) must be a non-empty id.")
+        }
     }
 }

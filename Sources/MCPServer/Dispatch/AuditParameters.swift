@@ -1,0 +1,48 @@
+import Cryptography
+import Foundation
+import JSON
+
+/// What of a call's arguments goes into `audit_log.params`: redacted, without NUL characters
+/// (jsonb refuses them, which would lose the row), and bounded, so nobody can grow the append-only
+/// log by sending huge arguments. Oversized or invalid arguments are recorded by name only.
+enum AuditParameters {
+    static let maximumBytes = 4096
+    static let maximumColumnLength = 100
+
+    static func record(_ arguments: JSONValue, redactor: Redactor) -> JSONValue {
+        let cleaned = withoutNUL(redactor.redact(arguments.objectValue.map(JSONValue.object) ?? ["arguments": arguments]))
+        let encoded = cleaned.encoded()
+        guard encoded.count > maximumBytes else { return cleaned }
+        return [
+            "_truncated": true, "argument_names": names(arguments), "bytes": .int(Int64(encoded.count)),
+            "sha256": .string(SHA256.hexDigest(Array(encoded))),
+        ]
+    }
+
+    /// For calls whose arguments did not pass the schema: which names were sent, nothing more.
+    static func namesOnly(_ arguments: JSONValue) -> JSONValue {
+        ["_invalid_arguments": true, "argument_names": names(arguments)]
+    }
+
+    /// A short text column (store, target): redacted, NUL-free, capped.
+    static func column(_ value: String?, redactor: Redactor) -> String? {
+        value.map { String(redactor.redact($0).replacingOccurrences(of: "\u{0}", with: "").prefix(maximumColumnLength)) }
+    }
+
+    private static func names(_ arguments: JSONValue) -> JSONValue {
+        .array((arguments.objectValue ?? [:]).keys.sorted().prefix(50).map { .string(String($0.prefix(64))) })
+    }
+
+    private static func withoutNUL(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(text.replacingOccurrences(of: "\u{0}", with: ""))
+        case .array(let elements): return .array(elements.map(withoutNUL))
+        case .object(let members):
+            return .object(
+                Dictionary(
+                    members.map { ($0.key.replacingOccurrences(of: "\u{0}", with: ""), withoutNUL($0.value)) },
+                    uniquingKeysWith: { first, _ in first }))
+        default: return value
+        }
+    }
+}
