@@ -7,7 +7,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DB_ENV = source scripts/pg-env.sh
 
-.PHONY: help deps build build-release db-up db-down db-destroy migrate demo demo-stop test e2e lint fmt clean
+.PHONY: help deps build build-release db-up db-down db-destroy migrate demo demo-stop test e2e fuzz fuzz-short lint fmt clean
 
 help:
 	@echo "make demo      Postgres, migrations, demo tenant, simulator and MCP server (Ctrl-C stops)"
@@ -16,6 +16,7 @@ help:
 	@echo "make db-up     start the project-local PostgreSQL (.data/pg)   make db-down  stop it"
 	@echo "make migrate   apply migrations to the local database"
 	@echo "make e2e       only the end-to-end suite (Python MCP client against real binaries)"
+	@echo "make fuzz      hypothesis fuzzing of the live server, long budget (FUZZ_EXAMPLES=5000)"
 	@echo "make fmt       format the Swift sources           make lint   check formatting"
 
 deps:
@@ -52,6 +53,7 @@ test: deps db-up
 	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" ODMCP_MIGRATIONS_DIR="$(CURDIR)/migrations" \
 		$(SWIFT) test --skip-build --no-parallel
 	@$(MAKE) --no-print-directory e2e
+	@$(MAKE) --no-print-directory fuzz-short
 	@$(MAKE) --no-print-directory lint
 
 # End-to-end: the real binaries (Postgres, simulator, server replicas) and the real Python MCP client.
@@ -59,6 +61,18 @@ e2e: deps db-up
 	@bash scripts/python-venv.sh
 	$(SWIFT) build
 	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
+
+# Fuzzing the live server with hypothesis: a short, derandomized budget inside `make test`,
+# a long randomized one with `make fuzz` (FUZZ_EXAMPLES to change it).
+fuzz-short: deps db-up
+	@bash scripts/python-venv.sh
+	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
+
+fuzz: deps db-up
+	@bash scripts/python-venv.sh
+	$(SWIFT) build
+	@$(DB_ENV); FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} ODMCP_BIN_DIR="$(BIN_DIR)" \
+		.venv/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

@@ -38,6 +38,8 @@ import Testing
         #expect(message(["store": "a", "limit": "5"]) == "`limit` must be an integer")
         #expect(message(["store": "a", "order": "up"]) == "`order` must be one of: asc, desc")
         #expect(message(["x"]) == "`arguments` must be an object")
+        #expect(message(["store": "a\u{0}b"]) == "`store` must not contain NUL characters (U+0000)")
+        #expect(message(["store": "a", "x\u{0}": 1])?.contains("NUL") == true)
     }
 
     @Test func everyPublishedToolSchemaIsStrict() {

@@ -37,4 +37,11 @@ import Testing
         #expect(recorded["argument_names"] == ["key", "x"])
         #expect(!recorded.encodedString().contains("sk_live"))
     }
+
+    @Test func cappingCountsCodePointsLikePostgres() {
+        // One grapheme cluster made of many scalars: prefix(100) would keep all of them.
+        let combining = "e" + String(repeating: "\u{301}", count: 150)
+        #expect(AuditParameters.capped(combining, 100).unicodeScalars.count == 100)
+        #expect(AuditParameters.namesOnly(["a\u{0}b": 1])["argument_names"] == ["ab"])
+    }
 }

@@ -26,11 +26,19 @@ enum AuditParameters {
 
     /// A short text column (store, target): redacted, NUL-free, capped.
     static func column(_ value: String?, redactor: Redactor) -> String? {
-        value.map { String(redactor.redact($0).replacingOccurrences(of: "\u{0}", with: "").prefix(maximumColumnLength)) }
+        value.map { capped(redactor.redact($0), maximumColumnLength) }
+    }
+
+    /// NUL-free and at most `limit` Unicode scalars (PostgreSQL's char_length counts code points, while
+    /// Swift's `prefix` counts grapheme clusters, which can hold many).
+    static func capped(_ text: String, _ limit: Int) -> String {
+        var scalars = String.UnicodeScalarView()
+        scalars.append(contentsOf: text.unicodeScalars.lazy.filter { $0 != "\u{0}" }.prefix(limit))
+        return String(scalars)
     }
 
     private static func names(_ arguments: JSONValue) -> JSONValue {
-        .array((arguments.objectValue ?? [:]).keys.sorted().prefix(50).map { .string(String($0.prefix(64))) })
+        .array((arguments.objectValue ?? [:]).keys.sorted().prefix(50).map { .string(capped($0, 64)) })
     }
 
     private static func withoutNUL(_ value: JSONValue) -> JSONValue {

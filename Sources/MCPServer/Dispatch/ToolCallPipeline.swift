@@ -29,8 +29,9 @@ struct ToolCallPipeline: Sendable {
             throw .invalidParams("`name` (the tool name) is required")
         }
         guard let tool = registry.tool(named: name) else {
-            await auditRejected(action: String(name.prefix(100)), caller: caller)
-            throw .invalidParams("Unknown tool: \(name.prefix(100)). Call tools/list for the available tools.")
+            await auditRejected(action: AuditParameters.capped(name, 100), caller: caller)
+            throw .invalidParams(
+                "Unknown tool: \(AuditParameters.capped(name, 100)). Call tools/list for the available tools.")
         }
         let rawArguments: JSONValue
         switch params["arguments"] {

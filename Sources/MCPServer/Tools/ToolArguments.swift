@@ -39,6 +39,10 @@ enum ArgumentValidator {
         }
         switch value {
         case .string(let text):
+            // PostgreSQL text and jsonb cannot hold U+0000; refuse it here with a clear message.
+            if text.unicodeScalars.contains("\u{0}") {
+                throw .validation("`\(path)` must not contain NUL characters (U+0000)")
+            }
             if let minimum = rules["minLength"]?.lenientInt, text.count < minimum {
                 throw .validation("`\(path)` must be at least \(minimum) characters")
             }
@@ -66,6 +70,9 @@ enum ArgumentValidator {
                 }
             }
         case .object(let members):
+            if members.keys.contains(where: { $0.unicodeScalars.contains("\u{0}") }) {
+                throw .validation("argument names in `\(path)` must not contain NUL characters (U+0000)")
+            }
             let properties = rules["properties"]?.objectValue ?? [:]
             for case .string(let required) in rules["required"]?.arrayValue ?? [] where members[required] == nil {
                 throw .validation("`\(child(path, required))` is required")
