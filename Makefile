@@ -66,7 +66,7 @@ e2e: deps db-up
 # a long randomized one with `make fuzz` (FUZZ_EXAMPLES to change it).
 fuzz-short: deps db-up
 	@bash scripts/python-venv.sh
-	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
+	@$(DB_ENV); FUZZ_EXAMPLES=300 ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
 
 fuzz: deps db-up
 	@bash scripts/python-venv.sh

@@ -40,6 +40,10 @@ import Testing
         #expect(message(["x"]) == "`arguments` must be an object")
         #expect(message(["store": "a\u{0}b"]) == "`store` must not contain NUL characters (U+0000)")
         #expect(message(["store": "a", "x\u{0}": 1])?.contains("NUL") == true)
+        // Also where the schema says nothing about the field (nested in an order).
+        #expect(
+            message(["store": "a", "limit": 1, "order": "asc", "extra": [["n": "x\u{0}"]]])
+                == "`extra[0].n` must not contain NUL characters (U+0000)")
     }
 
     @Test func everyPublishedToolSchemaIsStrict() {

@@ -57,6 +57,9 @@ FUZZ_SERVER_ENV = {
     "ORDERDESK_CONFLICT_RETRIES": "1",
     "ORDERDESK_CONFLICT_BASE_MS": "20",
     "ORDERDESK_TIMEOUT_MS": "10000",
+    # A create waiting for an earlier one with the same idempotency key gives up (`conflict`) after
+    # this long; the default 30 s would exceed FUZZ_REQUEST_TIMEOUT_S and look like a hang.
+    "ORDER_LOCK_TIMEOUT_MS": "3000",
     "ORDER_CACHE_TTL_SECONDS": "30",
     "ORDER_LIST_CACHE_TTL_SECONDS": "30",
     "LOG_LEVEL": "info",  # debug would log every fuzzed request body (up to 4 MiB each)

@@ -55,9 +55,9 @@ AUTH_FORMS = {
 
 
 def resolve_headers(target, headers: list[tuple[str, Any]]) -> tuple[list[tuple[str, bytes]], dict]:
-    """Bytes for every header; `facts` records what the model needs (which key, which session)."""
+    """Bytes for every header; `facts` records which live session was sent (to refresh it)."""
     out: list[tuple[str, bytes]] = []
-    facts: dict = {"key": None, "session": None}
+    facts: dict = {"session": None}
     key = target.keys["valid"]
     for name, value in headers:
         if isinstance(value, Ref):
@@ -65,10 +65,8 @@ def resolve_headers(target, headers: list[tuple[str, Any]]) -> tuple[list[tuple[
                 facts["session"] = value.which
                 value = target.session(value.which).encode()
             elif value.kind == "key":
-                facts["key"] = value.which
                 value = f"Bearer {target.keys[value.which]}".encode()
             elif value.kind == "authform":
-                facts["key"] = f"form:{value.which}"
                 value = AUTH_FORMS[value.which].format(k=key, k6=key[:6]).strip().encode()
         out.append((name, value))
     return out, facts

@@ -18,7 +18,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from fuzz_strategies import Ref, dumps, materialize, tool_arguments
-from fuzz_support import STATS, Sent, fuzz_settings
+from fuzz_support import STATS, FuzzFailure, Sent, fuzz_settings, known_bug
 
 
 class ToolSchemas(dict):
@@ -116,10 +116,38 @@ def test_fuzz_tools(target, tools, data):
             f"schema-invalid arguments ({how}) were not refused with validation_error:\n{sent.repro()}\n{r.text[:800]}"
         )
     if r.status_code == 200 and "result" in body and not body["result"]["isError"]:
+        if name == "orders_create":
+            check_idempotency(sent, args, body["result"]["structuredContent"])
         after_success(target, name, body["result"]["structuredContent"], session)
     if session == "unbound":
         target.refresh("unbound")
     target.check_alive()
+
+
+def check_idempotency(sent: Sent, args: Any, result: dict) -> None:
+    """A stateful property: once orders_create succeeded with a key, the same key with the same
+    order (same JSON text) on the same store must replay that order (`replayed: true`, same id)."""
+    if not isinstance(args, dict) or not isinstance(args.get("idempotency_key"), str):
+        return
+    store, order_id = (result.get("store") or {}).get("id"), str((result.get("order") or {}).get("id"))
+    key, canonical = (store, args["idempotency_key"]), dumps(args.get("order"))
+    first = STATS.idempotent_creates.get(key)
+    if first is None:
+        STATS.idempotent_creates[key] = (canonical, order_id)
+        return
+    if first[0] != canonical:
+        return  # another body: the server compares its own canonical form; not judged here
+    if result.get("replayed") is True and order_id == first[1]:
+        return
+    bug = known_bug(sent, "idempotency")
+    if bug:
+        STATS.known_bugs[bug] += 1
+        STATS.known_bug_examples.setdefault(bug, sent.repro(600))
+        return
+    raise FuzzFailure(
+        f"idempotency broken: key {args['idempotency_key']!r} with the same order first created {first[1]}, now "
+        f"{order_id} (replayed={result.get('replayed')})\n{sent.repro()}"
+    )
 
 
 def after_success(target, tool: str, result: dict, session: str) -> None:

@@ -3,18 +3,19 @@
 Each test asserts the correct behaviour and is marked `xfail(strict=True)` while the bug is open:
 the run stays green and pytest lists it as XFAIL with the bug's description; once the server is
 fixed the test XPASSes, which fails the run — then delete the marker (and the bug's entry in
-fuzz_support.KNOWN_BUGS, so the fuzz oracle is strict about it again).
+fuzz_support.KNOWN_BUGS, so the fuzz oracle is strict about it again). Fixed bugs keep their
+tests, unmarked, as guards.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 
 import pytest
 
 from e2e_support import psql_json
 from fuzz_support import STATS, Sent
-
 
 
 def call(target, name, arguments, *, rid=1) -> tuple[dict, str]:
@@ -39,13 +40,13 @@ def tool_error_code(body: dict) -> str | None:
     return ((result.get("structuredContent") or {}).get("error") or {}).get("code") if result.get("isError") else None
 
 
-# --- BUG-1 ---------------------------------------------------------------------------------------
+# --- BUG-1 (fixed in 51752e9; the tests guard the fix) ---------------------------------------------
 # Found by test_fuzz_tools (short mode, derandomized), first as:
 #   {"name":"orders_create","arguments":{"order":{"order_items":[{"name":"Mug","price":0,"quantity":0}],
 #    "customer":{"first_name":"Ann","country":"US","city":"\u0000"}}}}
 #   → 200 {"result":{"isError":true,"structuredContent":{"error":{"code":"internal_error",…}}}}
 #   server log: "tool call failed" error "PostgreSQL server error (SQLSTATE 22P05)", then "audit write failed".
-# Commit 175adb5 (NUL-free audit params) fixed that case; the first test guards it. The others still fail:
+# Commit 175adb5 (NUL-free audit params) fixed that case; 51752e9 (NUL refused as validation_error) the others:
 #   {"name":"stores_resolve","arguments":{"store":"Fuzz Store 41001\u0000"}} → internal_error
 #     (log: "tool call failed" error "PostgreSQL invalid query": the text bind refuses the NUL)
 #   {"name":"stores_list","arguments":{"x\u0000":1}} → validation_error, but no audit row
@@ -78,7 +79,10 @@ def test_bug1_failed_call_with_nul_is_still_audited(target, db):
     assert audit_rows(db, rid), f"no audit row for request {rid}: a rejected call left no trace"
 
 
-# --- BUG-2 ---------------------------------------------------------------------------------------
+# --- BUG-2 (fixed in 51752e9) ---------------------------------------------------------------------
+# Found reading the code while writing the audit sweep, confirmed by this request: an unknown tool name of ≤ 100 characters but
+# > 100 code points broke audit_log.action's CHECK (String.prefix counts graphemes), so the call
+# (answered -32602 correctly) left no audit row.
 
 
 def test_bug2_unknown_long_tool_name_is_audited(target, db):
@@ -111,3 +115,34 @@ def test_bug3_fractional_id_is_refused_not_rounded(target, literal):
     assert r.status_code == 400 and answer.get("error", {}).get("code") == -32600 and answer.get("id") is None, (
         f"id {literal} → HTTP {r.status_code} {r.text[:300]} (expected 400, -32600, id null, as for 1.5)"
     )
+
+
+# --- BUG-4 ---------------------------------------------------------------------------------------
+# Found while checking the BUG-1 fix (51752e9 refuses U+0000 in strings the schema describes, but not
+# inside `order`/`changes`, whose nested fields have no schema):
+#   orders_create {"order": {"order_items": [{"name": "Mug\u0000", "price": 1, "quantity": 1}],
+#                  "shipping": {"first_name": "Ann", "last_name": "Lee"}}, "idempotency_key": K}
+#   1st call → order 2370030, replayed false; log: "could not store the result of an idempotent
+#              create" (SQLSTATE 22P05) twice
+#   2nd call, same key and body → waits ORDER_LOCK_TIMEOUT_MS (30 s by default), then `conflict`
+#   3rd call ~12 s later → order 2370031, replayed false: a second POST /orders, a duplicate order.
+# The same NUL also makes the order and every list page holding it uncacheable ("could not cache an
+# OrderDesk response", SQLSTATE 22P05).
+
+
+
+def test_bug4_nul_nested_in_order_keeps_idempotency(target, sim):
+    order = {"order_items": [{"name": "Mug\u0000", "price": 1, "quantity": 1}], "shipping": {"first_name": "Ann", "last_name": "Lee"}}
+    args = {"order": order, "idempotency_key": f"bug4-{secrets.token_hex(6)}", "store": target.stores[0]["id"]}
+    mark = len(sim.requests())
+    first, _ = call(target, "orders_create", args)
+    if tool_error_code(first) == "validation_error":  # refusing the NUL up front is a fix too
+        assert not [r for r in sim.requests()[mark:] if r["method"] == "POST"], "refused, yet POSTed upstream"
+        return
+    first_order = first["result"]["structuredContent"]["order"]["id"]
+    second, _ = call(target, "orders_create", args)
+    sc = second["result"]["structuredContent"]
+    assert sc.get("replayed") is True and (sc.get("order") or {}).get("id") == first_order, (
+        f"the retry with the same idempotency_key was not replayed: {json.dumps(sc)[:400]}"
+    )
+    assert len([r for r in sim.requests()[mark:] if r["method"] == "POST"]) == 1

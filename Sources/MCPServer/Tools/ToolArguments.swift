@@ -28,7 +28,38 @@ public struct ToolArguments: Sendable {
 /// `enum`, `minLength`/`maxLength`, `minimum`/`maximum`, `minItems`/`maxItems`, `items`.
 /// Messages name the argument and the expected shape so a model can correct itself.
 enum ArgumentValidator {
-    static func validate(_ value: JSONValue, against schema: JSONValue, path: String = "arguments") throws(ToolFailure) {
+    static func validate(_ value: JSONValue, against schema: JSONValue) throws(ToolFailure) {
+        // Everywhere, not only where the schema describes a field: PostgreSQL text and jsonb cannot
+        // hold U+0000, so a NUL nested in an order would break its audit row, cache entry and
+        // idempotency record.
+        if let path = firstNUL(in: value, path: "arguments") {
+            throw .validation("`\(path)` must not contain NUL characters (U+0000)")
+        }
+        try check(value, against: schema, path: "arguments")
+    }
+
+    /// The path of the first string or member name holding U+0000, if any.
+    private static func firstNUL(in value: JSONValue, path: String) -> String? {
+        switch value {
+        case .string(let text):
+            return text.unicodeScalars.contains("\u{0}") ? path : nil
+        case .array(let elements):
+            for (index, element) in elements.enumerated() {
+                if let found = firstNUL(in: element, path: "\(path)[\(index)]") { return found }
+            }
+            return nil
+        case .object(let members):
+            for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+                if key.unicodeScalars.contains("\u{0}") { return child(path, "…") }  // a name with NUL
+                if let found = firstNUL(in: member, path: child(path, key)) { return found }
+            }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    private static func check(_ value: JSONValue, against schema: JSONValue, path: String) throws(ToolFailure) {
         guard case .object(let rules) = schema else { return }
         if let type = rules["type"]?.stringValue, !matches(value, type: type) {
             throw .validation("`\(path)` must be \(article(type)) \(type)")
@@ -39,10 +70,6 @@ enum ArgumentValidator {
         }
         switch value {
         case .string(let text):
-            // PostgreSQL text and jsonb cannot hold U+0000; refuse it here with a clear message.
-            if text.unicodeScalars.contains("\u{0}") {
-                throw .validation("`\(path)` must not contain NUL characters (U+0000)")
-            }
             if let minimum = rules["minLength"]?.lenientInt, text.count < minimum {
                 throw .validation("`\(path)` must be at least \(minimum) characters")
             }
@@ -66,13 +93,10 @@ enum ArgumentValidator {
             }
             if let items = rules["items"] {
                 for (index, element) in elements.enumerated() {
-                    try validate(element, against: items, path: "\(path)[\(index)]")
+                    try check(element, against: items, path: "\(path)[\(index)]")
                 }
             }
         case .object(let members):
-            if members.keys.contains(where: { $0.unicodeScalars.contains("\u{0}") }) {
-                throw .validation("argument names in `\(path)` must not contain NUL characters (U+0000)")
-            }
             let properties = rules["properties"]?.objectValue ?? [:]
             for case .string(let required) in rules["required"]?.arrayValue ?? [] where members[required] == nil {
                 throw .validation("`\(child(path, required))` is required")
@@ -85,7 +109,7 @@ enum ArgumentValidator {
             }
             for (key, member) in members.sorted(by: { $0.key < $1.key }) {
                 if let rule = properties[key] {
-                    try validate(member, against: rule, path: child(path, key))
+                    try check(member, against: rule, path: child(path, key))
                 }
             }
         default:
