@@ -28,15 +28,9 @@ struct MCPEndpoint: Sendable {
 
     func post(_ request: Request, context: MCPRequestContext) async -> Response {
         let exchange = Exchange(request: request, context: context)
-        do {
-            try validation.checkOrigin(request)
-            try validation.checkPost(request)
-        } catch {
-            return exchange.failure(error.status, error.error)
-        }
-        // Authentication comes first: an unauthenticated caller learns nothing about its body.
+        // Authentication comes before the body: an unauthenticated caller learns nothing about it.
         let principal: TenantPrincipal?
-        switch await authenticate(exchange) {
+        switch await admit(exchange, isPost: true) {
         case .success(let found): principal = found
         case .failure(let failure): return failure.response
         }
@@ -87,14 +81,8 @@ struct MCPEndpoint: Sendable {
 
     func delete(_ request: Request, context: MCPRequestContext) async -> Response {
         let exchange = Exchange(request: request, context: context)
-        do {
-            try validation.checkOrigin(request)
-            try validation.checkProtocolVersion(request)
-        } catch {
-            return exchange.failure(error.status, error.error)
-        }
         let principal: TenantPrincipal?
-        switch await authenticate(exchange) {
+        switch await admit(exchange, isPost: false) {
         case .success(let found): principal = found
         case .failure(let failure): return failure.response
         }
@@ -112,6 +100,21 @@ struct MCPEndpoint: Sendable {
     }
 
     // MARK: Steps
+
+    /// What every POST and DELETE passes first: the Origin and header checks, then authentication.
+    private func admit(_ exchange: Exchange, isPost: Bool) async -> Result<TenantPrincipal?, ResponseFailure> {
+        do {
+            try validation.checkOrigin(exchange.request)
+            if isPost {
+                try validation.checkPost(exchange.request)
+            } else {
+                try validation.checkProtocolVersion(exchange.request)
+            }
+        } catch {
+            return .failure(ResponseFailure(response: exchange.failure(error.status, error.error)))
+        }
+        return await authenticate(exchange)
+    }
 
     /// Bearer authentication. No header → nil (session authentication may still apply).
     private func authenticate(_ exchange: Exchange) async -> Result<TenantPrincipal?, ResponseFailure> {
