@@ -14,7 +14,7 @@ up() {
         useradd --system --home-dir /var/lib/postgresql --shell /bin/bash "$ODMCP_PG_OSUSER"
     fi
     mkdir -p "$ODMCP_ROOT/.data"
-    if [[ $ODMCP_PG_DIR != "$ODMCP_ROOT/.data/pg" && ! -e $ODMCP_ROOT/.data/pg ]]; then
+    if [[ $ODMCP_PG_LINK == 1 && $ODMCP_PG_DIR != "$ODMCP_ROOT/.data/pg" && ! -e $ODMCP_ROOT/.data/pg ]]; then
         ln -s "$ODMCP_PG_DIR" "$ODMCP_ROOT/.data/pg"
     fi
     if [[ ! -f $ODMCP_PG_DIR/data/PG_VERSION ]]; then
@@ -63,6 +63,6 @@ case ${1:-} in
     status) running && echo "running on port $ODMCP_PG_PORT ($ODMCP_PG_DIR)" || { echo "not running"; exit 1; } ;;
     env) printf 'export DATABASE_URL=%q\nexport MIGRATE_DATABASE_URL=%q\nexport ODMCP_ADMIN_DATABASE_URL=%q\n' \
             "$DATABASE_URL" "$MIGRATE_DATABASE_URL" "$ODMCP_ADMIN_DATABASE_URL" ;;
-    destroy) down; rm -rf "$ODMCP_PG_DIR"; rm -f "$ODMCP_ROOT/.data/pg" ;;
+    destroy) down; rm -rf "$ODMCP_PG_DIR"; [[ $ODMCP_PG_LINK == 1 ]] && rm -f "$ODMCP_ROOT/.data/pg"; true ;;
     *) echo "usage: $0 up|down|status|env|destroy" >&2; exit 2 ;;
 esac

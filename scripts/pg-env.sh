@@ -24,7 +24,11 @@ odmcp_as_cluster_user() {
     fi
 }
 
-if [[ -z ${ODMCP_PG_DIR:-} ]]; then
+if [[ -n ${ODMCP_PG_DIR:-} ]]; then
+    # An explicit directory (a second, throwaway cluster such as the chaos suite's) is never linked.
+    ODMCP_PG_LINK=${ODMCP_PG_LINK:-0}
+else
+    ODMCP_PG_LINK=${ODMCP_PG_LINK:-1}
     if [[ -L $ODMCP_ROOT/.data/pg ]]; then
         ODMCP_PG_DIR=$(readlink "$ODMCP_ROOT/.data/pg")
     elif ((${#ODMCP_ROOT} < 70)) && { [[ $(id -un) == "$ODMCP_PG_OSUSER" ]] \
@@ -42,7 +46,7 @@ ODMCP_PG_SOCKET_DIR=$ODMCP_PG_DIR/socket
 odmcp_url() { # role database
     printf 'postgresql:///%s?host=%s&port=%s&user=%s' "$2" "$ODMCP_PG_SOCKET_DIR" "$ODMCP_PG_PORT" "$1"
 }
-export ODMCP_PG_PORT ODMCP_PG_DB ODMCP_PG_DIR ODMCP_PG_SOCKET_DIR
+export ODMCP_PG_PORT ODMCP_PG_DB ODMCP_PG_DIR ODMCP_PG_SOCKET_DIR ODMCP_PG_LINK
 export ODMCP_ADMIN_DATABASE_URL=${ODMCP_ADMIN_DATABASE_URL:-$(odmcp_url postgres postgres)}
 export MIGRATE_DATABASE_URL=${MIGRATE_DATABASE_URL:-$(odmcp_url postgres "$ODMCP_PG_DB")}
 export DATABASE_URL=${DATABASE_URL:-$(odmcp_url orderdesk_app "$ODMCP_PG_DB")}
