@@ -24,8 +24,21 @@ actor ConnectionPool {
         self.connect = connect
     }
 
-    /// A connection for the caller's exclusive use until `release`.
+    /// A connection for the caller's exclusive use until `release`. The wait is reported as
+    /// `odmcp_db_pool_wait_seconds` (and a timeout as `odmcp_db_pool_timeouts_total`).
     func lease() async throws -> PostgresConnection {
+        let started = ContinuousClock.now
+        do {
+            let connection = try await acquire()
+            PoolMetrics.waited(ContinuousClock.now - started)
+            return connection
+        } catch let error as PostgresError where error.code == .poolTimeout {
+            PoolMetrics.timedOut()
+            throw error
+        }
+    }
+
+    private func acquire() async throws -> PostgresConnection {
         guard !isClosed else { throw PostgresError(code: .poolClosed) }
         if let connection = idle.popLast() {
             return connection

@@ -22,7 +22,8 @@ struct ServeCommand: AsyncParsableCommand {
         var base = Logger(label: "orderdesk-mcp")
         base[metadataKey: "replica"] = "\(configuration.replicaID)"
         let logger = base
-        let server = MCPServerApplication(configuration: configuration, logger: logger)
+        let server = MCPServerApplication(
+            configuration: configuration, logger: logger, metrics: PrometheusMetrics.bootstrap())
         try await server.run { url in
             // Exactly one line on stdout (scripts read the port from it); logs go to stderr.
             FileHandle.standardOutput.write(Data("orderdesk-mcp listening on \(url)\n".utf8))

@@ -44,6 +44,15 @@ public final class Authenticator: Sendable {
     /// - Throws: `AuthenticationFailure`; `PostgresError` when the database cannot be reached
     ///   (the caller should answer 503, not 401).
     public func authenticate(masterKey: String, clientIP: String?) async throws -> TenantPrincipal {
+        do {
+            return try await principal(for: masterKey, clientIP: clientIP)
+        } catch let failure as AuthenticationFailure {
+            ServiceMetrics.authenticationFailed(failure.reason)
+            throw failure
+        }
+    }
+
+    private func principal(for masterKey: String, clientIP: String?) async throws -> TenantPrincipal {
         guard !masterKey.isEmpty else { throw AuthenticationFailure(.missing) }
         // Junk never reaches the database or argon2.
         guard MasterKey.isWellFormed(masterKey) else { throw AuthenticationFailure(.malformed) }

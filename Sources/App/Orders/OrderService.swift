@@ -58,8 +58,10 @@ public final class OrderService: Sendable {
         let key = OrderCache.orderKey(orderID)
         switch try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .order, key: key) {
         case .hit(let order):
+            ServiceMetrics.cacheLookup(.order, hit: true)
             return (order, true)
         case .miss(let since):
+            ServiceMetrics.cacheLookup(.order, hit: false)
             let order = try await fetchOrder(tenantID: tenantID, store: store, orderID: orderID)
             await fill(tenantID: tenantID, storeID: store.id, scope: .order, key: key, value: order, ttl: ttl, since: since)
             return (order, false)
@@ -77,8 +79,10 @@ public final class OrderService: Sendable {
         let key = OrderListKey.key(for: query)
         switch try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .orderList, key: key) {
         case .hit(let page):
+            ServiceMetrics.cacheLookup(.orderList, hit: true)
             return (page, true)
         case .miss(let since):
+            ServiceMetrics.cacheLookup(.orderList, hit: false)
             let page = try await fetchList(tenantID: tenantID, store: store, query: query)
             await fill(tenantID: tenantID, storeID: store.id, scope: .orderList, key: key, value: page, ttl: ttl, since: since)
             return (page, false)

@@ -31,6 +31,7 @@ struct UpstreamBucket: Sendable {
             guard clock.now + wait <= deadline else {
                 // Sleeping the rest of maxWait could not help: refills are the only way tokens return.
                 let seconds = max(1, Int((shortfall / perSecond).rounded(.up)))
+                ServiceMetrics.rateLimitDenied("upstream")
                 throw OrderServiceError(
                     .rateLimited,
                     "Too many OrderDesk calls for this store right now (they are limited to stay under OrderDesk's "

@@ -28,7 +28,9 @@ public final class TenantRateLimiter: Sendable {
         }
         switch outcome {
         case .taken(let remaining): return .allowed(remaining: remaining)
-        case .short(let missing): return .denied(retryAfterSeconds: bucket.secondsToRefill(missing))
+        case .short(let missing):
+            ServiceMetrics.rateLimitDenied("tenant")
+            return .denied(retryAfterSeconds: bucket.secondsToRefill(missing))
         }
     }
 }

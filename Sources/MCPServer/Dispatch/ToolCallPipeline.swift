@@ -122,6 +122,8 @@ struct ToolCallPipeline: Sendable {
                 : ["forbidden", "unauthorized"].contains(failure.code) ? "denied" : "error"
             record.errorCode = failure.code
         }
+        ToolMetrics.finished(
+            tool: tool.name, outcome: record.outcome, code: record.errorCode, duration: ContinuousClock.now - started)
         do {
             try await services.audit.record(record)
         } catch {
@@ -137,6 +139,7 @@ struct ToolCallPipeline: Sendable {
 
     /// A `tools/call` refused before any tool ran (no or unknown tool name) is audited too.
     private func auditRejected(action: String, caller: Caller) async {
+        ToolMetrics.rejected()
         var record = AuditRecord(
             tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
             actor: caller.principal?.keyPrefix, action: action.isEmpty ? "tools/call" : action, outcome: "error")

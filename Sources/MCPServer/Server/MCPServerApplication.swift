@@ -5,15 +5,19 @@ import Logging
 import OrderDesk
 import Postgres
 
-/// Builds the services from the configuration, serves `/mcp`, `/healthz` and `/readyz`, and
+/// Builds the services from the configuration, serves `/mcp`, `/healthz`, `/readyz` and `/metrics`, and
 /// shuts everything down in order on SIGTERM/SIGINT (in-flight requests finish, then the pool drains).
 public struct MCPServerApplication: Sendable {
     let configuration: ServerConfiguration
     let logger: Logger
+    let metrics: PrometheusMetrics?
 
-    public init(configuration: ServerConfiguration, logger: Logger) {
+    /// `metrics`: the registry `GET /metrics` shows (see `PrometheusMetrics.bootstrap()`); nil
+    /// leaves `/metrics` unrouted.
+    public init(configuration: ServerConfiguration, logger: Logger, metrics: PrometheusMetrics?) {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Runs until a termination signal. `onListening` receives the bound base URL.
@@ -50,6 +54,9 @@ public struct MCPServerApplication: Sendable {
         router.delete("/mcp") { request, context in await endpoint.delete(request, context: context) }
         router.get("/healthz") { request, context in health.health(request, context: context) }
         router.get("/readyz") { request, context in await health.ready(request, context: context) }
+        if let metrics {
+            router.get("/metrics") { _, _ in metrics.response() }
+        }
 
         let host = configuration.host
         let app = Application(

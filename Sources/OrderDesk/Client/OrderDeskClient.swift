@@ -59,8 +59,10 @@ public final class OrderDeskClient: Sendable {
             let verdict: AttemptVerdict
             do {
                 let result = try await transport.perform(transfer)
+                UpstreamMetrics.attempt(request, outcome: result.outcome)
                 verdict = request.verdict(for: result.outcome, timeout: configuration.timeout)
             } catch let failure as TransportFailure {
+                UpstreamMetrics.attempt(request, outcome: .failure(failure))
                 verdict = request.verdict(for: .failure(failure), timeout: configuration.timeout)
             }
             switch verdict {
@@ -78,6 +80,7 @@ public final class OrderDeskClient: Sendable {
                     log(request, attempt: attempt, error: error, level: .info, "OrderDesk request gave up")
                     throw error.givingUp(after: attempt)
                 }
+                UpstreamMetrics.retry(request, reason: error)
                 var logger = self.logger
                 logger[metadataKey: "wait_ms"] = "\(wait.wholeMilliseconds)"
                 log(request, attempt: attempt, error: error, level: .info, "retrying OrderDesk request", logger: logger)

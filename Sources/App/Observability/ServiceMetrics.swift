@@ -1,0 +1,36 @@
+import CoreMetrics
+
+/// The service's numbers for `/metrics`. Labels are small fixed sets: never a tenant, store, order,
+/// key or session id.
+enum ServiceMetrics {
+    /// A read through the shared order cache.
+    static func cacheLookup(_ scope: OrderCache.Scope, hit: Bool) {
+        Counter(
+            label: "odmcp_cache_lookups_total", dimensions: [("scope", scope.rawValue), ("result", hit ? "hit" : "miss")]
+        ).increment()
+    }
+
+    /// A call refused by a rate limit: `tenant` (the tenant's request budget) or `upstream` (the
+    /// store's OrderDesk bucket).
+    static func rateLimitDenied(_ limit: String) {
+        Counter(label: "odmcp_rate_limit_denials_total", dimensions: [("limit", limit)]).increment()
+    }
+
+    /// A master key refused, by reason (`unknown_key`, `malformed`, `too_many_attempts`, …).
+    static func authenticationFailed(_ reason: AuthenticationFailure.Reason) {
+        Counter(label: "odmcp_auth_failures_total", dimensions: [("reason", reason.metricLabel)]).increment()
+    }
+}
+
+extension AuthenticationFailure.Reason {
+    var metricLabel: String {
+        switch self {
+        case .missing: "missing"
+        case .malformed: "malformed"
+        case .unknownKey: "unknown_key"
+        case .revoked: "revoked"
+        case .tenantDisabled: "tenant_disabled"
+        case .tooManyAttempts: "too_many_attempts"
+        }
+    }
+}
