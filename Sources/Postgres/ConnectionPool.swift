@@ -26,10 +26,10 @@ actor ConnectionPool {
 
     /// A connection for the caller's exclusive use until `release`. The wait is reported as
     /// `odmcp_db_pool_wait_seconds` (and a timeout as `odmcp_db_pool_timeouts_total`).
-    func lease() async throws -> PostgresConnection {
+    func lease(timeout: Duration? = nil) async throws -> PostgresConnection {
         let started = ContinuousClock.now
         do {
-            let connection = try await acquire()
+            let connection = try await acquire(timeout: timeout ?? acquireTimeout)
             PoolMetrics.waited(ContinuousClock.now - started)
             return connection
         } catch let error as PostgresError where error.code == .poolTimeout {
@@ -38,7 +38,7 @@ actor ConnectionPool {
         }
     }
 
-    private func acquire() async throws -> PostgresConnection {
+    private func acquire(timeout: Duration) async throws -> PostgresConnection {
         guard !isClosed else { throw PostgresError(code: .poolClosed) }
         if let connection = idle.popLast() {
             return connection
@@ -48,7 +48,6 @@ actor ConnectionPool {
         }
         let id = nextWaiterID
         nextWaiterID += 1
-        let timeout = acquireTimeout
         let timer = Task { [weak self] in
             try? await Task.sleep(for: timeout)
             await self?.failWaiter(id, with: PostgresError(code: .poolTimeout))

@@ -5,12 +5,15 @@ extension Database {
     /// Runs `body` while this process holds the session-level advisory lock `key`, so that at most one
     /// holder in the whole cluster (any replica, any pool) runs a body for the same key at a time.
     ///
-    /// The lock is taken with `pg_try_advisory_lock` on a leased connection. While another session
-    /// holds it, the connection goes back to the pool and the attempt is repeated after a short,
-    /// growing, jittered pause (a few ms up to 50 ms), so waiters hold neither a connection nor a
-    /// thread and never block the cooperative pool. Only the holder keeps its connection, for the
-    /// duration of `body`; size the pool for the number of bodies expected to run at once. Waiters
-    /// are not queued in order: under heavy contention a late caller can go first.
+    /// The lock is taken with `pg_try_advisory_lock` on a connection of the separate lock pool
+    /// (`DatabaseConfiguration.lockPoolSize`), so holders can never take the connections every other
+    /// request needs, however long their bodies wait for OrderDesk. While another session holds the
+    /// lock, the connection goes back and the attempt is repeated after a short, growing, jittered
+    /// pause (a few ms up to 50 ms), so waiters hold neither a connection nor a thread and never block
+    /// the cooperative pool. Only the holder keeps its connection, for the duration of `body`; at most
+    /// `lockPoolSize` bodies run at once per process, and a caller finding every lock connection busy
+    /// until `timeout` fails like one that did not get the lock. Waiters are not queued in order:
+    /// under heavy contention a late caller can go first.
     ///
     /// Afterwards `pg_advisory_unlock` runs on the same connection, which then goes back to the pool.
     /// If the unlock fails or cannot run, the connection is closed instead: ending the session is what
@@ -33,7 +36,11 @@ extension Database {
         while true {
             let holder: PostgresConnection?
             do {
-                holder = try await tryAdvisoryLock(key: key)
+                holder = try await tryAdvisoryLock(key: key, leaseTimeout: max(deadline - clock.now, .milliseconds(1)))
+            } catch let error as PostgresError where error.code == .poolTimeout {
+                throw PostgresError(
+                    code: .queryTimeout, sqlState: PostgresError.lockNotAvailableState,
+                    serverMessage: "every lock connection stayed busy for \(timeout)")
             } catch let error as PostgresError where mayReplaceStaleConnection && error.failedBeforeAnyStatement {
                 // A pooled connection that died while idle (server restart): try once more on a fresh one.
                 mayReplaceStaleConnection = false
@@ -65,8 +72,8 @@ extension Database {
 
     /// One `pg_try_advisory_lock` attempt. Returns the connection now holding the lock, or nil (the
     /// connection already released) when another session holds it.
-    private func tryAdvisoryLock(key: Int64) async throws -> PostgresConnection? {
-        let connection = try await pool.lease()
+    private func tryAdvisoryLock(key: Int64, leaseTimeout: Duration) async throws -> PostgresConnection? {
+        let connection = try await lockPool.lease(timeout: leaseTimeout)
         let acquired: Bool
         do {
             acquired = try await threadPool.runIfActive {
@@ -75,11 +82,11 @@ extension Database {
             }
         } catch {
             // Whether the statement ran is unknown (e.g. a lost connection): do not reuse the session.
-            await pool.release(connection, reusable: false)
+            await lockPool.release(connection, reusable: false)
             throw error
         }
         if acquired { return connection }
-        await pool.release(connection, reusable: connection.isUsable && connection.isIdle)
+        await lockPool.release(connection, reusable: connection.isUsable && connection.isIdle)
         return nil
     }
 
@@ -98,7 +105,7 @@ extension Database {
         if !confirmed {
             logger.warning("advisory unlock failed; closing the connection to release the lock")
         }
-        await pool.release(connection, reusable: confirmed && connection.isUsable && connection.isIdle)
+        await lockPool.release(connection, reusable: confirmed && connection.isUsable && connection.isIdle)
     }
 }
 

@@ -10,6 +10,8 @@ import NIOPosix
 public final class Database: Sendable {
     let threadPool: NIOThreadPool
     let pool: ConnectionPool
+    /// Only for `withAdvisoryLock` holders (see `DatabaseConfiguration.lockPoolSize`).
+    let lockPool: ConnectionPool
     let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "orderdesk.database")) {
@@ -20,11 +22,17 @@ public final class Database: Sendable {
         let url = configuration.url
         let settings = configuration.sessionSettings
         let applicationName = configuration.applicationName
+        let connect: @Sendable () throws -> PostgresConnection = {
+            try PostgresConnection(url: url, settings: settings, applicationName: applicationName)
+        }
         self.pool = ConnectionPool(
             maximum: configuration.poolSize,
             acquireTimeout: .milliseconds(configuration.acquireTimeoutMilliseconds),
-            threadPool: threadPool,
-            connect: { try PostgresConnection(url: url, settings: settings, applicationName: applicationName) })
+            threadPool: threadPool, connect: connect)
+        self.lockPool = ConnectionPool(
+            maximum: configuration.lockPoolSize,
+            acquireTimeout: .milliseconds(configuration.acquireTimeoutMilliseconds),
+            threadPool: threadPool, connect: connect)
     }
 
     /// Runs `body` in one transaction with `app.tenant_id` set to `tenant` for that transaction
@@ -55,6 +63,7 @@ public final class Database: Sendable {
     /// Closes idle connections and stops the threads once no lease is running.
     public func shutdown() async {
         await pool.shutdown()
+        await lockPool.shutdown()
         try? await threadPool.shutdownGracefully()
     }
 

@@ -93,6 +93,37 @@ import Testing
         }
     }
 
+    /// A holder keeps its connection while it waits for OrderDesk: holders use their own lock pool,
+    /// so they never take the connections every other request needs, and a caller finding the lock
+    /// pool busy fails after its timeout like one that did not get the lock.
+    @Test func lockHoldersNeverTakeTheConnectionsOtherRequestsNeed() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let database = Database(
+                configuration: DatabaseConfiguration(
+                    url: fixture.scratch.appURL, poolSize: 1, acquireTimeoutMilliseconds: 500, lockPoolSize: 1))
+            try await database.withAdvisoryLock(key: 21, timeout: .seconds(1)) {
+                // The only pooled connection is still free for ordinary work.
+                let one = try await database.withUnscopedTransaction { tx in
+                    try tx.query("SELECT 1 AS one")[0].decode(Int.self, "one")
+                }
+                #expect(one == 1)
+                // The only lock connection is taken: another key waits, then fails as "not obtained".
+                let started = ContinuousClock.now
+                let error = await caught(PostgresError.self) {
+                    try await database.withAdvisoryLock(key: 22, timeout: .milliseconds(200)) {
+                        Issue.record("ran without a lock connection")
+                    }
+                }
+                let waited = ContinuousClock.now - started
+                #expect(error?.isLockNotAvailable == true)
+                #expect(waited >= .milliseconds(200) && waited < .seconds(2))
+            }
+            #expect(try await Self.advisoryLocksHeld(fixture) == 0)
+            #expect(try await database.withAdvisoryLock(key: 22, timeout: .milliseconds(200)) { 22 } == 22)
+            await database.shutdown()
+        }
+    }
+
     @Test func aThrowingBodyStillUnlocks() async throws {
         struct Boom: Error {}
         try await AppFixture.run(poolSize: 2) { fixture in
