@@ -40,6 +40,7 @@ public final class Database: Sendable {
     /// confirmed the transaction is rolled back and nothing runs (fail closed).
     ///
     /// `body` runs on a database thread and must not block on anything but this transaction.
+    @discardableResult
     public func withTenantTransaction<T: Sendable>(
         _ tenant: UUID, _ body: @escaping @Sendable (TenantTransaction) throws -> T
     ) async throws -> T {
@@ -48,10 +49,44 @@ public final class Database: Sendable {
 
     /// A transaction with no tenant set. Row-level security then shows no tenant's rows: this is for
     /// the narrow pre-authentication functions (key lookup) and tenant-less infrastructure.
+    @discardableResult
     public func withUnscopedTransaction<T: Sendable>(
         _ body: @escaping @Sendable (TenantTransaction) throws -> T
     ) async throws -> T {
         try await withTransaction(tenant: nil, body)
+    }
+
+    /// Runs one statement as a transaction of its own in a single network round trip: `BEGIN`, the
+    /// tenant setting (when `tenant` is given), the statement and `COMMIT` travel as one pipeline.
+    /// For the per-call hot path (session, rate limit, cache, audit), where each transaction is a
+    /// single statement and four round trips would be three too many.
+    ///
+    /// Tenant safety is that of `withTenantTransaction`: the server runs the statement only after the
+    /// tenant setting succeeded (it skips the rest of a pipeline after an error), and row-level
+    /// security checks that setting on every row. Only the client-side confirmation of the setting
+    /// comes after the statement instead of before it; a mismatch still throws.
+    @discardableResult
+    public func statement(_ query: PostgresQuery, tenant: UUID?) async throws -> PostgresResult {
+        try await withLease(retryingStaleConnection: true) { connection in
+            var queries: [PostgresQuery] = ["BEGIN"]
+            if let tenant {
+                queries.append("SELECT set_config('app.tenant_id', \(tenant.uuidString.lowercased()), true) AS tenant")
+            }
+            queries.append(query)
+            queries.append("COMMIT")
+            do {
+                let results = try connection.executePipeline(queries)
+                if let tenant {
+                    guard results[1].rows.count == 1,
+                        try results[1].rows[0].decode(String.self, "tenant") == tenant.uuidString.lowercased()
+                    else { throw PostgresError(code: .tenantContext) }
+                }
+                return results[results.count - 2]
+            } catch {
+                if connection.isUsable && !connection.isIdle { _ = try? connection.execute("ROLLBACK") }
+                throw error
+            }
+        }
     }
 
     /// A raw connection outside any transaction, for maintenance (the migration runner, readiness

@@ -48,8 +48,10 @@ public final class PostgresConnection: @unchecked Sendable {
         connection = nil
     }
 
-    /// False once libpq has noticed the connection broke.
-    public var isUsable: Bool { connection != nil && PQstatus(handle) == CONNECTION_OK }
+    /// False once libpq has noticed the connection broke (or a pipeline was left unfinished).
+    public var isUsable: Bool { isConnected && PQpipelineStatus(handle) == PQ_PIPELINE_OFF }
+
+    private var isConnected: Bool { connection != nil && PQstatus(handle) == CONNECTION_OK }
 
     /// True when no transaction is open (a clean connection to give back to the pool).
     public var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
@@ -57,6 +59,74 @@ public final class PostgresConnection: @unchecked Sendable {
     /// Runs one statement with its binds (extended protocol: values never become SQL text).
     @discardableResult
     public func execute(_ query: PostgresQuery) throws -> PostgresResult {
+        let result = try withParameters(query) { count, types, values, lengths, formats in
+            PQexecParams(handle, query.sql, count, types, values, lengths, formats, 0)
+        }
+        return try consume(result)
+    }
+
+    /// Sends every statement at once and then reads every answer: one network round trip for all of
+    /// them (libpq pipeline mode). The statements run in order; after the first failure the server
+    /// skips the rest, and that failure is thrown. Without an explicit `BEGIN` … `COMMIT`, the whole
+    /// pipeline is one implicit transaction: a failure rolls back every statement of it.
+    ///
+    /// Before anything is sent, the connection is checked for a close the server already announced
+    /// (a restart ends idle sessions): then nothing ran, and the error says so (`failedBeforeAnyStatement`,
+    /// so `Database` retries on a fresh connection). A connection that breaks later is not retried:
+    /// the statements may have run.
+    public func executePipeline(_ queries: [PostgresQuery]) throws -> [PostgresResult] {
+        // An idle session has nothing to say: anything readable (the server's goodbye before it
+        // closed the session, or the close itself) means it is gone. Nothing has been sent yet.
+        var socket = pollfd(fd: PQsocket(handle), events: Int16(POLLIN), revents: 0)
+        guard socket.fd >= 0, poll(&socket, 1, 0) == 0 else {
+            throw PostgresError(code: .connectionClosed, serverMessage: "the server closed the idle connection")
+        }
+        guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        for query in queries {
+            let sent = try withParameters(query) { count, types, values, lengths, formats in
+                PQsendQueryParams(handle, query.sql, count, types, values, lengths, formats, 0)
+            }
+            guard sent == 1 else { throw pipelineBroken() }
+        }
+        guard PQpipelineSync(handle) == 1 else { throw pipelineBroken() }
+        var results: [Result<PostgresResult, PostgresError>] = []
+        for _ in queries {
+            // Each statement's answer is followed by a null result.
+            guard let first = PQgetResult(handle) else { throw pipelineBroken() }
+            while let extra = PQgetResult(handle) { PQclear(extra) }
+            if PQresultStatus(first) == PGRES_PIPELINE_ABORTED {
+                PQclear(first)
+                results.append(.failure(PostgresError(code: .server, serverMessage: "skipped after an earlier error")))
+                continue
+            }
+            do {
+                results.append(.success(try consume(first)))
+            } catch let error as PostgresError {
+                results.append(.failure(error))
+            }
+        }
+        guard let sync = PQgetResult(handle), PQresultStatus(sync) == PGRES_PIPELINE_SYNC else {
+            throw pipelineBroken()
+        }
+        PQclear(sync)
+        guard PQexitPipelineMode(handle) == 1 else { throw pipelineBroken() }
+        return try results.map { try $0.get() }
+    }
+
+    /// A pipeline that could not be completed leaves the connection unusable (`isUsable` is false
+    /// while it stays in pipeline mode), so the pool closes it.
+    private func pipelineBroken() -> PostgresError {
+        PostgresError(
+            code: .connectionClosed, sqlState: "08006", serverMessage: String(cString: PQerrorMessage(handle)))
+    }
+
+    /// Calls `body` with libpq's parameter arrays for `query`'s binds, valid for the call.
+    private func withParameters<R>(
+        _ query: PostgresQuery,
+        _ body: (
+            Int32, [Oid], [UnsafePointer<CChar>?], [Int32], [Int32]
+        ) -> R
+    ) throws -> R {
         let binds = query.binds
         for bind in binds where !bind.isBinary && bind.bytes?.contains(0) == true {
             // A text parameter travels as a C string; a NUL would silently cut it short.
@@ -78,8 +148,7 @@ public final class PostgresConnection: @unchecked Sendable {
         let lengths = binds.map { Int32($0.bytes?.count ?? 0) }
         let formats = binds.map { Int32($0.isBinary ? 1 : 0) }
         let values = buffers.map { UnsafePointer($0) }
-        let result = PQexecParams(handle, query.sql, Int32(binds.count), types, values, lengths, formats, 0)
-        return try consume(result)
+        return body(Int32(binds.count), types, values, lengths, formats)
     }
 
     /// Runs a script of several statements with the simple query protocol. No binds: only for SQL
@@ -132,7 +201,7 @@ public final class PostgresConnection: @unchecked Sendable {
     private func serverError(_ result: OpaquePointer) -> PostgresError {
         let sqlState = field(result, "C")
         let message = field(result, "M") ?? String(cString: PQresultErrorMessage(result))
-        if sqlState == nil || !isUsable {
+        if sqlState == nil || !isConnected {
             return PostgresError(code: .connectionClosed, sqlState: sqlState, serverMessage: message)
         }
         return PostgresError(
@@ -142,7 +211,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     private func connectionError() -> PostgresError {
         PostgresError(
-            code: isUsable ? .server : .connectionClosed, serverMessage: String(cString: PQerrorMessage(handle)))
+            code: isConnected ? .server : .connectionClosed, serverMessage: String(cString: PQerrorMessage(handle)))
     }
 
     private func field(_ result: OpaquePointer, _ code: Unicode.Scalar) -> String? {

@@ -1,6 +1,7 @@
 import Cryptography
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 @testable import App

@@ -3,6 +3,7 @@ import Cryptography
 import Foundation
 import JSON
 import Postgres
+import TestSupport
 import Testing
 
 @Suite(.serialized) struct KeyAdministrationTests {

@@ -25,11 +25,7 @@ public final class AuditLog: Sendable {
         record.params = Redactor.standard.redact(record.params)
         // The column is inet: text that is not an address would fail the insert, and with it the call.
         record.clientIP = record.clientIP.flatMap(ClientAddress.canonicalIP)
-        let row = record
-        if let tenantID = record.tenantID {
-            try await database.withTenantTransaction(tenantID) { tx in try row.insert(in: tx) }
-        } else {
-            try await database.withUnscopedTransaction { tx in try row.insert(in: tx) }
-        }
+        // One round trip: this runs for every tool call.
+        try await database.statement(record.insertStatement, tenant: record.tenantID)
     }
 }

@@ -33,13 +33,17 @@ public struct AuditRecord: Sendable {
 
     /// Appends the record inside `transaction` (whose tenant must be the record's tenant).
     public func insert(in transaction: TenantTransaction) throws {
-        try transaction.execute(
-            """
-            INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, session_hash, replica_id, actor, action,
-                store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent)
-            VALUES (\(tenantID), \(correlationID), \(sessionHash), \(replicaID), \(actor), \(action),
-                \(storeID), \(target), \(params), \(outcome), \(errorCode), \(durationMilliseconds.map(Int32.init)),
-                \(clientIP)::inet, \(userAgent))
-            """)
+        try transaction.execute(insertStatement)
+    }
+
+    /// The INSERT of this record.
+    var insertStatement: PostgresQuery {
+        """
+        INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, session_hash, replica_id, actor, action,
+            store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent)
+        VALUES (\(tenantID), \(correlationID), \(sessionHash), \(replicaID), \(actor), \(action),
+            \(storeID), \(target), \(params), \(outcome), \(errorCode), \(durationMilliseconds.map(Int32.init)),
+            \(clientIP)::inet, \(userAgent))
+        """
     }
 }

@@ -33,17 +33,16 @@ struct OrderCache: Sendable {
     static func orderKey(_ orderID: String) -> String { "order:" + orderID }
 
     func lookup(tenantID: UUID, storeID: UUID, scope: Scope, key: String) async throws -> Lookup {
-        try await database.withTenantTransaction(tenantID) { tx in
-            let row = try tx.query(
-                """
-                SELECT clock_timestamp()::text AS checked_at,
-                       (SELECT value FROM orderdesk.cache_entries
-                        WHERE tenant_id = \(tenantID) AND store_id = \(storeID) AND scope = \(scope.rawValue)
-                          AND key = \(key) AND expires_at > clock_timestamp()) AS value
-                """)[0]
-            if let value = try row.decode(JSONValue?.self, "value") { return .hit(value) }
-            return .miss(since: try row.decode(String.self, "checked_at"))
-        }
+        let row = try await database.statement(
+            """
+            SELECT clock_timestamp()::text AS checked_at,
+                   (SELECT value FROM orderdesk.cache_entries
+                    WHERE tenant_id = \(tenantID) AND store_id = \(storeID) AND scope = \(scope.rawValue)
+                      AND key = \(key) AND expires_at > clock_timestamp()) AS value
+            """, tenant: tenantID
+        ).rows[0]
+        if let value = try row.decode(JSONValue?.self, "value") { return .hit(value) }
+        return .miss(since: try row.decode(String.self, "checked_at"))
     }
 
     /// Stores `value` for `ttl`, unless the store was mutated since `since` (then the value may be

@@ -47,9 +47,7 @@ struct UpstreamBucket: Sendable {
     private func consume(_ cost: Double, tenantID: UUID, storeID: UUID) async throws -> Double {
         let name = "upstream:" + storeID.uuidString.lowercased()
         let bucket = TokenBucket(burst: burst, perSecond: perSecond)
-        let outcome = try await database.withTenantTransaction(tenantID) { tx in
-            try bucket.take(cost, from: name, tenantID: tenantID, in: tx)
-        }
+        let outcome = try await bucket.take(cost, from: name, tenantID: tenantID, in: database)
         switch outcome {
         case .taken: return 0
         case .short(let missing): return missing

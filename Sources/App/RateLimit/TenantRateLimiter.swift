@@ -23,9 +23,7 @@ public final class TenantRateLimiter: Sendable {
         let cost = min(max(cost.isFinite ? cost : 0, 0), burst)
         let perSecond = max(configuration.perMinute, 0.000_001) / 60
         let bucket = TokenBucket(burst: burst, perSecond: perSecond)
-        let outcome = try await database.withTenantTransaction(tenantID) { tx in
-            try bucket.take(cost, from: "tenant", tenantID: tenantID, in: tx)
-        }
+        let outcome = try await bucket.take(cost, from: "tenant", tenantID: tenantID, in: database)
         switch outcome {
         case .taken(let remaining): return .allowed(remaining: remaining)
         case .short(let missing):

@@ -18,9 +18,9 @@ struct TokenBucket: Sendable {
         case short(missing: Double)
     }
 
-    /// Takes `cost` tokens from the bucket `name` of the transaction's tenant.
-    func take(_ cost: Double, from name: String, tenantID: UUID, in tx: TenantTransaction) throws -> Outcome {
-        let rows = try tx.query(
+    /// Takes `cost` tokens from the tenant's bucket `name`, in one database round trip.
+    func take(_ cost: Double, from name: String, tenantID: UUID, in database: Database) async throws -> Outcome {
+        let rows = try await database.statement(
             """
             WITH attempt AS (
                 INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
@@ -41,7 +41,8 @@ struct TokenBucket: Sendable {
                        + greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8) * \(perSecond))
             FROM orderdesk.rate_limit_buckets AS b
             WHERE b.tenant_id = \(tenantID) AND b.bucket = \(name) AND NOT EXISTS (SELECT 1 FROM attempt)
-            """)
+            """, tenant: tenantID
+        ).rows
         // No row: refused, but the row was created by a concurrent call after this statement's
         // snapshot. Treat the bucket as empty.
         guard let row = rows.first else { return .short(missing: cost) }

@@ -165,18 +165,16 @@ public final class SessionStore: Sendable {
 
     /// Who the session belongs to, through the SECURITY DEFINER lookup (usable before any tenant is known).
     private func lookup(_ hash: [UInt8]) async throws -> Binding? {
-        try await database.withUnscopedTransaction { tx in
-            try tx.query(
-                """
-                SELECT tenant_id, (kind = 'mcp' AND NOT revoked AND expires_at > now()) AS live,
-                       coalesce(tenant_active, false) AS tenant_active
-                FROM orderdesk.lookup_session(\(hash))
-                """
-            ).first.map { row in
-                Binding(
-                    tenantID: try row.decode(UUID?.self, "tenant_id"), live: try row.decode(Bool.self, "live"),
-                    tenantActive: try row.decode(Bool.self, "tenant_active"))
-            }
+        try await database.statement(
+            """
+            SELECT tenant_id, (kind = 'mcp' AND NOT revoked AND expires_at > now()) AS live,
+                   coalesce(tenant_active, false) AS tenant_active
+            FROM orderdesk.lookup_session(\(hash))
+            """, tenant: nil
+        ).rows.first.map { row in
+            Binding(
+                tenantID: try row.decode(UUID?.self, "tenant_id"), live: try row.decode(Bool.self, "live"),
+                tenantActive: try row.decode(Bool.self, "tenant_active"))
         }
     }
 
@@ -185,30 +183,22 @@ public final class SessionStore: Sendable {
     private func read(_ hash: [UInt8], id: String, tenant: UUID?) async throws -> MCPSession? {
         let idleSeconds = self.idleSeconds
         let touchAfter = touchAfterSeconds
-        let read: @Sendable (TenantTransaction) throws -> SessionRow? = { tx in
-            try tx.query(
-                """
-                WITH current AS (
-                    SELECT id_hash, tenant_id, active_store_id, protocol_version, last_seen_at
-                    FROM orderdesk.sessions
-                    WHERE id_hash = \(hash) AND kind = 'mcp' AND revoked_at IS NULL AND expires_at > now()
-                ), touched AS (
-                    UPDATE orderdesk.sessions AS s
-                    SET last_seen_at = now(), expires_at = now() + make_interval(secs => \(idleSeconds))
-                    FROM current AS c
-                    WHERE s.id_hash = c.id_hash AND c.last_seen_at < now() - make_interval(secs => \(touchAfter))
-                    RETURNING s.id_hash
-                )
-                SELECT tenant_id, active_store_id, protocol_version FROM current
-                """
-            ).first.map(SessionRow.init)
-        }
-        let row =
-            if let tenant {
-                try await database.withTenantTransaction(tenant, read)
-            } else {
-                try await database.withUnscopedTransaction(read)
-            }
+        let row = try await database.statement(
+            """
+            WITH current AS (
+                SELECT id_hash, tenant_id, active_store_id, protocol_version, last_seen_at
+                FROM orderdesk.sessions
+                WHERE id_hash = \(hash) AND kind = 'mcp' AND revoked_at IS NULL AND expires_at > now()
+            ), touched AS (
+                UPDATE orderdesk.sessions AS s
+                SET last_seen_at = now(), expires_at = now() + make_interval(secs => \(idleSeconds))
+                FROM current AS c
+                WHERE s.id_hash = c.id_hash AND c.last_seen_at < now() - make_interval(secs => \(touchAfter))
+                RETURNING s.id_hash
+            )
+            SELECT tenant_id, active_store_id, protocol_version FROM current
+            """, tenant: tenant
+        ).rows.first.map(SessionRow.init)
         guard let row, row.tenantID == tenant else { return nil }
         return row.session(id: id)
     }

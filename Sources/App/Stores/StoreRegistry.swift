@@ -77,14 +77,12 @@ public final class StoreRegistry: Sendable {
 
     /// The tenant's stores, by name.
     public func list(tenantID: UUID) async throws -> [RegisteredStore] {
-        try await database.withTenantTransaction(tenantID) { tx in
-            try tx.query(
-                """
-                SELECT id, store_id, name, label, created_at FROM orderdesk.stores
-                ORDER BY lower(name), name, id
-                """
-            ).map(Self.store)
-        }
+        try await database.statement(
+            """
+            SELECT id, store_id, name, label, created_at FROM orderdesk.stores
+            ORDER BY lower(name), name, id
+            """, tenant: tenantID
+        ).rows.map(Self.store)
     }
 
     /// The store `identifier` names: our uuid, else the OrderDesk store id (exact), else the name
@@ -93,19 +91,18 @@ public final class StoreRegistry: Sendable {
         let identifier = identifier.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !identifier.isEmpty, identifier.unicodeScalars.count <= 200 else { return nil }
         let uuid = UUID(uuidString: identifier)
-        return try await database.withTenantTransaction(tenantID) { tx in
-            let rows = try tx.query(
-                """
-                SELECT id, store_id, name, label, created_at,
-                       CASE WHEN id = \(uuid) THEN 0 WHEN store_id = \(identifier) THEN 1 ELSE 2 END AS rank
-                FROM orderdesk.stores
-                WHERE id = \(uuid) OR store_id = \(identifier) OR lower(name) = lower(\(identifier))
-                ORDER BY rank
-                LIMIT 1
-                """)
-            guard let row = rows.first else { return nil }
-            return (try Self.store(row), try row.decode(Int.self, "rank") < 2 ? .id : .name)
-        }
+        let rows = try await database.statement(
+            """
+            SELECT id, store_id, name, label, created_at,
+                   CASE WHEN id = \(uuid) THEN 0 WHEN store_id = \(identifier) THEN 1 ELSE 2 END AS rank
+            FROM orderdesk.stores
+            WHERE id = \(uuid) OR store_id = \(identifier) OR lower(name) = lower(\(identifier))
+            ORDER BY rank
+            LIMIT 1
+            """, tenant: tenantID
+        ).rows
+        guard let row = rows.first else { return nil }
+        return (try Self.store(row), try row.decode(Int.self, "rank") < 2 ? .id : .name)
     }
 
     /// Removes the registration (its cache entries go with it; sessions that chose it lose their
