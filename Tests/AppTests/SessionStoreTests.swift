@@ -116,6 +116,30 @@ import Testing
         }
     }
 
+    /// The Bearer fast path (the tenant is known): same answers as `find(id:)` in every case.
+    @Test func findingWithAnExpectedTenantAnswersLikeAPlainFind() async throws {
+        try await AppFixture.run { fixture in
+            let a = try await fixture.createTenant()
+            let b = try await fixture.createTenant()
+            let sessions = SessionStore(database: fixture.database)
+            let ofA = try await sessions.create(tenantID: a.tenantID, protocolVersion: "2025-06-18", clientInfo: nil)
+            let unbound = try await sessions.create(tenantID: nil, protocolVersion: "2025-06-18", clientInfo: nil)
+            // A's own session, directly.
+            #expect(try await sessions.find(id: ofA.id, expectedTenant: a.tenantID)?.tenantID == a.tenantID)
+            // B asking for A's session learns it is A's (the endpoint then answers 403), as find(id:) says.
+            #expect(try await sessions.find(id: ofA.id, expectedTenant: b.tenantID)?.tenantID == a.tenantID)
+            // An unbound session is found unbound (the endpoint binds it).
+            let found = try await sessions.find(id: unbound.id, expectedTenant: a.tenantID)
+            #expect(found != nil && found?.tenantID == nil)
+            #expect(try await sessions.find(id: "A" + String(repeating: "c", count: 42), expectedTenant: a.tenantID) == nil)
+            #expect(try await sessions.find(id: "junk", expectedTenant: a.tenantID) == nil)
+            // A disabled tenant's session is gone on both paths.
+            _ = try await fixture.keys.disableTenant(tenantID: a.tenantID)
+            #expect(try await sessions.find(id: ofA.id, expectedTenant: a.tenantID) == nil)
+            #expect(try await sessions.find(id: ofA.id) == nil)
+        }
+    }
+
     @Test func sessionIDIsNeverStored() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()

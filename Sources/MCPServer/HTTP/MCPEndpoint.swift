@@ -202,7 +202,7 @@ struct MCPEndpoint: Sendable {
                         .badRequest, .invalidRequest("Mcp-Session-Id header is required; call initialize first"))))
         }
         do {
-            guard var session = try await services.sessions.find(id: sessionID) else {
+            guard var session = try await services.sessions.find(id: sessionID, expectedTenant: principal?.tenantID) else {
                 return .failure(
                     ResponseFailure(
                         response: exchange.failure(

@@ -8,7 +8,7 @@ extension RegisteredStore {
         [
             "id": .string(id.uuidString.lowercased()), "store_id": .string(storeID), "name": .string(name),
             "label": label.map(JSONValue.string) ?? .null,
-            "created_at": .string(ISO8601DateFormatter().string(from: createdAt)),
+            "created_at": .string(createdAt.formatted(.iso8601)),
         ]
     }
 
