@@ -7,7 +7,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DB_ENV = source scripts/pg-env.sh
 
-.PHONY: help deps build build-release db-up db-down db-destroy migrate demo demo-stop test e2e fuzz fuzz-short lint fmt clean
+.PHONY: help deps build build-release db-up db-down db-destroy migrate demo demo-stop test e2e fuzz fuzz-short chaos chaos-short bench lint fmt clean
 
 help:
 	@echo "make demo      Postgres, migrations, demo tenant, simulator and MCP server (Ctrl-C stops)"
@@ -17,6 +17,8 @@ help:
 	@echo "make migrate   apply migrations to the local database"
 	@echo "make e2e       only the end-to-end suite (Python MCP client against real binaries)"
 	@echo "make fuzz      hypothesis fuzzing of the live server, long budget (FUZZ_EXAMPLES=5000)"
+	@echo "make chaos     fault-tolerance suite, long form (own Postgres cluster restarted under load)"
+	@echo "make bench     benchmarks (release build, wrk, pgbench floor); table + bench/results/*.json"
 	@echo "make fmt       format the Swift sources           make lint   check formatting"
 
 deps:
@@ -54,6 +56,7 @@ test: deps db-up
 		$(SWIFT) test --skip-build --no-parallel
 	@$(MAKE) --no-print-directory e2e
 	@$(MAKE) --no-print-directory fuzz-short
+	@$(MAKE) --no-print-directory chaos-short
 	@$(MAKE) --no-print-directory lint
 
 # End-to-end: the real binaries (Postgres, simulator, server replicas) and the real Python MCP client.
@@ -73,6 +76,18 @@ fuzz: deps db-up
 	$(SWIFT) build
 	@$(DB_ENV); FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-5000} ODMCP_BIN_DIR="$(BIN_DIR)" \
 		.venv/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
+
+# Fault tolerance (tests/chaos): PostgreSQL restarted and stopped under load, a replica SIGKILLed,
+# upstream hangs and 429/5xx storms, graceful shutdown. It runs its own throwaway cluster
+# (scripts/chaos.sh), never the shared one. Short form inside `make test`, long with `make chaos`.
+chaos-short: deps
+	@bash scripts/python-venv.sh
+	@CHAOS_MODE=short ODMCP_BIN_DIR="$(BIN_DIR)" bash scripts/chaos.sh
+
+chaos: deps
+	@bash scripts/python-venv.sh
+	$(SWIFT) build
+	@CHAOS_MODE=long ODMCP_BIN_DIR="$(BIN_DIR)" bash scripts/chaos.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift

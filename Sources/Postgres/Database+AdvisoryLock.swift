@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOPosix
 
 extension Database {
     /// Runs `body` while this process holds the session-level advisory lock `key`, so that at most one
@@ -29,6 +30,15 @@ extension Database {
     public func withAdvisoryLock<T: Sendable>(
         key: Int64, timeout: Duration, _ body: @Sendable () async throws -> T
     ) async throws -> T {
+        try await withAdvisoryLock(key: key, timeout: timeout) { (_: HeldAdvisoryLock) in try await body() }
+    }
+
+    /// `withAdvisoryLock`, with a handle whose `confirm()` checks the lock is still held: a server
+    /// restart ends the holder's session, and with it the lock, while `body` may still be working.
+    /// Call it right before the step the lock protects (e.g. the write).
+    public func withAdvisoryLock<T: Sendable>(
+        key: Int64, timeout: Duration, _ body: @Sendable (HeldAdvisoryLock) async throws -> T
+    ) async throws -> T {
         let clock = ContinuousClock()
         let deadline = clock.now + max(timeout, .zero)
         var pause = Duration.milliseconds(2)
@@ -49,7 +59,7 @@ extension Database {
             if let connection = holder {
                 let outcome: Result<T, any Error>
                 do {
-                    outcome = .success(try await body())
+                    outcome = .success(try await body(HeldAdvisoryLock(connection: connection, threadPool: threadPool)))
                 } catch {
                     outcome = .failure(error)
                 }
@@ -115,4 +125,23 @@ extension PostgresError {
 
     /// A lock was not obtained in time: `withAdvisoryLock`'s timeout, or the server's `lock_timeout`.
     public var isLockNotAvailable: Bool { sqlState == Self.lockNotAvailableState }
+}
+
+/// The session holding an advisory lock, while `withAdvisoryLock`'s body runs.
+public struct HeldAdvisoryLock: Sendable {
+    let connection: PostgresConnection
+    let threadPool: NIOThreadPool
+
+    /// Throws unless the holder's session is still alive, i.e. the session-level lock is still held
+    /// (it ends only with an unlock or with the session). One round trip on the holder's connection.
+    public func confirm() async throws {
+        let connection = self.connection
+        do {
+            try await threadPool.runIfActive { _ = try connection.execute("SELECT 1") }
+        } catch let error as PostgresError where error.isConnectionFailure {
+            throw PostgresError(
+                code: .connectionClosed, sqlState: error.sqlState ?? "08006",
+                serverMessage: "the database session holding the lock ended; nothing was written")
+        }
+    }
 }

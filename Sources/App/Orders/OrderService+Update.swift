@@ -23,7 +23,12 @@ extension OrderService {
         let updated: Order
         do {
             updated = try await database.withAdvisoryLock(key: lockKey, timeout: configuration.updateLockTimeout) {
-                try await api.updateOrder(orderID, changes: changes, expectedDateUpdated: expectedDateUpdated)
+                (lock: HeldAdvisoryLock) in
+                // A database restart ends the lock while we talk to OrderDesk; another update may
+                // then be running: write only while the lock is still ours.
+                try await api.updateOrder(
+                    orderID, changes: changes, expectedDateUpdated: expectedDateUpdated, beforeWrite: { try await lock.confirm() }
+                )
             }
         } catch let error as PostgresError where error.isLockNotAvailable {
             throw OrderServiceError(

@@ -110,7 +110,14 @@ public final class OrderService: Sendable {
     func upstream(tenantID: UUID, store: RegisteredStore, tokens: Double) async throws -> StoreAPI {
         let credentials = try await stores.credentials(tenantID: tenantID, id: store.id)
         try await bucket.take(tokens, tenantID: tenantID, storeID: store.id)
-        return orderDesk.store(credentials)
+        let (bucket, logger, storeID) = (self.bucket, self.logger, store.id)
+        return orderDesk.store(credentials) { wait in
+            do {
+                try await bucket.holdOff(for: wait, tenantID: tenantID, storeID: storeID)
+            } catch {
+                logger.warning("could not record OrderDesk's Retry-After in the upstream bucket", metadata: ["error": "\(error)"])
+            }
+        }
     }
 
     private func fetchOrder(tenantID: UUID, store: RegisteredStore, orderID: String) async throws -> JSONValue {

@@ -14,6 +14,17 @@ struct UpstreamBucket: Sendable {
     let perSecond: Double
     let maxWait: Duration
 
+    /// OrderDesk answered 429 with `X-Retry-After: wait`: no call of any replica may reach the store
+    /// before that, so the bucket is emptied until then (later calls wait or get `rate_limited`).
+    func holdOff(for wait: Duration, tenantID: UUID, storeID: UUID) async throws {
+        // Never longer than an hour, whatever the header said.
+        let wait = min(max(wait, .zero), .seconds(3600))
+        try await TokenBucket(burst: burst, perSecond: perSecond).holdOff(
+            for: wait, name: Self.name(storeID), tenantID: tenantID, in: database)
+    }
+
+    static func name(_ storeID: UUID) -> String { "upstream:" + storeID.uuidString.lowercased() }
+
     /// Takes `cost` tokens for `store`, waiting for them if that fits in `maxWait`.
     /// - Throws: `OrderServiceError(.rateLimited)` with `retryAfterSeconds` when they will not be
     ///   there in time; database errors; `CancellationError`.
@@ -45,7 +56,7 @@ struct UpstreamBucket: Sendable {
     /// Takes `cost` tokens if the bucket holds them and returns 0, else changes nothing and returns how
     /// many tokens are missing.
     private func consume(_ cost: Double, tenantID: UUID, storeID: UUID) async throws -> Double {
-        let name = "upstream:" + storeID.uuidString.lowercased()
+        let name = Self.name(storeID)
         let bucket = TokenBucket(burst: burst, perSecond: perSecond)
         let outcome = try await bucket.take(cost, from: name, tenantID: tenantID, in: database)
         switch outcome {

@@ -51,6 +51,21 @@ struct TokenBucket: Sendable {
         return .short(missing: max(cost - tokens, 0.000_001))
     }
 
+    /// Empties the bucket `name` so that it holds its next token only after `wait` (the tokens go
+    /// negative); a bucket already in a longer hold-off keeps it. One round trip.
+    func holdOff(for wait: Duration, name: String, tenantID: UUID, in database: Database) async throws {
+        let debt = -(Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18) * perSecond
+        try await database.statement(
+            """
+            INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
+            VALUES (\(tenantID), \(name), \(debt), clock_timestamp())
+            ON CONFLICT (tenant_id, bucket) DO UPDATE
+            SET tokens = least(EXCLUDED.tokens, least(\(burst), b.tokens
+                    + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))),
+                updated_at = EXCLUDED.updated_at
+            """, tenant: tenantID)
+    }
+
     /// Whole seconds until `missing` tokens have refilled (at least 1).
     func secondsToRefill(_ missing: Double) -> Int {
         max(1, Int((missing / perSecond).rounded(.up)))

@@ -129,9 +129,18 @@ struct ToolCallPipeline: Sendable {
         } catch {
             caller.logger.error("audit write failed", metadata: ["tool": "\(tool.name)", "started_row": "\(auditedStart)"])
             if case .success = outcome {
-                // The call happened but cannot be proven: tell the caller rather than pretend.
-                return Self.result(
-                    .failure(ToolErrorMapping.failure(for: error)), correlationID: caller.correlationID)
+                // The call happened but cannot be proven: tell the caller rather than pretend, and
+                // say that a write was applied, so a client does not repeat it blindly.
+                let unproven = ToolErrorMapping.failure(for: error)
+                let failure =
+                    tool.requiredScope == .write
+                    ? ToolFailure(
+                        code: unproven.code,
+                        message: "The change was made, but the audit log could not record it (\(unproven.message)). "
+                            + "Do not repeat it blindly: read the result back first.",
+                        retryAfterSeconds: unproven.retryAfterSeconds, details: ["applied": true])
+                    : unproven
+                return Self.result(.failure(failure), correlationID: caller.correlationID)
             }
         }
         return Self.result(outcome, correlationID: caller.correlationID)

@@ -28,6 +28,14 @@ public final class OrderDeskClient: Sendable {
         StoreAPI(client: self, credentials: credentials)
     }
 
+    /// `store(_:)`, plus `onRateLimited`: called with OrderDesk's requested wait (`X-Retry-After`)
+    /// whenever a call of this handle ends `rateLimited`.
+    public func store(
+        _ credentials: StoreCredentials, onRateLimited: @escaping @Sendable (Duration) async -> Void
+    ) -> StoreAPI {
+        StoreAPI(client: self, credentials: credentials, onRateLimited: onRateLimited)
+    }
+
     /// Transfers made and connections opened so far: `connectionsOpened` well below `transfers`
     /// shows that connections are reused.
     public var statistics: ConnectionStatistics { transport.statistics }

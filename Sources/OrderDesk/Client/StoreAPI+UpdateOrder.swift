@@ -11,8 +11,13 @@ extension StoreAPI {
     /// - Invalid changes throw `validation` before anything is sent.
     ///
     /// Concurrent updates of one order from several replicas must additionally be serialized by the
-    /// caller (an advisory lock): OrderDesk itself offers no compare-and-set.
-    public func updateOrder(_ id: String, changes: JSONValue, expectedDateUpdated: String? = nil) async throws -> Order {
+    /// caller (an advisory lock): OrderDesk itself offers no compare-and-set. `beforeWrite` runs right
+    /// before each PUT; the caller confirms there that it still holds its lock (an error from it
+    /// stops the update before anything is written).
+    public func updateOrder(
+        _ id: String, changes: JSONValue, expectedDateUpdated: String? = nil,
+        beforeWrite: @Sendable () async throws -> Void = {}
+    ) async throws -> Order {
         try Self.requireID(id, "The order id")
         let policy = client.configuration.conflictRetry
         var retry = 0
@@ -26,6 +31,7 @@ extension StoreAPI {
                     currentDateUpdated: current.dateUpdated)
             }
             let merged = try OrderMerge.merge(changes, into: current)
+            try await beforeWrite()
             do {
                 return try await replaceOrder(merged)
             } catch let error as OrderDeskError where error.code == .conflict {

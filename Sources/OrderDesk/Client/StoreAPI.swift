@@ -9,6 +9,9 @@ import JSON
 public struct StoreAPI: Sendable {
     let client: OrderDeskClient
     let credentials: StoreCredentials
+    /// Told when a call ends `rateLimited` with OrderDesk's requested wait, so the caller can hold
+    /// off later calls to this store too (OrderDesk's limit is per store, not per call).
+    var onRateLimited: (@Sendable (Duration) async -> Void)?
 
     /// The OrderDesk store id this handle acts for.
     public var storeID: String { credentials.storeID }
@@ -18,6 +21,9 @@ public struct StoreAPI: Sendable {
         do {
             return try await client.send(request, as: credentials)
         } catch let error as OrderDeskError {
+            if error.code == .rateLimited, let wait = error.retryAfter, let onRateLimited {
+                await onRateLimited(wait)
+            }
             throw error.redacting(credentials.apiKey)
         }
     }

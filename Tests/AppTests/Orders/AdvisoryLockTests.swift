@@ -124,6 +124,31 @@ import Testing
         }
     }
 
+    /// A database restart ends the holder's session and with it the lock: `confirm()` says so
+    /// before the body writes anything.
+    @Test func aLostLockIsNoticedBeforeTheWrite() async throws {
+        try await AppFixture.run(poolSize: 2) { fixture in
+            let database = fixture.database
+            let error = try await database.withAdvisoryLock(key: 31, timeout: .seconds(1)) { (lock: HeldAdvisoryLock) in
+                try await lock.confirm()
+                try await fixture.asSuperuser { tx in
+                    try tx.query(
+                        """
+                        SELECT pg_terminate_backend(pid) FROM pg_catalog.pg_locks
+                        WHERE locktype = 'advisory' AND granted AND objid = 31
+                          AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = current_database())
+                        """)
+                }
+                try await Task.sleep(for: .milliseconds(100))
+                return await caught(PostgresError.self) { try await lock.confirm() }
+            }
+            #expect(error?.isConnectionFailure == true)
+            #expect(try await Self.advisoryLocksHeld(fixture) == 0)
+            // The pool recovers: the next holder gets the lock at once.
+            #expect(try await database.withAdvisoryLock(key: 31, timeout: .milliseconds(200)) { 31 } == 31)
+        }
+    }
+
     @Test func aThrowingBodyStillUnlocks() async throws {
         struct Boom: Error {}
         try await AppFixture.run(poolSize: 2) { fixture in

@@ -62,6 +62,37 @@ import Testing
         }
     }
 
+    /// OrderDesk's `X-Retry-After` on a 429 is per store: after it, no call of any replica reaches the
+    /// store until that time has passed; they are refused locally with about that wait.
+    @Test func orderDesksRetryAfterHoldsOffLaterCallsOnEveryReplica() async throws {
+        let configuration = Self.configuration(burst: 20, perSecond: 3, maxWait: .milliseconds(300))
+        try await OrdersHarness.run(configuration: configuration) { h in
+            let id = try await h.orderIDs(1)[0]
+            try await h.simulator.injectFault([
+                "method": "GET", "path": "/orders/*", "count": 1, "status": 429,
+                "headers": ["X-Retry-After": "30", "X-Tokens-Remaining": "0"],
+            ])
+            let first = await caught(OrderDeskError.self) {
+                try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id)
+            }
+            #expect(first?.code == .rateLimited)
+            #expect(first?.retryAfter == .seconds(30))
+            let second = await orderServiceError {
+                try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id)
+            }
+            #expect(second?.code == .rateLimited)
+            #expect((29...31).contains(second?.retryAfterSeconds ?? 0))
+            try await h.withSecondReplica(configuration: configuration) { replica2 in
+                let other = await orderServiceError {
+                    try await replica2.service.list(tenantID: h.tenantID, store: h.store, query: OrderQuery(limit: 1))
+                }
+                #expect(other?.code == .rateLimited)
+            }
+            // Only the first call reached OrderDesk.
+            #expect(try await h.upstream("GET", "*") == 1)
+        }
+    }
+
     @Test func anUpdateTakesTwoTokens() async throws {
         let configuration = Self.configuration(burst: 3, perSecond: 0.1, maxWait: .zero)
         try await OrdersHarness.run(configuration: configuration) { h in
