@@ -35,23 +35,3 @@ extension JSONValue: Codable {
         }
     }
 }
-
-extension JSONValue {
-    /// Parses UTF-8 JSON text. Throws `DecodingError` for anything that is not JSON.
-    public init(parsing data: Data) throws {
-        self = try JSONDecoder().decode(JSONValue.self, from: data)
-    }
-
-    /// Compact JSON text with sorted keys, so equal values always encode to equal bytes
-    /// (cache keys and checksums depend on this).
-    public func encoded() -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding a JSONValue cannot fail except for non-finite doubles, which JSON cannot carry.
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
-    }
-
-    public func encodedString() -> String {
-        String(decoding: encoded(), as: UTF8.self)
-    }
-}

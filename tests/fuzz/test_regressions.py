@@ -96,15 +96,11 @@ def test_bug2_unknown_long_tool_name_is_audited(target, db):
 # Found by test_fuzz_envelopes (long mode, FUZZ_SEED=2):
 #   {"jsonrpc":"2.0","id":1e-400,"method":"initialize"}
 #   → 200 {"id":0,"jsonrpc":"2.0","result":{…}}      (1.5 is refused with -32600, as it should be)
-
-BUG_3 = pytest.mark.xfail(
-    strict=True,
-    reason="BUG-3: a fractional id whose nearest double is whole (1e-400, 1.00000000000000000001) is accepted as "
-    "that integer and the answer carries a different id (0, 1) than the request",
-)
+# Fixed: the JSON parser keeps a literal with a fraction or exponent an integer only when its exact
+# value is a whole Int64, so these are doubles and refused like 1.5.
 
 
-@BUG_3
+
 @pytest.mark.parametrize("literal", ["1e-400", "1.00000000000000000001"])
 def test_bug3_fractional_id_is_refused_not_rounded(target, literal):
     body = ('{"jsonrpc":"2.0","id":' + literal + ',"method":"ping"}').encode()
