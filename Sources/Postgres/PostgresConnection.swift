@@ -56,13 +56,58 @@ public final class PostgresConnection: @unchecked Sendable {
     /// True when no transaction is open (a clean connection to give back to the pool).
     public var isIdle: Bool { PQtransactionStatus(handle) == PQTRANS_IDLE }
 
+    /// Named server-side statements of this session by SQL text and parameter types: each statement
+    /// is parsed and planned once per connection, not on every call. Bounded; past the bound,
+    /// statements run unnamed. Prepared statements are not transactional, so a rollback keeps them.
+    private var prepared: [PreparedKey: String] = [:]
+    private var preparedCount = 0
+    static let maximumPrepared = 256
+
+    private struct PreparedKey: Hashable {
+        let sql: String
+        let types: [UInt32]
+        init(_ query: PostgresQuery) {
+            sql = query.sql
+            types = query.binds.map(\.typeOID)
+        }
+    }
+
+    /// A name for a statement not prepared yet, or nil when the bound is reached.
+    private func newStatementName() -> String? {
+        guard prepared.count < Self.maximumPrepared else { return nil }
+        preparedCount += 1
+        return "odmcp_\(preparedCount)"
+    }
+
     /// Runs one statement with its binds (extended protocol: values never become SQL text).
     @discardableResult
     public func execute(_ query: PostgresQuery) throws -> PostgresResult {
-        let result = try withParameters(query) { count, types, values, lengths, formats in
-            PQexecParams(handle, query.sql, count, types, values, lengths, formats, 0)
+        let key = PreparedKey(query)
+        if prepared[key] == nil, let name = newStatementName() {
+            let preparation = try withParameters(query) { count, types, _, _, _ in
+                PQprepare(handle, name, query.sql, count, types)
+            }
+            _ = try checked { try consume(preparation) }
+            prepared[key] = name
         }
-        return try consume(result)
+        let result = try withParameters(query) { count, types, values, lengths, formats in
+            if let name = prepared[key] {
+                return PQexecPrepared(handle, name, count, values, lengths, formats, 0)
+            }
+            return PQexecParams(handle, query.sql, count, types, values, lengths, formats, 0)
+        }
+        return try checked { try consume(result) }
+    }
+
+    /// Forgets the prepared statements when the server says they are gone or stale (a pooler's
+    /// `DISCARD ALL`, a schema change altering a result type); the next call prepares afresh.
+    private func checked(_ body: () throws -> PostgresResult) throws -> PostgresResult {
+        do {
+            return try body()
+        } catch let error as PostgresError where error.sqlState == "26000" || error.sqlState == "0A000" {
+            prepared.removeAll()
+            throw error
+        }
     }
 
     /// Sends every statement at once and then reads every answer: one network round trip for all of
@@ -82,27 +127,61 @@ public final class PostgresConnection: @unchecked Sendable {
             throw PostgresError(code: .connectionClosed, serverMessage: "the server closed the idle connection")
         }
         guard PQenterPipelineMode(handle) == 1 else { throw connectionError() }
+        // A statement not prepared yet is prepared in the same pipeline, right before it runs.
+        var preparing: [PreparedKey: String] = [:]
+        var answers: [PreparedKey?] = []  // per answer expected: a preparation (its key) or a statement (nil)
         for query in queries {
+            let key = PreparedKey(query)
+            var name = prepared[key] ?? preparing[key]
+            if name == nil, let fresh = newStatementName() {
+                let sent = try withParameters(query) { count, types, _, _, _ in
+                    PQsendPrepare(handle, fresh, query.sql, count, types)
+                }
+                guard sent == 1 else { throw pipelineBroken() }
+                preparing[key] = fresh
+                answers.append(key)
+                name = fresh
+            }
             let sent = try withParameters(query) { count, types, values, lengths, formats in
-                PQsendQueryParams(handle, query.sql, count, types, values, lengths, formats, 0)
+                if let name {
+                    return PQsendQueryPrepared(handle, name, count, values, lengths, formats, 0)
+                }
+                return PQsendQueryParams(handle, query.sql, count, types, values, lengths, formats, 0)
             }
             guard sent == 1 else { throw pipelineBroken() }
+            answers.append(nil)
         }
         guard PQpipelineSync(handle) == 1 else { throw pipelineBroken() }
         var results: [Result<PostgresResult, PostgresError>] = []
-        for _ in queries {
-            // Each statement's answer is followed by a null result.
+        var failedPreparation: PostgresError?
+        for preparation in answers {
+            // Each answer is followed by a null result.
             guard let first = PQgetResult(handle) else { throw pipelineBroken() }
             while let extra = PQgetResult(handle) { PQclear(extra) }
+            let outcome: Result<PostgresResult, PostgresError>
             if PQresultStatus(first) == PGRES_PIPELINE_ABORTED {
                 PQclear(first)
-                results.append(.failure(PostgresError(code: .server, serverMessage: "skipped after an earlier error")))
+                outcome = .failure(PostgresError(code: .server, serverMessage: "skipped after an earlier error"))
+            } else {
+                do {
+                    outcome = .success(try checked { try consume(first) })
+                } catch let error as PostgresError {
+                    outcome = .failure(error)
+                }
+            }
+            if let key = preparation {
+                // A preparation's own answer is not a result; if it failed, its statement reports why.
+                switch outcome {
+                case .success: prepared[key] = preparing[key]
+                case .failure(let error): failedPreparation = failedPreparation ?? error
+                }
                 continue
             }
-            do {
-                results.append(.success(try consume(first)))
-            } catch let error as PostgresError {
+            if let error = failedPreparation {
                 results.append(.failure(error))
+                failedPreparation = nil
+            } else {
+                results.append(outcome)
             }
         }
         guard let sync = PQgetResult(handle), PQresultStatus(sync) == PGRES_PIPELINE_SYNC else {
