@@ -89,6 +89,12 @@ chaos: deps
 	$(SWIFT) build
 	@CHAOS_MODE=long ODMCP_BIN_DIR="$(BIN_DIR)" bash scripts/chaos.sh
 
+# Benchmarks of a release build against its own database on the local cluster (bench/README.md):
+# prints one table and writes bench/results/latest.json. Takes about 8-10 minutes.
+bench: deps db-up
+	$(SWIFT) build -c release
+	@ODMCP_BIN_DIR="$$($(SWIFT) build -c release --show-bin-path)" bash bench/run.sh
+
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 

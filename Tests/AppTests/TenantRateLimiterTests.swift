@@ -56,6 +56,54 @@ import Testing
         }
     }
 
+    /// With a burst of 100 a replica takes 5 tokens ahead of need with each database decision and
+    /// spends them locally: 6 calls per write to the hot row, and still never more than the limit.
+    @Test func tokensTakenAheadOfNeedCutDatabaseWritesButNeverTheLimit() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            // 1 a minute: no refill worth counting during the test.
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
+            for _ in 0..<12 {
+                #expect(try await limiter.consume(tenantID: tenant.tenantID, cost: 1) != .denied(retryAfterSeconds: 0))
+            }
+            // Calls 1 and 7 went to the database, each taking 1 + 5: 100 - 12 left there.
+            let stored = try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
+                try tx.query("SELECT tokens FROM orderdesk.rate_limit_buckets WHERE bucket = 'tenant'")[0]
+                    .decode(Double.self, "tokens")
+            }
+            #expect(abs(stored - 88) < 0.1)
+            var allowed = 12
+            for _ in 0..<200 {
+                if case .allowed = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) { allowed += 1 }
+            }
+            // Never more than the burst; at most one prefetch (5) lost at the end.
+            #expect((95...100).contains(allowed), "allowed \(allowed)")
+        }
+    }
+
+    @Test func twoReplicasWithPrefetchNeverExceedTheSharedLimit() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let configuration = RateLimitConfiguration(perMinute: 60, burst: 40)
+            let replicaDatabase = fixture.secondReplica()
+            let replicas = [
+                TenantRateLimiter(database: fixture.database, configuration: configuration),
+                TenantRateLimiter(database: replicaDatabase, configuration: configuration),
+            ]
+            let start = ContinuousClock.now
+            var allowed = 0
+            for index in 0..<100 {
+                if case .allowed = try await replicas[index % 2].consume(tenantID: tenant.tenantID, cost: 1) { allowed += 1 }
+            }
+            let elapsed = ContinuousClock.now - start
+            let refill = Int((Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18).rounded(.up))
+            #expect(allowed <= 40 + refill, "allowed \(allowed) in \(elapsed)")
+            #expect(allowed >= 40 - 2 * 2, "allowed \(allowed)")
+            await replicaDatabase.shutdown()
+        }
+    }
+
     @Test func readsCostOneAndWritesTwo() throws {
         let defaults = RateLimitConfiguration()
         #expect(defaults.perMinute == 120 && defaults.burst == 240)

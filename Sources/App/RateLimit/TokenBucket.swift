@@ -13,22 +13,30 @@ struct TokenBucket: Sendable {
     let perSecond: Double
 
     enum Outcome: Equatable {
-        case taken(remaining: Double)
+        /// `extra` of the tokens asked for ahead of need were taken as well (0 when the bucket could
+        /// not spare them all).
+        case taken(remaining: Double, extra: Double)
         /// Nothing was taken; this many tokens were missing.
         case short(missing: Double)
     }
 
-    /// Takes `cost` tokens from the tenant's bucket `name`, in one database round trip.
-    func take(_ cost: Double, from name: String, tenantID: UUID, in database: Database) async throws -> Outcome {
+    /// Takes `cost` tokens from the tenant's bucket `name`, plus up to `extra` more when the bucket
+    /// holds them (tokens taken ahead of need, see `TenantRateLimiter`), in one database round trip.
+    func take(_ cost: Double, extra: Double = 0, from name: String, tenantID: UUID, in database: Database) async throws
+        -> Outcome
+    {
         let rows = try await database.statement(
             """
             WITH attempt AS (
                 INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
-                VALUES (\(tenantID), \(name), \(burst) - \(cost), clock_timestamp())
+                VALUES (\(tenantID), \(name), \(burst) - \(cost) - least(\(extra), \(burst) - \(cost)), clock_timestamp())
                 ON CONFLICT (tenant_id, bucket) DO UPDATE
                 SET tokens = least(\(burst), b.tokens
                         + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
-                        - \(cost),
+                        - \(cost)
+                        - least(\(extra), greatest(0, least(\(burst), b.tokens
+                            + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
+                            - \(cost))),
                     updated_at = EXCLUDED.updated_at
                 WHERE least(\(burst), b.tokens
                         + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
@@ -47,7 +55,11 @@ struct TokenBucket: Sendable {
         // snapshot. Treat the bucket as empty.
         guard let row = rows.first else { return .short(missing: cost) }
         let tokens = try row.decode(Double.self, "tokens")
-        if try row.decode(Bool.self, "allowed") { return .taken(remaining: max(0, tokens)) }
+        if try row.decode(Bool.self, "allowed") {
+            // An empty bucket afterwards means the extra may have been cut short: count none of it
+            // (the limit then errs on the strict side).
+            return .taken(remaining: max(0, tokens), extra: tokens > 0.000_001 ? extra : 0)
+        }
         return .short(missing: max(cost - tokens, 0.000_001))
     }
 
