@@ -39,6 +39,33 @@ import Testing
         }
     }
 
+    @Test func findReturnsTheActiveStoresRegistrationUntilItIsRemoved() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let store = try await insertStore(tenant.tenantID, storeID: "1001", in: fixture)
+            _ = try await insertStore(tenant.tenantID, storeID: "1002", in: fixture)
+            let sessions = SessionStore(database: fixture.database)
+            let created = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-11-25", clientInfo: [:])
+            #expect(try await sessions.find(id: created.id)?.activeStore == nil)
+
+            _ = try await sessions.setActiveStore(id: created.id, tenantID: tenant.tenantID, storeID: store)
+            for expected in [nil, tenant.tenantID] {
+                let active = try #require(try await sessions.find(id: created.id, expectedTenant: expected)?.activeStore)
+                #expect(active.id == store)
+                #expect(active.storeID == "1001")
+                #expect(active.name == "Store 1001")
+                #expect(active.label == nil)
+            }
+
+            try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
+                try tx.execute("DELETE FROM orderdesk.stores WHERE id = \(store)")
+            }
+            let after = try #require(try await sessions.find(id: created.id))
+            #expect(after.activeStoreID == nil)
+            #expect(after.activeStore == nil)
+        }
+    }
+
     @Test func sessionCreatedWithATenantIsBoundAndAnUnboundOneCanBeEndedWithoutAKey() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()

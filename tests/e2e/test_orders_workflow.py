@@ -238,6 +238,12 @@ def test_store_choice(o1, make_tenant, orders_sim, claim_store_id, order_tenant)
         r = c.tool("orders_list", {"limit": 2, "store": sids[1]}).ok()
         assert is_store(r["store"], stores[1])
         tool_error(c.tool("orders_get", {"order_id": "1", "store": "No Such Store"}), "not_found", "unknown store")
+        # the active store removed: the only one left is used, the removed one is never called again
+        c.tool("stores_delete", {"store": stores[0]["id"]}).ok()
+        mark = orders_sim.mark()
+        r = c.tool("orders_list", {"limit": 1}).ok()
+        assert is_store(r["store"], stores[1]), r["store"]
+        assert orders_sim.since(mark, store_id=sids[0]) == []
 
     # a tenant with a single store needs no active store
     t1, only = order_tenant("orders-only")

@@ -13,12 +13,19 @@ public struct MCPSession: Sendable, Hashable {
     public let activeStoreID: UUID?
     /// The MCP protocol revision negotiated in `initialize`.
     public let protocolVersion: String
+    /// The active store's registration as it was when the session was read at the start of this
+    /// request (same statement, so order tools need no second query); nil when none is active or
+    /// the session did not come from a per-request read.
+    public let activeStore: RegisteredStore?
 
-    public init(id: String, tenantID: UUID?, activeStoreID: UUID?, protocolVersion: String) {
+    public init(
+        id: String, tenantID: UUID?, activeStoreID: UUID?, protocolVersion: String, activeStore: RegisteredStore? = nil
+    ) {
         self.id = id
         self.tenantID = tenantID
         self.activeStoreID = activeStoreID
         self.protocolVersion = protocolVersion
+        self.activeStore = activeStore?.id == activeStoreID ? activeStore : nil
     }
 
     /// `sessions.id_hash` of a session id: SHA-256 of its UTF-8 text.

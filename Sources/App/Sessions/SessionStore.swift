@@ -115,7 +115,7 @@ public final class SessionStore: Sendable {
                 WHERE id_hash = \(hash) AND kind = 'mcp' AND tenant_id = \(tenantID)
                   AND revoked_at IS NULL AND expires_at > now()
                 """)
-            return try own.first.map(SessionRow.init)
+            return try own.first.map { try SessionRow($0) }
         }
         if let outcome { return outcome.session(id: id) }
         throw try await refusal(for: hash, tenantID: tenantID)
@@ -142,7 +142,7 @@ public final class SessionStore: Sendable {
                       AND revoked_at IS NULL AND expires_at > now()
                     RETURNING tenant_id, active_store_id, protocol_version
                     """
-                ).first.map(SessionRow.init)
+                ).first.map { try SessionRow($0) }
             }
         } catch let error as PostgresError where error.sqlState == "23503" {
             // The composite foreign key (tenant_id, active_store_id) → stores(tenant_id, id) refuses
@@ -218,9 +218,13 @@ public final class SessionStore: Sendable {
                 WHERE s.id_hash = c.id_hash AND c.last_seen_at < now() - make_interval(secs => \(touchAfter))
                 RETURNING s.id_hash
             )
-            SELECT tenant_id, active_store_id, protocol_version FROM current
+            SELECT c.tenant_id, c.active_store_id, c.protocol_version,
+                   st.store_id AS active_store_store_id, st.name AS active_store_name,
+                   st.label AS active_store_label, st.created_at AS active_store_created_at
+            FROM current AS c
+            LEFT JOIN orderdesk.stores AS st ON st.tenant_id = c.tenant_id AND st.id = c.active_store_id
             """, tenant: tenant
-        ).rows.first.map(SessionRow.init)
+        ).rows.first.map { try SessionRow($0, withActiveStore: true) }
         guard let row, row.tenantID == tenant else { return nil }
         return row.session(id: id)
     }
@@ -249,14 +253,26 @@ private struct SessionRow: Sendable {
     let tenantID: UUID?
     let activeStoreID: UUID?
     let protocolVersion: String
+    let activeStore: RegisteredStore?
 
-    init(_ row: PostgresRow) throws {
+    /// `withActiveStore`: the row also has the `active_store_*` columns of the joined store.
+    init(_ row: PostgresRow, withActiveStore: Bool = false) throws {
         tenantID = try row.decode(UUID?.self, "tenant_id")
         activeStoreID = try row.decode(UUID?.self, "active_store_id")
         protocolVersion = try row.decode(String?.self, "protocol_version") ?? ""
+        if withActiveStore, let activeStoreID, let storeID = try row.decode(String?.self, "active_store_store_id") {
+            activeStore = RegisteredStore(
+                id: activeStoreID, storeID: storeID, name: try row.decode(String.self, "active_store_name"),
+                label: try row.decode(String?.self, "active_store_label"),
+                createdAt: try row.decode(Date.self, "active_store_created_at"))
+        } else {
+            activeStore = nil
+        }
     }
 
     func session(id: String) -> MCPSession {
-        MCPSession(id: id, tenantID: tenantID, activeStoreID: activeStoreID, protocolVersion: protocolVersion)
+        MCPSession(
+            id: id, tenantID: tenantID, activeStoreID: activeStoreID, protocolVersion: protocolVersion,
+            activeStore: activeStore)
     }
 }

@@ -9,6 +9,8 @@ enum StoreSelection {
             return try await StoreArgument.resolve(identifier, context: context).0
         }
         let tenant = try context.tenantID()
+        // Read with the session at the start of this request, in the tenant's transaction.
+        if let active = context.session.activeStore, context.session.tenantID == tenant { return active }
         let stores = try await context.services.stores.list(tenantID: tenant)
         if let active = context.session.activeStoreID, let store = stores.first(where: { $0.id == active }) {
             return store
