@@ -85,13 +85,16 @@ def test_ping(client):
 
 
 def test_missing_session_id_is_400(client):
-    r = client.request("tools/list", session=False)
+    r = client.request("tools/list", session=False, id="no-session-7")
     assert r.status_code == 400, f"tools/list without Mcp-Session-Id: {r.status_code} {r.text[:300]}"
+    # The request could be read, so its error answers its id.
+    assert r.json()["id"] == "no-session-7", r.text[:300]
 
 
 def test_unknown_session_id_is_404(client):
-    r = client.request("tools/list", headers={"Mcp-Session-Id": secrets.token_urlsafe(32)})
+    r = client.request("tools/list", headers={"Mcp-Session-Id": secrets.token_urlsafe(32)}, id=4242)
     assert r.status_code == 404, f"unknown session: {r.status_code} {r.text[:300]}"
+    assert r.json()["id"] == 4242 and r.json()["error"]["code"] == -32600, r.text[:300]
 
 
 def test_delete_ends_session(client):

@@ -54,13 +54,13 @@ struct MCPEndpoint: Sendable {
         case .request(let id, "initialize", let params):
             return await initialize(id: id, params: params, principal: principal, exchange: exchange)
         case .request(let id, let method, let params):
-            switch await resolveSession(exchange, principal: principal, method: method, params: params) {
+            switch await resolveSession(exchange, principal: principal, method: method, params: params, id: id) {
             case .failure(let failure): return failure.response
             case .success(let (session, caller)):
                 return await dispatch(id: id, method: method, params: params, session: session, principal: caller, exchange)
             }
         case .notification(let method):
-            if case .failure(let failure) = await resolveSession(exchange, principal: principal, method: method, params: [:]) {
+            if case .failure(let failure) = await resolveSession(exchange, principal: principal, method: method, params: [:], id: nil) {
                 return failure.response
             }
             return exchange.accepted()
@@ -86,7 +86,7 @@ struct MCPEndpoint: Sendable {
         case .success(let found): principal = found
         case .failure(let failure): return failure.response
         }
-        switch await resolveSession(exchange, principal: principal, method: "session/delete", params: [:]) {
+        switch await resolveSession(exchange, principal: principal, method: "session/delete", params: [:], id: nil) {
         case .failure(let failure):
             return failure.response
         case .success(let (session, _)):
@@ -141,11 +141,11 @@ struct MCPEndpoint: Sendable {
         }
     }
 
-    private func rejectAuthentication(_ exchange: Exchange, reason: String) async -> ResponseFailure {
+    private func rejectAuthentication(_ exchange: Exchange, reason: String, id: JSONValue? = nil) async -> ResponseFailure {
         await auditAuthFailure(exchange, reason: reason)
         var response = exchange.failure(
             .unauthorized,
-            .unauthorized("Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."))
+            .unauthorized("Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."), id: id)
         response.headers[.wwwAuthenticate] = #"Bearer realm="orderdesk-mcp", error="invalid_token""#
         return ResponseFailure(response: response)
     }
@@ -168,7 +168,7 @@ struct MCPEndpoint: Sendable {
         id: JSONValue, params: [String: JSONValue], principal: TenantPrincipal?, exchange: Exchange
     ) async -> Response {
         guard principal != nil || allowSessionAuthentication else {
-            return await rejectAuthentication(exchange, reason: "missing").response
+            return await rejectAuthentication(exchange, reason: "missing", id: id).response
         }
         let version = ProtocolVersion.negotiate(params["protocolVersion"]?.stringValue)
         do {
@@ -193,27 +193,28 @@ struct MCPEndpoint: Sendable {
     /// Finds the request's session and decides who the caller is. Methods an unauthenticated
     /// session may use: ping, tools/list, and tools/call of tenant_use_master_key.
     private func resolveSession(
-        _ exchange: Exchange, principal: TenantPrincipal?, method: String, params: [String: JSONValue]
+        _ exchange: Exchange, principal: TenantPrincipal?, method: String, params: [String: JSONValue], id: JSONValue?
     ) async -> Result<(MCPSession, TenantPrincipal?), ResponseFailure> {
         guard let sessionID = exchange.request.headers[.mcpSessionID], !sessionID.isEmpty else {
             return .failure(
                 ResponseFailure(
                     response: exchange.failure(
-                        .badRequest, .invalidRequest("Mcp-Session-Id header is required; call initialize first"))))
+                        .badRequest, .invalidRequest("Mcp-Session-Id header is required; call initialize first"), id: id)))
         }
         do {
             guard var session = try await services.sessions.find(id: sessionID, expectedTenant: principal?.tenantID) else {
                 return .failure(
                     ResponseFailure(
                         response: exchange.failure(
-                            .notFound, .invalidRequest("Session not found or expired; initialize a new session"))))
+                            .notFound, .invalidRequest("Session not found or expired; initialize a new session"), id: id)))
             }
             if let principal {
                 if let tenant = session.tenantID, tenant != principal.tenantID {
                     return .failure(
                         ResponseFailure(
                             response: exchange.failure(
-                                .forbidden, .unauthorized("This session belongs to another tenant.", code: "forbidden"))))
+                                .forbidden, .unauthorized("This session belongs to another tenant.", code: "forbidden"),
+                                id: id)))
                 }
                 if session.tenantID == nil {
                     session = try await services.sessions.bind(id: session.id, to: principal.tenantID)
@@ -221,11 +222,11 @@ struct MCPEndpoint: Sendable {
                 return .success((session, principal))
             }
             guard allowSessionAuthentication else {
-                return .failure(await rejectAuthentication(exchange, reason: "missing"))
+                return .failure(await rejectAuthentication(exchange, reason: "missing", id: id))
             }
             if let tenant = session.tenantID {
                 guard let caller = try await services.sessionKeys.principal(sessionID: session.id, tenantID: tenant) else {
-                    return .failure(await rejectAuthentication(exchange, reason: "session_key_revoked"))
+                    return .failure(await rejectAuthentication(exchange, reason: "session_key_revoked", id: id))
                 }
                 return .success((session, caller))
             }
@@ -234,11 +235,11 @@ struct MCPEndpoint: Sendable {
                 method == "tools/call"
                 && ["tenant_use_master_key", "tenant.use_master_key"].contains(params["name"]?.stringValue ?? "")
             guard open.contains(method) || isLogin else {
-                return .failure(await rejectAuthentication(exchange, reason: "missing"))
+                return .failure(await rejectAuthentication(exchange, reason: "missing", id: id))
             }
             return .success((session, nil))
         } catch {
-            return .failure(ResponseFailure(response: exchange.databaseFailure(error, logger: logger)))
+            return .failure(ResponseFailure(response: exchange.databaseFailure(error, logger: logger, id: id)))
         }
     }
 
