@@ -60,7 +60,9 @@ struct MCPEndpoint: Sendable {
                 return await dispatch(id: id, method: method, params: params, session: session, principal: caller, exchange)
             }
         case .notification(let method):
-            if case .failure(let failure) = await resolveSession(exchange, principal: principal, method: method, params: [:], id: nil) {
+            if case .failure(let failure) = await resolveSession(
+                exchange, principal: principal, method: method, params: [:], id: nil)
+            {
                 return failure.response
             }
             return exchange.accepted()
@@ -145,7 +147,8 @@ struct MCPEndpoint: Sendable {
         await auditAuthFailure(exchange, reason: reason)
         var response = exchange.failure(
             .unauthorized,
-            .unauthorized("Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."), id: id)
+            .unauthorized("Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."), id: id
+        )
         response.headers[.wwwAuthenticate] = #"Bearer realm="orderdesk-mcp", error="invalid_token""#
         return ResponseFailure(response: response)
     }
