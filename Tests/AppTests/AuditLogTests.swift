@@ -66,4 +66,85 @@ import Testing
             #expect(try rows[0].decode(String?.self, "client_ip") == nil)
         }
     }
+
+    @Test func concurrentRecordsOfTwoTenantsAreEachWrittenOnceInTheirTenantInFewerStatements() async throws {
+        try await AppFixture.run { fixture in
+            let tenants = [try await fixture.createTenant(), try await fixture.createTenant()]
+            let audit = AuditLog(database: fixture.database, replicaID: "replica-b")
+            let perTenant = 120
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for n in 0..<perTenant {
+                    for (t, tenant) in tenants.enumerated() {
+                        group.addTask {
+                            var record = AuditRecord(
+                                tenantID: tenant.tenantID, correlationID: "batch-\(t)-\(n)", actor: "odmk_x",
+                                action: "orders_get", params: ["n": .int(Int64(n)), "password": "hunter2"], outcome: "ok")
+                            record.durationMilliseconds = n
+                            record.clientIP = "::ffff:198.51.100.\(n % 200)"
+                            record.userAgent = "agent \"quoted\" \\ ü"
+                            try await audit.record(record)
+                        }
+                    }
+                }
+                try await group.waitForAll()
+            }
+            let stats = audit.statistics
+            #expect(stats.rows == 2 * perTenant)
+            #expect(stats.statements < 2 * perTenant, "no batching happened: \(stats)")
+
+            let rows = try await fixture.asSuperuser { tx in
+                try tx.query(
+                    """
+                    SELECT tenant_id, correlation_id, params, duration_ms, host(client_ip) AS ip, user_agent, replica_id
+                    FROM orderdesk.audit_log WHERE correlation_id LIKE 'batch-%'
+                    """)
+            }
+            #expect(rows.count == 2 * perTenant)
+            var seen = Set<String>()
+            for row in rows {
+                let id = try row.decode(String.self, "correlation_id")
+                let parts = id.split(separator: "-")
+                let (t, n) = (Int(parts[1])!, Int(parts[2])!)
+                #expect(seen.insert(id).inserted, "\(id) written twice")
+                #expect(try row.decode(UUID.self, "tenant_id") == tenants[t].tenantID)
+                #expect(try row.decode(Int.self, "duration_ms") == n)
+                #expect(try row.decode(String.self, "ip") == "198.51.100.\(n % 200)")
+                #expect(try row.decode(String.self, "user_agent") == "agent \"quoted\" \\ ü")
+                #expect(try row.decode(String.self, "replica_id") == "replica-b")
+                let params = try row.decode(JSONValue.self, "params")
+                #expect(params["n"] == .int(Int64(n)))
+                #expect(params["password"] == "[REDACTED]")
+            }
+        }
+    }
+
+    @Test func aBadRowFailsAloneAndTheRestOfItsBatchIsWritten() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let audit = AuditLog(database: fixture.database, replicaID: "replica-c")
+            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
+                for n in 0..<80 {
+                    group.addTask {
+                        // An empty correlation id breaks the table's CHECK.
+                        let record = AuditRecord(
+                            tenantID: tenant.tenantID, correlationID: n == 40 ? "" : "mixed-\(n)", actor: nil,
+                            action: "orders_get", outcome: "ok")
+                        do {
+                            try await audit.record(record)
+                            return (n, true)
+                        } catch {
+                            return (n, false)
+                        }
+                    }
+                }
+                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
+            }
+            #expect(outcomes.filter { !$0.value }.map(\.key) == [40])
+            let written = try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.audit_log WHERE correlation_id LIKE 'mixed-%'")[0]
+                    .decode(Int.self, "n")
+            }
+            #expect(written == 79)
+        }
+    }
 }
