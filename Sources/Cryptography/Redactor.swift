@@ -27,6 +27,8 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
     /// store id) would shred ordinary text, and no real key or password here is that short.
     public static let minimumKnownSecretLength = 8
 
+    private static let sensitiveNameFragmentBytes = sensitiveNameFragments.map { Array($0.utf8) }
+
     /// Known secrets, longest first, so a secret that contains another is removed whole.
     private let knownSecrets: [String]
 
@@ -43,6 +45,16 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
 
     /// Whether a member named `name` holds a secret by its name alone.
     public static func isSensitiveName(_ name: String) -> Bool {
+        // ASCII names (nearly all) without allocating; others lowercase the Unicode way, which can
+        // turn a non-ASCII letter (KELVIN SIGN) into an ASCII one.
+        if name.utf8.allSatisfy({ $0 < 0x80 }) {
+            var normalized: [UInt8] = []
+            normalized.reserveCapacity(name.utf8.count)
+            for byte in name.utf8 where byte != UInt8(ascii: "-") && byte != UInt8(ascii: "_") {
+                normalized.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
+            }
+            return sensitiveNameFragmentBytes.contains { fragment in normalized.contains(fragment) }
+        }
         let normalized = String(name.lowercased().unicodeScalars.filter { $0 != "-" && $0 != "_" })
         return sensitiveNameFragments.contains { normalized.contains($0) }
     }
@@ -72,15 +84,18 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
     /// Matching is on Unicode scalars, not grapheme clusters, so a secret followed by a combining
     /// mark is still found.
     public func redact(_ text: String) -> String {
-        var scalars = text.unicodeScalars
-        for secret in knownSecrets {
-            scalars = scalars.replacing(secret.unicodeScalars, with: Self.placeholder.unicodeScalars)
+        var result = text
+        if !knownSecrets.isEmpty {
+            var scalars = text.unicodeScalars
+            for secret in knownSecrets {
+                scalars = scalars.replacing(secret.unicodeScalars, with: Self.placeholder.unicodeScalars)
+            }
+            result = String(scalars)
         }
-        var result = String(scalars)
-        if result.contains("odmk_") {
+        if result.utf8.contains(Array("odmk_".utf8)) {
             result = result.replacing(Self.masterKeyPattern(), with: Self.placeholder)
         }
-        if result.lowercased().contains("bearer") {
+        if Self.mayContainBearer(result) {
             result = result.replacing(Self.bearerPattern()) { match in "\(match.output.1) \(Self.placeholder)" }
         }
         return result
@@ -90,6 +105,22 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
     ///
     /// Built per call: `Regex` is not `Sendable`, so it cannot be a shared static; only strings that
     /// contain `odmk_` or `bearer` pay for it.
+    /// Whether "bearer" appears in any ASCII case (the regex only matches ASCII letters).
+    private static func mayContainBearer(_ text: String) -> Bool {
+        let word = Array("bearer".utf8)
+        var matched = 0
+        for byte in text.utf8 {
+            let lower = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte
+            if lower == word[matched] {
+                matched += 1
+                if matched == word.count { return true }
+            } else {
+                matched = lower == word[0] ? 1 : 0
+            }
+        }
+        return false
+    }
+
     private static func masterKeyPattern() -> Regex<Substring> {
         /odmk_[A-Za-z0-9_\-]{20,}/.matchingSemantics(.unicodeScalar)
     }

@@ -76,6 +76,18 @@ private let redacted = JSONValue.string("[REDACTED]")
         #expect(Redactor.standard.redact(text) == "request failed: Authorization: Bearer [REDACTED] then retried")
         #expect(Redactor.standard.redact("bearer abc123") == "bearer [REDACTED]")
         #expect(Redactor.standard.redact("the bearer of bad news") == "the bearer [REDACTED] bad news")
+        #expect(Redactor.standard.redact("x BeArEr abc123") == "x BeArEr [REDACTED]")
+        #expect(Redactor.standard.redact("bebbearer; bearer abc123") == "bebbearer; bearer [REDACTED]")
+        #expect(Redactor.standard.redact("bearing abc123") == "bearing abc123")
+    }
+
+    @Test func secretNamesAreFoundInAnyCaseWithSeparatorsAndThroughUnicodeLowercasing() {
+        for name in ["X-Api_KEY", "client_SECRET", "Set-Cookie", "access-token", "to\u{212A}en", "PASS_WORD"] {
+            #expect(Redactor.isSensitiveName(name), "\(name)")
+        }
+        for name in ["order_id", "email", "tag_name", "k", "", "ключ"] {
+            #expect(!Redactor.isSensitiveName(name), "\(name)")
+        }
     }
 
     @Test func arraysOfObjectsAreRedactedElementByElement() {

@@ -21,15 +21,12 @@ struct RequestValidation: Sendable {
     }
 
     func checkPost(_ request: Request) throws(Rejection) {
-        let contentType = request.headers[.contentType]?.split(separator: ";").first?
-            .trimmingCharacters(in: .whitespaces).lowercased()
+        let contentType = request.headers[.contentType].map { Self.mediaType($0[...]) }
         guard contentType == "application/json" else {
             throw Rejection(status: .unsupportedMediaType, error: .invalidRequest("Content-Type must be application/json"))
         }
         if let accept = request.headers[.accept] {
-            let types = accept.split(separator: ",").map {
-                $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
-            }
+            let types = accept.split(separator: ",").map(Self.mediaType)
             guard types.contains(where: { ["application/json", "application/*", "*/*"].contains($0) }) else {
                 throw Rejection(
                     status: .notAcceptable,
@@ -37,6 +34,17 @@ struct RequestValidation: Sendable {
             }
         }
         try checkProtocolVersion(request)
+    }
+
+    /// `type/subtype` of one media range, parameters and surrounding blanks removed, lowercased.
+    /// (Plain byte work: Foundation's `trimmingCharacters` cost 3% of a cached call's CPU here.)
+    static func mediaType(_ range: Substring) -> String {
+        let type = range.prefix { $0 != ";" }
+        let blank: (Character) -> Bool = { $0 == " " || $0 == "\t" }
+        guard let first = type.firstIndex(where: { !blank($0) }), let last = type.lastIndex(where: { !blank($0) }) else {
+            return ""
+        }
+        return type[first...last].lowercased()
     }
 
     func checkProtocolVersion(_ request: Request) throws(Rejection) {
