@@ -115,6 +115,14 @@ def test_get_is_405(client):
     assert r.headers.get("x-request-id")
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "OPTIONS"])
+def test_other_methods_are_405_with_allow(client, method):
+    r = client.http.request(method, client.mcp_url, headers=client.headers(), content=b"{}")
+    assert r.status_code == 405, f"{method} /mcp: {r.status_code} {r.text[:300]}"
+    assert r.headers.get("allow") == "POST, DELETE" and r.headers.get("x-request-id")
+    assert r.json()["error"]["code"] == -32600
+
+
 # --- header validation --------------------------------------------------------------------------
 
 

@@ -81,6 +81,15 @@ struct MCPEndpoint: Sendable {
         return response
     }
 
+    /// PUT, PATCH, OPTIONS: 405 naming the methods `/mcp` has (no CORS preflight is offered).
+    func otherMethod(_ request: Request, context: MCPRequestContext) -> Response {
+        let exchange = Exchange(request: request, context: context)
+        var response = exchange.failure(
+            .methodNotAllowed, .invalidRequest("\(request.method) is not supported on /mcp; use POST (and DELETE to end a session)"))
+        response.headers[.allow] = "POST, DELETE"
+        return response
+    }
+
     func delete(_ request: Request, context: MCPRequestContext) async -> Response {
         let exchange = Exchange(request: request, context: context)
         let principal: TenantPrincipal?

@@ -52,6 +52,9 @@ public struct MCPServerApplication: Sendable {
         router.post("/mcp") { request, context in await endpoint.post(request, context: context) }
         router.get("/mcp") { request, context in await endpoint.get(request, context: context) }
         router.delete("/mcp") { request, context in await endpoint.delete(request, context: context) }
+        for method in [HTTPRequest.Method.put, .patch, .options] {
+            router.on("/mcp", method: method) { request, context in endpoint.otherMethod(request, context: context) }
+        }
         router.get("/healthz") { request, context in health.health(request, context: context) }
         router.get("/readyz") { request, context in await health.ready(request, context: context) }
         if let metrics {
