@@ -85,7 +85,8 @@ struct MCPEndpoint: Sendable {
     func otherMethod(_ request: Request, context: MCPRequestContext) -> Response {
         let exchange = Exchange(request: request, context: context)
         var response = exchange.failure(
-            .methodNotAllowed, .invalidRequest("\(request.method) is not supported on /mcp; use POST (and DELETE to end a session)"))
+            .methodNotAllowed,
+            .invalidRequest("\(request.method) is not supported on /mcp; use POST (and DELETE to end a session)"))
         response.headers[.allow] = "POST, DELETE"
         return response
     }
