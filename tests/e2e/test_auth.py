@@ -321,3 +321,40 @@ def test_bearer_session_id_alone_authorizes_nothing(r1, r2, tenant_a):
         # With the header the same session still works.
         r = c.request("tools/call", {"name": "stores_list", "arguments": {}})
         assert r.status_code == 200 and r.json()["result"]["isError"] is False
+
+
+def test_a_flood_of_failed_attempts_is_counted_not_audited_row_by_row(start_server, db):
+    """Unauthenticated traffic cannot grow the audit log at request rate: per client address and
+    minute a replica writes AUTH_FAILURES_PER_MINUTE `auth.failed` rows; further refusals are
+    counted in /metrics only (and summed up in one row once the minute is over)."""
+    import re
+
+    import httpx2
+
+    server = start_server("auth-flood")
+    extra = 15
+    try:
+        ids = []
+        with RawClient(server.mcp_url, None, local_address=next_ip()) as c:
+            for _ in range(AUTH_FAILURES_PER_MINUTE + extra):
+                r = c.post({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers={"Authorization": "Bearer junk"})
+                _assert_401(r, "malformed key")
+                ids.append(r.headers["x-request-id"])
+        listed = ", ".join(f"'{i}'" for i in ids)
+        rows = psql_json(
+            db.auditor_url,
+            f"SELECT correlation_id, action FROM orderdesk.audit_events WHERE correlation_id IN ({listed}) ORDER BY id",
+        )
+        assert [r["correlation_id"] for r in rows] == ids[:AUTH_FAILURES_PER_MINUTE], rows
+        assert {r["action"] for r in rows} == {"auth.failed"}
+        text = httpx2.get(server.base_url + "/metrics", timeout=10).text
+        m = re.search(r"^odmcp_auth_failure_audit_suppressed_total (\S+)$", text, re.M)
+        assert m and float(m.group(1)) == extra, text[:2000]
+        m = re.search(r'^odmcp_auth_failures_total\{reason="malformed"\} (\S+)$', text, re.M)
+        assert m and float(m.group(1)) == AUTH_FAILURES_PER_MINUTE + extra
+        # Another address still gets its row.
+        with RawClient(server.mcp_url, None, local_address=next_ip()) as c:
+            r = c.post({"jsonrpc": "2.0", "id": 1, "method": "tools/list"}, headers={"Authorization": "Bearer junk"})
+            _assert_auth_failed_audited(db, r)
+    finally:
+        server.stop()

@@ -16,6 +16,11 @@ enum ServiceMetrics {
         Counter(label: "odmcp_rate_limit_denials_total", dimensions: [("limit", limit)]).increment()
     }
 
+    /// A refused authentication that got no `auth.failed` audit row (`AuthFailureAuditSampler`).
+    static func authFailureAuditSuppressed() {
+        Counter(label: "odmcp_auth_failure_audit_suppressed_total").increment()
+    }
+
     /// A master key refused, by reason (`unknown_key`, `malformed`, `too_many_attempts`, …).
     static func authenticationFailed(_ reason: AuthenticationFailure.Reason) {
         Counter(label: "odmcp_auth_failures_total", dimensions: [("reason", reason.metricLabel)]).increment()

@@ -15,6 +15,7 @@ struct MCPEndpoint: Sendable {
     let pipeline: ToolCallPipeline
     let validation: RequestValidation
     let allowSessionAuthentication: Bool
+    let authFailureAudit: AuthFailureAuditSampler
     let maximumBodyBytes: Int
     let logger: Logger
 
@@ -163,7 +164,23 @@ struct MCPEndpoint: Sendable {
         return ResponseFailure(response: response)
     }
 
+    /// An `auth.failed` row, unless this address (or the replica) has had its share this minute
+    /// (`AuthFailureAuditSampler`): then only metrics count it, and a later summary row records
+    /// how many were left out.
     private func auditAuthFailure(_ exchange: Exchange, reason: String) async {
+        let (decision, ended) = authFailureAudit.decide(address: exchange.context.clientIP)
+        if let ended {
+            var summary = AuditRecord(
+                tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed.suppressed",
+                params: ["attempts": .int(Int64(ended.attempts)), "addresses": .int(Int64(ended.addresses))],
+                outcome: "denied")
+            summary.errorCode = "unauthorized"
+            logger.warning(
+                "authentication failures without an audit row in the last window",
+                metadata: ["attempts": "\(ended.attempts)", "addresses": "\(ended.addresses)"])
+            try? await services.audit.record(summary)
+        }
+        guard decision == .write else { return }
         var record = AuditRecord(
             tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed",
             params: ["reason": .string(reason)], outcome: "denied")

@@ -45,6 +45,7 @@ public struct MCPServerApplication: Sendable {
             pipeline: ToolCallPipeline(registry: .standard, services: services, replicaID: configuration.replicaID),
             validation: RequestValidation(allowedOrigins: configuration.allowedOrigins),
             allowSessionAuthentication: configuration.allowSessionAuthentication,
+            authFailureAudit: AuthFailureAuditSampler(perAddress: configuration.authentication.failuresPerIPPerMinute),
             maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
         let health = HealthEndpoints(database: database)
 

@@ -1,0 +1,99 @@
+import Foundation
+import Synchronization
+
+/// Decides which refused authentications get an `auth.failed` audit row, so that unauthenticated
+/// traffic cannot grow the audit log at request rate.
+///
+/// Per replica and one-minute window: each client address gets its first `perAddress` rows, and
+/// the replica writes at most `total` such rows. A refused attempt beyond that is only counted
+/// (metrics count every attempt); the first decision after the window ends reports the ended
+/// window's count so that one summary row can record it. At most `maximumAddresses` addresses are
+/// tracked per window; beyond that only `total` applies.
+public final class AuthFailureAuditSampler: Sendable {
+    public enum Decision: Equatable, Sendable {
+        case write
+        case suppress
+    }
+
+    /// What an ended window left out: attempts without a row, and from how many addresses (each
+    /// attempt from an address beyond `maximumAddresses` counts as one).
+    public struct Suppressed: Equatable, Sendable {
+        public let attempts: Int
+        public let addresses: Int
+
+        public init(attempts: Int, addresses: Int) {
+            self.attempts = attempts
+            self.addresses = addresses
+        }
+    }
+
+    public let perAddress: Int
+    public let total: Int
+    public let maximumAddresses: Int
+    static let windowSeconds: TimeInterval = 60
+
+    private struct Entry {
+        var written = 0
+        var suppressed = false
+    }
+
+    private struct State {
+        var windowStart: Date
+        var written = 0
+        var suppressed = 0
+        var suppressedUntracked = 0
+        var addresses: [String: Entry] = [:]
+    }
+
+    private let state: Mutex<State>
+
+    /// `perAddress` is normally `AUTH_FAILURES_PER_MINUTE`; `total` defaults to 50 times that, at
+    /// least 1000.
+    public init(perAddress: Int, total: Int? = nil, maximumAddresses: Int = 10_000, now: Date = Date()) {
+        self.perAddress = max(1, perAddress)
+        self.total = total ?? max(1000, 50 * perAddress)
+        self.maximumAddresses = maximumAddresses
+        state = Mutex(State(windowStart: now))
+    }
+
+    /// The decision for one refused attempt from `address` (nil: unknown address) at `now`, and, on
+    /// the first decision after a window with suppressed attempts ended, what it suppressed.
+    public func decide(address: String?, now: Date = Date()) -> (decision: Decision, endedWindow: Suppressed?) {
+        let answer = decideLocked(address: address, now: now)
+        if answer.decision == .suppress { ServiceMetrics.authFailureAuditSuppressed() }
+        return answer
+    }
+
+    private func decideLocked(address: String?, now: Date) -> (decision: Decision, endedWindow: Suppressed?) {
+        state.withLock { state in
+            var ended: Suppressed?
+            if now.timeIntervalSince(state.windowStart) >= Self.windowSeconds || now < state.windowStart {
+                if state.suppressed > 0 {
+                    let addresses = state.addresses.values.filter(\.suppressed).count + state.suppressedUntracked
+                    ended = Suppressed(attempts: state.suppressed, addresses: addresses)
+                }
+                state = State(windowStart: now)
+            }
+            let key = address ?? "unknown"
+            let known = state.addresses[key]
+            let tracked = known != nil || state.addresses.count < maximumAddresses
+            var entry = known ?? Entry()
+            if state.written >= total || entry.written >= perAddress {
+                state.suppressed += 1
+                if tracked {
+                    entry.suppressed = true
+                    state.addresses[key] = entry
+                } else {
+                    state.suppressedUntracked += 1
+                }
+                return (.suppress, ended)
+            }
+            state.written += 1
+            if tracked {
+                entry.written += 1
+                state.addresses[key] = entry
+            }
+            return (.write, ended)
+        }
+    }
+}

@@ -1,0 +1,46 @@
+import App
+import Foundation
+import Testing
+
+@Suite struct AuthFailureAuditSamplerTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func eachAddressGetsItsShareOfRowsPerWindow() {
+        let sampler = AuthFailureAuditSampler(perAddress: 3, total: 100, now: start)
+        let a = (0..<5).map { sampler.decide(address: "203.0.113.1", now: start + Double($0)).decision }
+        #expect(a == [.write, .write, .write, .suppress, .suppress])
+        // Another address is not affected by the first one's flood.
+        #expect(sampler.decide(address: "203.0.113.2", now: start + 6).decision == .write)
+        // A new window: rows again, and the ended window's count is reported once.
+        let next = sampler.decide(address: "203.0.113.1", now: start + 61)
+        #expect(next.decision == .write)
+        #expect(next.endedWindow == .init(attempts: 2, addresses: 1))
+        #expect(sampler.decide(address: "203.0.113.1", now: start + 62).endedWindow == nil)
+    }
+
+    @Test func theReplicaWideCapHoldsAcrossAddresses() {
+        let sampler = AuthFailureAuditSampler(perAddress: 5, total: 10, now: start)
+        let decisions = (0..<40).map { sampler.decide(address: "198.51.100.\($0)", now: start + 1).decision }
+        #expect(decisions.filter { $0 == .write }.count == 10)
+        #expect(Array(decisions.prefix(10)) == Array(repeating: .write, count: 10))
+        let next = sampler.decide(address: "198.51.100.1", now: start + 60)
+        #expect(next.endedWindow == .init(attempts: 30, addresses: 30))
+    }
+
+    @Test func untrackedAddressesBeyondTheMapLimitStillCountAgainstTheCap() {
+        let sampler = AuthFailureAuditSampler(perAddress: 1, total: 1000, maximumAddresses: 2, now: start)
+        #expect(sampler.decide(address: "a", now: start).decision == .write)
+        #expect(sampler.decide(address: "b", now: start).decision == .write)
+        #expect(sampler.decide(address: "a", now: start).decision == .suppress)
+        // "c" is not tracked (map full): only the replica-wide cap applies to it.
+        #expect(sampler.decide(address: "c", now: start).decision == .write)
+        #expect(sampler.decide(address: "c", now: start).decision == .write)
+        #expect(sampler.decide(address: nil, now: start).decision == .write)
+    }
+
+    @Test func defaultsFollowThePerAddressLimit() {
+        #expect(AuthFailureAuditSampler(perAddress: 20).total == 1000)
+        #expect(AuthFailureAuditSampler(perAddress: 100).total == 5000)
+        #expect(AuthFailureAuditSampler(perAddress: 0).perAddress == 1)
+    }
+}
