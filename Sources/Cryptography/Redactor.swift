@@ -101,10 +101,6 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
         return result
     }
 
-    /// Anything shaped like a master key, even truncated or from another environment.
-    ///
-    /// Built per call: `Regex` is not `Sendable`, so it cannot be a shared static; only strings that
-    /// contain `odmk_` or `bearer` pay for it.
     /// Whether "bearer" appears in any ASCII case (the regex only matches ASCII letters).
     private static func mayContainBearer(_ text: String) -> Bool {
         let word = Array("bearer".utf8)
@@ -121,6 +117,10 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
         return false
     }
 
+    /// Anything shaped like a master key, even truncated or from another environment.
+    ///
+    /// Built per call: `Regex` is not `Sendable`, so it cannot be a shared static; only strings that
+    /// contain `odmk_` or `bearer` pay for it.
     private static func masterKeyPattern() -> Regex<Substring> {
         /odmk_[A-Za-z0-9_\-]{20,}/.matchingSemantics(.unicodeScalar)
     }

@@ -73,6 +73,10 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
 extension PostgresError {
     /// SQLSTATE 23505.
     public var isUniqueViolation: Bool { sqlState == "23505" }
+
+    /// The server refused the data itself (SQLSTATE class 22 data exception or 23 integrity
+    /// constraint violation): the same statement with other values may succeed.
+    public var isDataError: Bool { sqlState.map { $0.hasPrefix("22") || $0.hasPrefix("23") } ?? false }
     /// SQLSTATE 42501: a row-level-security `WITH CHECK` or a missing grant.
     public var isInsufficientPrivilege: Bool { sqlState == "42501" }
 }

@@ -119,9 +119,18 @@ import Testing
     }
 
     @Test func aBadRowFailsAloneAndTheRestOfItsBatchIsWritten() async throws {
-        try await AppFixture.run { fixture in
+        try await AppFixture.run(poolSize: 1) { fixture in
             let tenant = try await fixture.createTenant()
             let audit = AuditLog(database: fixture.database, replicaID: "replica-c")
+            // The only connection is busy, so the first row (the leader) waits for it and every
+            // other row queues behind it: the bad row is certainly written in a batch.
+            let holder = Task { try await fixture.database.withConnection { _ in Thread.sleep(forTimeInterval: 0.4) } }
+            try await Task.sleep(for: .milliseconds(50))
+            let leader = Task {
+                try await audit.record(
+                    AuditRecord(tenantID: tenant.tenantID, correlationID: "mixed-leader", actor: nil, action: "x", outcome: "ok"))
+            }
+            try await Task.sleep(for: .milliseconds(50))
             let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
                 for n in 0..<80 {
                     group.addTask {
@@ -139,12 +148,49 @@ import Testing
                 }
                 return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
             }
+            try await holder.value
+            try await leader.value
             #expect(outcomes.filter { !$0.value }.map(\.key) == [40])
             let written = try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
                 try tx.query("SELECT count(*) AS n FROM orderdesk.audit_log WHERE correlation_id LIKE 'mixed-%'")[0]
                     .decode(Int.self, "n")
             }
-            #expect(written == 79)
+            #expect(written == 80)
+            // The leader alone, then batches; the bad row's batch failed and was written row by row.
+            #expect(audit.statistics.rows == 80)
+            #expect(audit.statistics.statements > 3)
+        }
+    }
+
+    @Test func whenTheDatabaseCannotBeReachedEveryQueuedRowFailsWithoutWaitingItsTurn() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            // One connection, held for 3 s; a caller gives up waiting for it after 0.4 s.
+            let database = Database(
+                configuration: DatabaseConfiguration(
+                    url: fixture.scratch.appURL, poolSize: 1, acquireTimeoutMilliseconds: 400))
+            let audit = AuditLog(database: database, replicaID: "replica-d")
+            let holder = Task { try await database.withConnection { _ in Thread.sleep(forTimeInterval: 3) } }
+            try await Task.sleep(for: .milliseconds(100))
+            let started = ContinuousClock.now
+            // 1 leader + 320 queued rows = 5 batches: one at a time they would take 6 x 0.4 s.
+            let finished = await withTaskGroup(of: (Bool, Duration).self) { group in
+                for n in 0..<321 {
+                    group.addTask {
+                        let record = AuditRecord(
+                            tenantID: tenant.tenantID, correlationID: "down-\(n)", actor: nil, action: "x", outcome: "ok")
+                        let ok = (try? await audit.record(record)) != nil
+                        return (ok, ContinuousClock.now - started)
+                    }
+                }
+                return await group.reduce(into: [(Bool, Duration)]()) { $0.append($1) }
+            }
+            #expect(finished.count == 321)
+            #expect(finished.allSatisfy { !$0.0 }, "a row was written while the only connection was held")
+            let slowest = finished.map(\.1).max()!
+            #expect(slowest < .milliseconds(1800), "the last queued row failed after \(slowest)")
+            try await holder.value
+            await database.shutdown()
         }
     }
 }

@@ -14,7 +14,7 @@ import Testing
         // A new window: rows again, and the ended window's count is reported once.
         let next = sampler.decide(address: "203.0.113.1", now: start + 61)
         #expect(next.decision == .write)
-        #expect(next.endedWindow == .init(attempts: 2, addresses: 1))
+        #expect(next.endedWindow == .init(attempts: 2, addresses: 1, windowStart: start))
         #expect(sampler.decide(address: "203.0.113.1", now: start + 62).endedWindow == nil)
     }
 
@@ -24,18 +24,33 @@ import Testing
         #expect(decisions.filter { $0 == .write }.count == 10)
         #expect(Array(decisions.prefix(10)) == Array(repeating: .write, count: 10))
         let next = sampler.decide(address: "198.51.100.1", now: start + 60)
-        #expect(next.endedWindow == .init(attempts: 30, addresses: 30))
+        #expect(next.endedWindow == .init(attempts: 30, addresses: 30, windowStart: start))
     }
 
     @Test func untrackedAddressesBeyondTheMapLimitStillCountAgainstTheCap() {
         let sampler = AuthFailureAuditSampler(perAddress: 1, total: 1000, maximumAddresses: 2, now: start)
-        #expect(sampler.decide(address: "a", now: start).decision == .write)
-        #expect(sampler.decide(address: "b", now: start).decision == .write)
-        #expect(sampler.decide(address: "a", now: start).decision == .suppress)
-        // "c" is not tracked (map full): only the replica-wide cap applies to it.
-        #expect(sampler.decide(address: "c", now: start).decision == .write)
-        #expect(sampler.decide(address: "c", now: start).decision == .write)
+        #expect(sampler.decide(address: "192.0.2.1", now: start).decision == .write)
+        #expect(sampler.decide(address: "192.0.2.2", now: start).decision == .write)
+        #expect(sampler.decide(address: "192.0.2.1", now: start).decision == .suppress)
+        // .3 is not tracked (map full): only the replica-wide cap applies to it.
+        #expect(sampler.decide(address: "192.0.2.3", now: start).decision == .write)
+        #expect(sampler.decide(address: "192.0.2.3", now: start).decision == .write)
+    }
+
+    @Test func addressesAreGroupedLikeTheFailedLoginBudget() {
+        let sampler = AuthFailureAuditSampler(perAddress: 2, total: 1000, now: start)
+        // One IPv6 /64 is one client, however many addresses it uses.
+        #expect(sampler.decide(address: "2001:db8:1:2::1", now: start).decision == .write)
+        #expect(sampler.decide(address: "2001:db8:1:2:ffff::9", now: start).decision == .write)
+        #expect(sampler.decide(address: "2001:db8:1:2::abcd", now: start).decision == .suppress)
+        #expect(sampler.decide(address: "2001:db8:1:3::1", now: start).decision == .write)
+        // An IPv4-mapped IPv6 address is its IPv4 address; no usable address is one bucket.
+        #expect(sampler.decide(address: "203.0.113.5", now: start).decision == .write)
+        #expect(sampler.decide(address: "::ffff:203.0.113.5", now: start).decision == .write)
+        #expect(sampler.decide(address: "203.0.113.5", now: start).decision == .suppress)
         #expect(sampler.decide(address: nil, now: start).decision == .write)
+        #expect(sampler.decide(address: "not an address", now: start).decision == .write)
+        #expect(sampler.decide(address: nil, now: start).decision == .suppress)
     }
 
     @Test func defaultsFollowThePerAddressLimit() {

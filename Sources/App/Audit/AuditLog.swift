@@ -106,7 +106,7 @@ public final class AuditLog: Sendable {
             do {
                 try await write(batch.map(\.record), tenant: tenant)
                 for waiting in batch { waiting.continuation.resume() }
-            } catch let error as PostgresError where batch.count > 1 && error.sqlState != nil && !error.isConnectionFailure {
+            } catch let error as PostgresError where batch.count > 1 && error.isDataError {
                 // One bad row (a CHECK it breaks) must not fail the others: nothing was written, so
                 // each row is tried on its own and only the bad one fails.
                 for waiting in batch {
@@ -118,7 +118,14 @@ public final class AuditLog: Sendable {
                     }
                 }
             } catch {
-                for waiting in batch { waiting.continuation.resume(throwing: error) }
+                // The database is unreachable, overloaded or refusing: everything queued behind this
+                // batch would wait for the same answer one batch at a time, so it gets it now.
+                let queued: [Waiting] = queues.withLock { queues in
+                    let queued = queues[tenant]?.waiting ?? []
+                    queues[tenant]?.waiting = []
+                    return queued
+                }
+                for waiting in batch + queued { waiting.continuation.resume(throwing: error) }
             }
         }
     }

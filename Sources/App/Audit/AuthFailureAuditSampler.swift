@@ -20,17 +20,24 @@ public final class AuthFailureAuditSampler: Sendable {
     public struct Suppressed: Equatable, Sendable {
         public let attempts: Int
         public let addresses: Int
+        /// The window's start; it ended `windowSeconds` later.
+        public let windowStart: Date
 
-        public init(attempts: Int, addresses: Int) {
+        public init(attempts: Int, addresses: Int, windowStart: Date) {
             self.attempts = attempts
             self.addresses = addresses
+            self.windowStart = windowStart
         }
     }
+
+    /// Refusals that always get their row: they need a real (revoked or disabled) key, so they
+    /// cannot be produced in bulk and matter to whoever reads the log.
+    public static let alwaysAudited: Set<String> = ["revoked", "tenantDisabled", "session_key_revoked"]
 
     public let perAddress: Int
     public let total: Int
     public let maximumAddresses: Int
-    static let windowSeconds: TimeInterval = 60
+    public static let windowSeconds: TimeInterval = 60
 
     private struct Entry {
         var written = 0
@@ -56,7 +63,8 @@ public final class AuthFailureAuditSampler: Sendable {
         state = Mutex(State(windowStart: now))
     }
 
-    /// The decision for one refused attempt from `address` (nil: unknown address) at `now`, and, on
+    /// The decision for one refused attempt from `address` (nil: unknown address; IPv6 addresses
+    /// count per /64) at `now`, and, on
     /// the first decision after a window with suppressed attempts ended, what it suppressed.
     public func decide(address: String?, now: Date = Date()) -> (decision: Decision, endedWindow: Suppressed?) {
         let answer = decideLocked(address: address, now: now)
@@ -70,11 +78,12 @@ public final class AuthFailureAuditSampler: Sendable {
             if now.timeIntervalSince(state.windowStart) >= Self.windowSeconds || now < state.windowStart {
                 if state.suppressed > 0 {
                     let addresses = state.addresses.values.filter(\.suppressed).count + state.suppressedUntracked
-                    ended = Suppressed(attempts: state.suppressed, addresses: addresses)
+                    ended = Suppressed(attempts: state.suppressed, addresses: addresses, windowStart: state.windowStart)
                 }
                 state = State(windowStart: now)
             }
-            let key = address ?? "unknown"
+            // Grouped like the failed-login budget: IPv4 per address, IPv6 per /64.
+            let key = ClientAddress(address).bucketKey
             let known = state.addresses[key]
             let tracked = known != nil || state.addresses.count < maximumAddresses
             var entry = known ?? Entry()

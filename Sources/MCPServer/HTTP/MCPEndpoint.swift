@@ -165,22 +165,14 @@ struct MCPEndpoint: Sendable {
     }
 
     /// An `auth.failed` row, unless this address (or the replica) has had its share this minute
-    /// (`AuthFailureAuditSampler`): then only metrics count it, and a later summary row records
-    /// how many were left out.
+    /// (`AuthFailureAuditSampler`): then only metrics count it, and the replica's next refusal
+    /// after the minute writes one summary row. Revoked keys and disabled tenants always get a row.
     private func auditAuthFailure(_ exchange: Exchange, reason: String) async {
-        let (decision, ended) = authFailureAudit.decide(address: exchange.context.clientIP)
-        if let ended {
-            var summary = AuditRecord(
-                tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed.suppressed",
-                params: ["attempts": .int(Int64(ended.attempts)), "addresses": .int(Int64(ended.addresses))],
-                outcome: "denied")
-            summary.errorCode = "unauthorized"
-            logger.warning(
-                "authentication failures without an audit row in the last window",
-                metadata: ["attempts": "\(ended.attempts)", "addresses": "\(ended.addresses)"])
-            try? await services.audit.record(summary)
+        if !AuthFailureAuditSampler.alwaysAudited.contains(reason) {
+            let (decision, ended) = authFailureAudit.decide(address: exchange.context.clientIP)
+            if let ended { await auditSuppressed(ended, exchange) }
+            guard decision == .write else { return }
         }
-        guard decision == .write else { return }
         var record = AuditRecord(
             tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed",
             params: ["reason": .string(reason)], outcome: "denied")
@@ -191,6 +183,29 @@ struct MCPEndpoint: Sendable {
             try await services.audit.record(record)
         } catch {
             logger.error("could not audit an authentication failure", metadata: ["request_id": "\(exchange.correlationID)"])
+        }
+    }
+
+    private func auditSuppressed(_ ended: AuthFailureAuditSampler.Suppressed, _ exchange: Exchange) async {
+        let window = ended.windowStart.formatted(.iso8601)
+        var summary = AuditRecord(
+            tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed.suppressed",
+            params: [
+                "attempts": .int(Int64(ended.attempts)), "addresses": .int(Int64(ended.addresses)),
+                "window_start": .string(window), "window_seconds": .int(Int64(AuthFailureAuditSampler.windowSeconds)),
+            ],
+            outcome: "denied")
+        summary.errorCode = "unauthorized"
+        let counts: Logger.Metadata = [
+            "attempts": "\(ended.attempts)", "addresses": "\(ended.addresses)", "window_start": "\(window)",
+        ]
+        logger.warning("authentication failures without an audit row in an ended window", metadata: counts)
+        do {
+            try await services.audit.record(summary)
+        } catch {
+            logger.error(
+                "could not audit the count of authentication failures without a row",
+                metadata: counts.merging(["request_id": "\(exchange.correlationID)"]) { $1 })
         }
     }
 
