@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cryptography
 import Foundation
 import Logging
 import MCPServer
@@ -17,6 +18,8 @@ struct ServeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure
         }
+        // Key verifications must not leave 19 MiB behind in every thread's malloc arena.
+        Argon2id.keepWorkingMemoryOutOfMallocArenas()
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         var base = Logger(label: "orderdesk-mcp")
