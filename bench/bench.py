@@ -782,6 +782,8 @@ def cmd_report(a) -> None:
         rss["ratio"] = ratio
         targets.append({"target": "RSS after 100k <= 1.2 x RSS after 10k", "value": ratio, "pass": ratio <= 1.2})
         targets.append({"target": "RSS after 100k <= 200 MB", "value": r100, "pass": r100 <= 200})
+        if "after_curve" in by_label:
+            rss["ratio_after_curve_to_total"] = round(by_label["after_curve"]["vm_hwm_mb"] / r100, 3)
     result["targets"] = targets
 
     stamp = meta["timestamp"].replace(":", "").replace("-", "")
@@ -842,6 +844,9 @@ def cmd_report(a) -> None:
         pts = ", ".join(f"{p['vm_hwm_mb']} MB after {p['calls']} calls" if p["label"] != "start"
                         else f"{p['vm_hwm_mb']} MB after start-up and warm-up" for p in rss["points"])
         P(f"serve peak RSS (VmHWM): {pts}; ratio {rss.get('ratio', '-')}")
+        if "ratio_after_curve_to_total" in rss:
+            P(f"  the last point is the same server after the cached curve's calls: x{rss['ratio_after_curve_to_total']}"
+              " of the 100k point (1.0 = no further growth)")
         P("")
     load = at32["server"].get("pg_stat_statements") if at32 and at32["server"] else None
     at1 = next((r for r in cached if r["connections"] == 1), None)

@@ -218,6 +218,11 @@ bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_res
 for c in $CONCURRENCY; do
     get_wrk "cached_c$c" "$c" "$DURATION" --pgss-db "$SUPER_URL"
 done
+# One more RSS point on the same server after the curve's calls: whether memory keeps growing.
+curve_files=()
+for c in $CONCURRENCY; do curve_files+=("$WORK/cached_c$c.json"); done
+bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" "${curve_files[@]}" \
+    --label after_curve --out "$WORK/rss.json"
 
 # --- 3. the floor: pgbench replaying the captured SQL --------------------------------------------
 for c in $CONCURRENCY pool; do
