@@ -845,8 +845,8 @@ def cmd_report(a) -> None:
                         else f"{p['vm_hwm_mb']} MB after start-up and warm-up" for p in rss["points"])
         P(f"serve peak RSS (VmHWM): {pts}; ratio {rss.get('ratio', '-')}")
         if "ratio_after_curve_to_total" in rss:
-            P(f"  the last point is the same server after the cached curve's calls: x{rss['ratio_after_curve_to_total']}"
-              " of the 100k point (1.0 = no further growth)")
+            P(f"  the last point is the same server after the cached curve up to 32 connections:"
+              f" x{rss['ratio_after_curve_to_total']} of the 100k point (1.0 = no further growth)")
         P("")
     load = at32["server"].get("pg_stat_statements") if at32 and at32["server"] else None
     at1 = next((r for r in cached if r["connections"] == 1), None)

@@ -215,14 +215,17 @@ bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" --label first 
 get_wrk rss_rest 32 400 --stop-after $((RSS_TOTAL - RSS_FIRST))
 bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" --label total --out "$WORK/rss.json"
 
+curve_files=()
 for c in $CONCURRENCY; do
     get_wrk "cached_c$c" "$c" "$DURATION" --pgss-db "$SUPER_URL"
+    curve_files+=("$WORK/cached_c$c.json")
+    # One more RSS point on the same server once the curve has reached 32 connections (the RSS
+    # phase's concurrency; 128 connections need more memory in flight): does memory keep growing?
+    if [ "$c" = 32 ]; then
+        bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" "${curve_files[@]}" \
+            --label after_curve --out "$WORK/rss.json"
+    fi
 done
-# One more RSS point on the same server after the curve's calls: whether memory keeps growing.
-curve_files=()
-for c in $CONCURRENCY; do curve_files+=("$WORK/cached_c$c.json"); done
-bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" "${curve_files[@]}" \
-    --label after_curve --out "$WORK/rss.json"
 
 # --- 3. the floor: pgbench replaying the captured SQL --------------------------------------------
 for c in $CONCURRENCY pool; do
