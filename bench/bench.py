@@ -841,9 +841,9 @@ def cmd_report(a) -> None:
           f" p50 {ping_nokey['p50_ms']:.3f} ms -> {result['auth']['known_key_cost_ms_p50']:+.3f} ms")
         P("")
     if rss and rss["points"]:
-        pts = ", ".join(f"{p['vm_hwm_mb']} MB after {p['calls']} calls" if p["label"] != "start"
-                        else f"{p['vm_hwm_mb']} MB after start-up and warm-up" for p in rss["points"])
-        P(f"serve peak RSS (VmHWM): {pts}; ratio {rss.get('ratio', '-')}")
+        pts = ", ".join(f"{p['vm_hwm_mb']} MB ({p['vm_rss_mb']}) after {p['calls']} calls" if p["label"] != "start"
+                        else f"{p['vm_hwm_mb']} MB ({p['vm_rss_mb']}) after start-up and warm-up" for p in rss["points"])
+        P(f"serve peak RSS (VmHWM, current VmRSS in parentheses): {pts}; ratio {rss.get('ratio', '-')}")
         if "ratio_after_curve_to_total" in rss:
             P(f"  the last point is the same server after the cached curve up to 32 connections:"
               f" x{rss['ratio_after_curve_to_total']} of the 100k point (1.0 = no further growth)")
