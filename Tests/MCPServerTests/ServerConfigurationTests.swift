@@ -30,6 +30,7 @@ import Testing
         #expect(configuration.allowedOrigins.isEmpty)
         #expect(configuration.allowSessionAuthentication)
         #expect(configuration.maximumBodyBytes == 1_048_576)
+        #expect(configuration.trustedProxies == .none)
     }
 
     @Test func eachMissingSecretIsNamedWithHowToMakeOne() {
@@ -62,5 +63,14 @@ import Testing
         var environment = complete
         environment["ALLOWED_ORIGINS"] = "https://a.example, https://b.example"
         #expect(try ServerConfiguration(environment: environment).allowedOrigins == ["https://a.example", "https://b.example"])
+    }
+
+    @Test func trustedProxiesAreReadAndBadOnesRefused() throws {
+        var environment = complete
+        environment["TRUSTED_PROXIES"] = "172.30.0.10, fd00::/8"
+        let proxies = try ServerConfiguration(environment: environment).trustedProxies
+        #expect(proxies.trusts("172.30.0.10") && proxies.trusts("fd00::1") && !proxies.trusts("172.30.0.11"))
+        environment["TRUSTED_PROXIES"] = "lb.internal"
+        #expect(problem(environment)?.variable == "TRUSTED_PROXIES")
     }
 }

@@ -358,3 +358,35 @@ def test_a_flood_of_failed_attempts_is_counted_not_audited_row_by_row(start_serv
             _assert_auth_failed_audited(db, r)
     finally:
         server.stop()
+
+
+def test_a_trusted_proxy_names_the_client_and_an_untrusted_one_does_not(start_server, db):
+    """TRUSTED_PROXIES: behind a load balancer each client keeps its own failed-login budget and
+    audit address; anyone else's X-Forwarded-For is ignored."""
+    proxy, stranger = next_ip(), next_ip()
+    server = start_server("proxied", TRUSTED_PROXIES=proxy)
+
+    def refused(local, forwarded):
+        with RawClient(server.mcp_url, wrong_master_key(), local_address=local) as c:
+            return c.initialize(headers={"X-Forwarded-For": forwarded})
+
+    try:
+        # Through the proxy: the forwarded client is recorded (the rightmost untrusted hop).
+        r = refused(proxy, "1.1.1.1, 198.51.100.23")
+        _assert_401(r, "wrong key through the proxy", initialize=True)
+        rows = _audit(db, r.headers["x-request-id"])
+        assert [row["client_ip"].split("/")[0] for row in rows] == ["198.51.100.23"], rows
+        # Not through the proxy: the header is ignored.
+        r = refused(stranger, "198.51.100.99")
+        rows = _audit(db, r.headers["x-request-id"])
+        assert [row["client_ip"].split("/")[0] for row in rows] == [stranger], rows
+
+        # One forwarded client uses up its budget; another behind the same proxy is unaffected.
+        statuses = [refused(proxy, "198.51.100.50").status_code for _ in range(AUTH_FAILURES_PER_MINUTE + 1)]
+        assert statuses[:AUTH_FAILURES_PER_MINUTE] == [401] * AUTH_FAILURES_PER_MINUTE and statuses[-1] == 429, statuses
+        assert refused(proxy, "198.51.100.51").status_code == 401
+        # A client cannot escape its budget by forging the header itself.
+        statuses = [refused(stranger, f"203.0.113.{i}").status_code for i in range(AUTH_FAILURES_PER_MINUTE + 1)]
+        assert statuses[-1] == 429, statuses
+    finally:
+        server.stop()

@@ -46,6 +46,16 @@ struct ClientAddress: Sendable, Hashable {
         }
     }
 
+    /// The address's bytes: 4 for IPv4 (also when written IPv4-mapped), 16 for IPv6; nil when
+    /// `text` is not an IP address.
+    static func bytes(_ text: String) -> [UInt8]? {
+        switch parse(text) {
+        case .v4(var v4): return withUnsafeBytes(of: &v4) { Array($0) }
+        case .v6(var v6): return withUnsafeBytes(of: &v6) { Array($0) }
+        case nil: return nil
+        }
+    }
+
     private enum Parsed {
         case v4(in_addr)
         case v6(in6_addr)

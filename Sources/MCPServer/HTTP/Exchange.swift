@@ -11,6 +11,8 @@ import Postgres
 struct Exchange {
     let request: Request
     let context: MCPRequestContext
+    /// The client's address: the peer, or what a trusted proxy forwarded (`TrustedProxies`).
+    let clientIP: String?
     let correlationID = UUID().uuidString.lowercased()
 
     func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {

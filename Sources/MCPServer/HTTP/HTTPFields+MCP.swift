@@ -4,4 +4,5 @@ extension HTTPField.Name {
     static let mcpSessionID = HTTPField.Name("Mcp-Session-Id")!
     static let mcpProtocolVersion = HTTPField.Name("MCP-Protocol-Version")!
     static let requestID = HTTPField.Name("X-Request-ID")!
+    static let xForwardedFor = HTTPField.Name("X-Forwarded-For")!
 }

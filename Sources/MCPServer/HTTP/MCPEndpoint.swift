@@ -16,6 +16,7 @@ struct MCPEndpoint: Sendable {
     let validation: RequestValidation
     let allowSessionAuthentication: Bool
     let authFailureAudit: AuthFailureAuditSampler
+    let trustedProxies: TrustedProxies
     let maximumBodyBytes: Int
     let logger: Logger
 
@@ -25,10 +26,17 @@ struct MCPEndpoint: Sendable {
         tenant_use_master_key), register stores with stores_register, pick one with stores_use_store.
         """
 
+    private func exchange(_ request: Request, _ context: MCPRequestContext) -> Exchange {
+        let forwarded = trustedProxies.isEmpty ? [] : request.headers[values: .xForwardedFor]
+        return Exchange(
+            request: request, context: context,
+            clientIP: trustedProxies.clientAddress(peer: context.clientIP, forwardedFor: forwarded))
+    }
+
     // MARK: POST
 
     func post(_ request: Request, context: MCPRequestContext) async -> Response {
-        let exchange = Exchange(request: request, context: context)
+        let exchange = exchange(request, context)
         // Authentication comes before the body: an unauthenticated caller learns nothing about it.
         let principal: TenantPrincipal?
         switch await admit(exchange, isPost: true) {
@@ -75,7 +83,7 @@ struct MCPEndpoint: Sendable {
     // MARK: GET / DELETE
 
     func get(_ request: Request, context: MCPRequestContext) async -> Response {
-        let exchange = Exchange(request: request, context: context)
+        let exchange = exchange(request, context)
         var response = exchange.failure(
             .methodNotAllowed, .invalidRequest("this server sends no server-initiated stream; use POST"))
         response.headers[.allow] = "POST, DELETE"
@@ -84,7 +92,7 @@ struct MCPEndpoint: Sendable {
 
     /// PUT, PATCH, OPTIONS: 405 naming the methods `/mcp` has (no CORS preflight is offered).
     func otherMethod(_ request: Request, context: MCPRequestContext) -> Response {
-        let exchange = Exchange(request: request, context: context)
+        let exchange = exchange(request, context)
         var response = exchange.failure(
             .methodNotAllowed,
             .invalidRequest("\(request.method) is not supported on /mcp; use POST (and DELETE to end a session)"))
@@ -93,7 +101,7 @@ struct MCPEndpoint: Sendable {
     }
 
     func delete(_ request: Request, context: MCPRequestContext) async -> Response {
-        let exchange = Exchange(request: request, context: context)
+        let exchange = exchange(request, context)
         let principal: TenantPrincipal?
         switch await admit(exchange, isPost: false) {
         case .success(let found): principal = found
@@ -138,7 +146,7 @@ struct MCPEndpoint: Sendable {
             return .failure(await rejectAuthentication(exchange, reason: "malformed_header"))
         }
         do {
-            return .success(try await services.authenticator.authenticate(masterKey: key, clientIP: exchange.context.clientIP))
+            return .success(try await services.authenticator.authenticate(masterKey: key, clientIP: exchange.clientIP))
         } catch let failure as AuthenticationFailure {
             if failure.reason == .tooManyAttempts {
                 var response = exchange.failure(
@@ -169,14 +177,14 @@ struct MCPEndpoint: Sendable {
     /// after the minute writes one summary row. Revoked keys and disabled tenants always get a row.
     private func auditAuthFailure(_ exchange: Exchange, reason: String) async {
         if !AuthFailureAuditSampler.alwaysAudited.contains(reason) {
-            let (decision, ended) = authFailureAudit.decide(address: exchange.context.clientIP)
+            let (decision, ended) = authFailureAudit.decide(address: exchange.clientIP)
             if let ended { await auditSuppressed(ended, exchange) }
             guard decision == .write else { return }
         }
         var record = AuditRecord(
             tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed",
             params: ["reason": .string(reason)], outcome: "denied")
-        record.clientIP = exchange.context.clientIP
+        record.clientIP = exchange.clientIP
         record.userAgent = exchange.request.headers[.userAgent].map { String($0.prefix(300)) }
         record.errorCode = "unauthorized"
         do {
@@ -300,7 +308,7 @@ struct MCPEndpoint: Sendable {
         case "tools/call":
             let caller = ToolCallPipeline.Caller(
                 principal: principal, session: session, correlationID: exchange.correlationID,
-                clientIP: exchange.context.clientIP, userAgent: exchange.request.headers[.userAgent],
+                clientIP: exchange.clientIP, userAgent: exchange.request.headers[.userAgent],
                 logger: logger.with(requestID: exchange.correlationID))
             do {
                 let result = try await pipeline.call(params: params, caller: caller)

@@ -46,6 +46,7 @@ public struct MCPServerApplication: Sendable {
             validation: RequestValidation(allowedOrigins: configuration.allowedOrigins),
             allowSessionAuthentication: configuration.allowSessionAuthentication,
             authFailureAudit: AuthFailureAuditSampler(perAddress: configuration.authentication.failuresPerIPPerMinute),
+            trustedProxies: configuration.trustedProxies,
             maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
         let health = HealthEndpoints(database: database)
 

@@ -10,7 +10,8 @@ import Postgres
 /// `ENCRYPTION_KEYS` (required), `HOST` (127.0.0.1), `PORT` (8080; 0 = any free port),
 /// `ALLOWED_ORIGINS` (none), `ALLOW_SESSION_AUTH` (true), `REPLICA_ID` (hostname-pid),
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
-/// `DB_ACQUIRE_TIMEOUT_MS` (10000), `DB_LOCK_POOL_SIZE` (4), `MAX_BODY_BYTES` (1048576), plus the keys read by
+/// `DB_ACQUIRE_TIMEOUT_MS` (10000), `DB_LOCK_POOL_SIZE` (4), `MAX_BODY_BYTES` (1048576),
+/// `TRUSTED_PROXIES` (none), plus the keys read by
 /// `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
 public struct ServerConfiguration: Sendable {
@@ -29,6 +30,7 @@ public struct ServerConfiguration: Sendable {
     public var orderDesk: OrderDeskConfiguration
     public var orders: OrderServiceConfiguration
     public var maximumBodyBytes: Int
+    public var trustedProxies: TrustedProxies
 
     public init(environment: [String: String]) throws {
         func value(_ key: String) -> String? {
@@ -72,5 +74,6 @@ public struct ServerConfiguration: Sendable {
         orderDesk = try OrderDeskConfiguration(environment: environment)
         orders = try OrderServiceConfiguration(environment: environment)
         maximumBodyBytes = try integer("MAX_BODY_BYTES", 1_048_576, range: 1024...16_777_216)
+        trustedProxies = try TrustedProxies(parsing: value("TRUSTED_PROXIES") ?? "")
     }
 }

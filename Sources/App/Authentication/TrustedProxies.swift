@@ -1,0 +1,85 @@
+/// The load balancers and proxies in front of the server (`TRUSTED_PROXIES`), whose
+/// `X-Forwarded-For` says who the client is. Everyone else's `X-Forwarded-For` is ignored: a client
+/// could write anything there.
+///
+/// The client is the rightmost address in `X-Forwarded-For` that is not a trusted proxy (each
+/// proxy appends the address it received the request from, so entries left of the last untrusted
+/// one may be forged). The client address is what the failed-login budget counts, what the
+/// `auth.failed` sampling groups by, and what audit rows record.
+public struct TrustedProxies: Sendable, Equatable {
+    private struct Network: Sendable, Equatable {
+        let bytes: [UInt8]
+        let prefixLength: Int
+
+        func contains(_ address: [UInt8]) -> Bool {
+            guard address.count == bytes.count else { return false }
+            var remaining = prefixLength
+            for index in bytes.indices where remaining > 0 {
+                let bits = min(8, remaining)
+                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
+                if address[index] & mask != bytes[index] & mask { return false }
+                remaining -= bits
+            }
+            return true
+        }
+    }
+
+    private let networks: [Network]
+
+    /// No proxy is trusted: the client is the connection's peer.
+    public static let none = TrustedProxies(networks: [])
+
+    private init(networks: [Network]) {
+        self.networks = networks
+    }
+
+    /// Comma-separated addresses and CIDR networks: `10.0.0.5, 10.1.0.0/16, fd00::/8`.
+    public init(parsing text: String) throws(ConfigurationError) {
+        var networks: [Network] = []
+        for item in text.split(separator: ",") {
+            let entry = item.trimmingCharacters(in: .whitespaces)
+            if entry.isEmpty { continue }
+            let parts = entry.split(separator: "/", maxSplits: 1)
+            guard let bytes = ClientAddress.bytes(String(parts[0])) else {
+                throw ConfigurationError(
+                    variable: "TRUSTED_PROXIES", problem: "\"\(entry.prefix(60))\" is not an IP address or CIDR network")
+            }
+            let maximum = bytes.count * 8
+            var prefixLength = maximum
+            if parts.count == 2 {
+                guard let length = Int(parts[1]), (0...maximum).contains(length) else {
+                    throw ConfigurationError(
+                        variable: "TRUSTED_PROXIES", problem: "\"\(entry.prefix(60))\" has a prefix length outside 0–\(maximum)")
+                }
+                prefixLength = length
+            }
+            networks.append(Network(bytes: bytes, prefixLength: prefixLength))
+        }
+        self.networks = networks
+    }
+
+    public var isEmpty: Bool { networks.isEmpty }
+
+    /// Whether `address` is one of the trusted proxies.
+    public func trusts(_ address: String) -> Bool {
+        guard let bytes = ClientAddress.bytes(address) else { return false }
+        return networks.contains { $0.contains(bytes) }
+    }
+
+    /// The client's address for a request that arrived from `peer` with these `X-Forwarded-For`
+    /// header values (in order). The peer itself unless it is trusted and the header names someone;
+    /// a malformed entry stops the walk there (the last trusted hop is the answer, never a guess).
+    public func clientAddress(peer: String?, forwardedFor: [String]) -> String? {
+        guard let peer, trusts(peer), !forwardedFor.isEmpty else { return peer }
+        let hops = forwardedFor.joined(separator: ",").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        var client = peer
+        for hop in hops.reversed() {
+            guard let canonical = ClientAddress.canonicalIP(hop) else { return client }
+            client = canonical
+            if !trusts(canonical) { return canonical }
+        }
+        return client
+    }
+}
