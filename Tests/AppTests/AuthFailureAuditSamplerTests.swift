@@ -58,4 +58,18 @@ import Testing
         #expect(AuthFailureAuditSampler(perAddress: 100).total == 5000)
         #expect(AuthFailureAuditSampler(perAddress: 0).perAddress == 1)
     }
+
+    @Test func aPeriodicCallReportsAnEndedWindowOnceWithoutANewRefusal() {
+        let sampler = AuthFailureAuditSampler(perAddress: 1, total: 100, now: start)
+        _ = sampler.decide(address: "192.0.2.1", now: start)
+        _ = sampler.decide(address: "192.0.2.1", now: start + 1)
+        _ = sampler.decide(address: "192.0.2.1", now: start + 2)
+        #expect(sampler.endWindowIfOver(now: start + 30) == nil)
+        #expect(sampler.endWindowIfOver(now: start + 61) == .init(attempts: 2, addresses: 1, windowStart: start))
+        #expect(sampler.endWindowIfOver(now: start + 125) == nil)
+        // The window that started at the first report is fresh: the address has its share again.
+        #expect(sampler.decide(address: "192.0.2.1", now: start + 126).decision == .write)
+        // A window with nothing suppressed reports nothing.
+        #expect(sampler.endWindowIfOver(now: start + 400) == nil)
+    }
 }

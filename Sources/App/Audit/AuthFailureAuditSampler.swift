@@ -6,8 +6,8 @@ import Synchronization
 ///
 /// Per replica and one-minute window: each client address gets its first `perAddress` rows, and
 /// the replica writes at most `total` such rows. A refused attempt beyond that is only counted
-/// (metrics count every attempt); the first decision after the window ends reports the ended
-/// window's count so that one summary row can record it. At most `maximumAddresses` addresses are
+/// (metrics count every attempt); the ended window's count is reported once, by the first decision
+/// after it or by `endWindowIfOver` (which `serve` calls every 15 s), so one summary row records it. At most `maximumAddresses` addresses are
 /// tracked per window; beyond that only `total` applies.
 public final class AuthFailureAuditSampler: Sendable {
     public enum Decision: Equatable, Sendable {
@@ -72,16 +72,26 @@ public final class AuthFailureAuditSampler: Sendable {
         return answer
     }
 
+    /// Ends the current window if it is over, and reports what it suppressed (nil if nothing). For
+    /// a periodic task, so the count is recorded even when no refusal follows.
+    public func endWindowIfOver(now: Date = Date()) -> Suppressed? {
+        state.withLock { state in Self.rollOver(&state, now: now) }
+    }
+
+    private static func rollOver(_ state: inout State, now: Date) -> Suppressed? {
+        guard now.timeIntervalSince(state.windowStart) >= windowSeconds || now < state.windowStart else { return nil }
+        var ended: Suppressed?
+        if state.suppressed > 0 {
+            let addresses = state.addresses.values.filter(\.suppressed).count + state.suppressedUntracked
+            ended = Suppressed(attempts: state.suppressed, addresses: addresses, windowStart: state.windowStart)
+        }
+        state = State(windowStart: now)
+        return ended
+    }
+
     private func decideLocked(address: String?, now: Date) -> (decision: Decision, endedWindow: Suppressed?) {
         state.withLock { state in
-            var ended: Suppressed?
-            if now.timeIntervalSince(state.windowStart) >= Self.windowSeconds || now < state.windowStart {
-                if state.suppressed > 0 {
-                    let addresses = state.addresses.values.filter(\.suppressed).count + state.suppressedUntracked
-                    ended = Suppressed(attempts: state.suppressed, addresses: addresses, windowStart: state.windowStart)
-                }
-                state = State(windowStart: now)
-            }
+            let ended = Self.rollOver(&state, now: now)
             // Grouped like the failed-login budget: IPv4 per address, IPv6 per /64.
             let key = ClientAddress(address).bucketKey
             let known = state.addresses[key]

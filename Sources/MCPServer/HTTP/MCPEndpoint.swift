@@ -178,7 +178,7 @@ struct MCPEndpoint: Sendable {
     private func auditAuthFailure(_ exchange: Exchange, reason: String) async {
         if !AuthFailureAuditSampler.alwaysAudited.contains(reason) {
             let (decision, ended) = authFailureAudit.decide(address: exchange.clientIP)
-            if let ended { await auditSuppressed(ended, exchange) }
+            if let ended { await auditSuppressed(ended, correlationID: exchange.correlationID) }
             guard decision == .write else { return }
         }
         var record = AuditRecord(
@@ -194,10 +194,17 @@ struct MCPEndpoint: Sendable {
         }
     }
 
-    private func auditSuppressed(_ ended: AuthFailureAuditSampler.Suppressed, _ exchange: Exchange) async {
+    /// The summary row of a minute whose refused logins were not all audited, once it is over
+    /// (called every 15 s by `serve`; a refusal after the minute may get there first).
+    func auditSuppressedAuthFailures() async {
+        guard let ended = authFailureAudit.endWindowIfOver() else { return }
+        await auditSuppressed(ended, correlationID: UUID().uuidString.lowercased())
+    }
+
+    private func auditSuppressed(_ ended: AuthFailureAuditSampler.Suppressed, correlationID: String) async {
         let window = ended.windowStart.formatted(.iso8601)
         var summary = AuditRecord(
-            tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed.suppressed",
+            tenantID: nil, correlationID: correlationID, actor: nil, action: "auth.failed.suppressed",
             params: [
                 "attempts": .int(Int64(ended.attempts)), "addresses": .int(Int64(ended.addresses)),
                 "window_start": .string(window), "window_seconds": .int(Int64(AuthFailureAuditSampler.windowSeconds)),
@@ -213,7 +220,7 @@ struct MCPEndpoint: Sendable {
         } catch {
             logger.error(
                 "could not audit the count of authentication failures without a row",
-                metadata: counts.merging(["request_id": "\(exchange.correlationID)"]) { $1 })
+                metadata: counts.merging(["request_id": "\(correlationID)"]) { $1 })
         }
     }
 

@@ -74,14 +74,23 @@ public struct MCPServerApplication: Sendable {
         // Expired cache rows, sessions and counters are deleted in the background; replicas take turns
         // (the sweep runs under an advisory lock), so any number of them can run this loop.
         let sweeper = Task { await CacheSweeper(service: services.orders, interval: .seconds(60), logger: logger).run() }
+        // Refused logins beyond the audited share get their summary row soon after their minute.
+        let authFailureSummaries = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(15))
+                await endpoint.auditSuppressedAuthFailures()
+            }
+        }
         do {
             try await app.runService()
         } catch {
             sweeper.cancel()
+            authFailureSummaries.cancel()
             await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
             throw error
         }
         sweeper.cancel()
+        authFailureSummaries.cancel()
         await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
     }
 
