@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from e2e_support import RawClient, is_store, psql, tool_error
+from e2e_support import RawClient, is_store, psql, psql_json, tool_error
 
 
 def _seeded_ids(orders_sim, sid, n):
@@ -96,3 +96,29 @@ def test_cache_ttl(short_ttl, order_tenant, orders_sim):
         time.sleep(2.2)
         assert c.tool("orders_get", {"order_id": oid}).ok()["cached"] is False, "an entry outlived ORDER_CACHE_TTL_SECONDS"
         assert c.tool("orders_list", {"limit": 3}).ok()["cached"] is False, "a list outlived ORDER_LIST_CACHE_TTL_SECONDS"
+
+
+def test_a_cached_get_with_an_active_store_reads_no_store_list(o1, order_tenant, db):
+    """The per-request session read joins the active store's registration, so a cached orders_get
+    on a session with an active store runs the session read and the cache lookup, and never lists the
+    tenant's stores (counted with pg_stat_statements, which scripts/db.sh preloads)."""
+    t, store = order_tenant("no-store-list")
+    psql(db.super_url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;")
+    with RawClient(o1.mcp_url, t.master_key, tenant_id=t.id) as c:
+        c.open()
+        c.tool("stores_use_store", {"store": store["id"]}).ok()
+        oid = str(c.tool("orders_list", {"limit": 1}).ok()["orders"][0]["id"])
+        c.tool("orders_get", {"order_id": oid}).ok()
+        psql(db.super_url, "SELECT pg_stat_statements_reset();")
+        for _ in range(5):
+            got = c.tool("orders_get", {"order_id": oid}).ok()
+            assert got["cached"] is True and is_store(got["store"], store), got
+        rows = psql_json(
+            db.super_url,
+            "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+    session_reads = sum(r["calls"] for r in rows if "WITH current AS" in r["query"] and "orderdesk.sessions" in r["query"])
+    cache_reads = sum(r["calls"] for r in rows if "FROM orderdesk.cache_entries" in r["query"] and "SELECT clock_timestamp()" in r["query"])
+    store_lists = [r for r in rows if "FROM orderdesk.stores" in r["query"] and "ORDER BY lower(name)" in r["query"]]
+    assert session_reads >= 5 and cache_reads >= 5, rows
+    assert store_lists == [], store_lists
