@@ -23,7 +23,7 @@ struct ToolCallPipeline: Sendable {
     }
 
     /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
-    func call(params: [String: JSONValue], caller: Caller) async throws(JSONRPCError) -> JSONValue {
+    func call(params: [String: JSONValue], caller: Caller) async throws(JSONRPCError) -> ToolResult {
         guard case .string(let name)? = params["name"] else {
             await auditRejected(action: "tools/call", caller: caller)
             throw .invalidParams("`name` (the tool name) is required")
@@ -164,20 +164,12 @@ struct ToolCallPipeline: Sendable {
         }
     }
 
-    /// The result object: JSON text and `structuredContent`, plus `_meta.correlation_id`.
-    static func result(_ outcome: Result<JSONValue, ToolFailure>, correlationID: String) -> JSONValue {
-        let structured: JSONValue
-        let isError: Bool
+    /// The result: the tool's value or its failure, with the call's correlation id.
+    static func result(_ outcome: Result<JSONValue, ToolFailure>, correlationID: String) -> ToolResult {
         switch outcome {
-        case .success(let value): (structured, isError) = (value, false)
-        case .failure(let failure): (structured, isError) = (failure.json, true)
+        case .success(let value): ToolResult(structured: value, isError: false, correlationID: correlationID)
+        case .failure(let failure): ToolResult(structured: failure.json, isError: true, correlationID: correlationID)
         }
-        return [
-            "content": [["type": "text", "text": .string(structured.encodedString())]],
-            "structuredContent": structured,
-            "isError": .bool(isError),
-            "_meta": ["correlation_id": .string(correlationID)],
-        ]
     }
 
     /// Values that must never be stored or logged even outside secret-named fields.

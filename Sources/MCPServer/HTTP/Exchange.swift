@@ -16,9 +16,14 @@ struct Exchange {
     let correlationID = UUID().uuidString.lowercased()
 
     func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
+        json(status, encoded: body.encoded())
+    }
+
+    /// A response whose JSON text is already written.
+    func json(_ status: HTTPResponse.Status, encoded body: Data) -> Response {
         var headers: HTTPFields = [.contentType: "application/json", .requestID: correlationID]
         headers[.cacheControl] = "no-store"
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body.encoded())))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(data: body)))
     }
 
     func failure(_ status: HTTPResponse.Status, _ error: JSONRPCError, id: JSONValue? = nil) -> Response {

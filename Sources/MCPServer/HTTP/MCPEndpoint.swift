@@ -319,7 +319,7 @@ struct MCPEndpoint: Sendable {
                 logger: logger.with(requestID: exchange.correlationID))
             do {
                 let result = try await pipeline.call(params: params, caller: caller)
-                return exchange.json(.ok, JSONRPCResponse.result(id: id, result))
+                return exchange.json(.ok, encoded: result.responseBody(id: id))
             } catch {
                 return exchange.json(.ok, JSONRPCResponse.error(id: id, error))
             }

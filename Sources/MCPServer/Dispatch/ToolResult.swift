@@ -1,0 +1,43 @@
+import Foundation
+import JSON
+
+/// A `tools/call` result: the tool's structured answer (or its error), shown twice as MCP asks,
+/// as `structuredContent` and as the JSON text of the one `content` item.
+struct ToolResult: Sendable {
+    let structured: JSONValue
+    let isError: Bool
+    let correlationID: String
+
+    /// The result object: `{"_meta": {"correlation_id"}, "content": [{"type": "text", "text"}],
+    /// "isError", "structuredContent"}`.
+    var json: JSONValue {
+        [
+            "content": [["type": "text", "text": .string(structured.encodedString())]],
+            "structuredContent": structured,
+            "isError": .bool(isError),
+            "_meta": ["correlation_id": .string(correlationID)],
+        ]
+    }
+
+    /// The JSON-RPC response carrying this result, byte for byte what encoding
+    /// `{"jsonrpc": "2.0", "id": id, "result": json}` writes (keys in the same sorted order), but
+    /// with the structured answer written once and reused as the text, not written twice: it is
+    /// most of the bytes of an order.
+    func responseBody(id: JSONValue) -> Data {
+        let text = structured.encodedString()
+        var body = Data()
+        body.reserveCapacity(text.utf8.count * 2 + 200)
+        body.append(contentsOf: #"{"id":"#.utf8)
+        body.append(id.encoded())
+        body.append(contentsOf: #","jsonrpc":"2.0","result":{"_meta":{"correlation_id":"#.utf8)
+        body.append(JSONValue.string(correlationID).encoded())
+        body.append(contentsOf: #"},"content":[{"text":"#.utf8)
+        body.append(JSONValue.string(text).encoded())
+        body.append(contentsOf: #","type":"text"}],"isError":"#.utf8)
+        body.append(contentsOf: (isError ? "true" : "false").utf8)
+        body.append(contentsOf: #","structuredContent":"#.utf8)
+        body.append(contentsOf: text.utf8)
+        body.append(contentsOf: "}}".utf8)
+        return body
+    }
+}
