@@ -880,11 +880,8 @@ def main() -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     s = sub.add_parser("setup")
-    s.add_argument("--mcp", required=True)
-    s.add_argument("--sim", required=True)
-    s.add_argument("--store-id", required=True)
-    s.add_argument("--state", required=True)
-    s.add_argument("--ids-file", required=True)
+    for opt in ("--mcp", "--sim", "--store-id", "--state", "--ids-file"):
+        s.add_argument(opt, required=True)
     s.set_defaults(fn=cmd_setup)
 
     s = sub.add_parser("warm")
@@ -945,8 +942,8 @@ def main() -> int:
     s.add_argument("--pid", type=int, required=True)
     s.add_argument("--calls", type=int, default=0)
     s.add_argument("--calls-from", nargs="*", help="wrk fragments whose successful calls add up to the count")
-    s.add_argument("--label", required=True)
-    s.add_argument("--out", required=True)
+    for opt in ("--label", "--out"):
+        s.add_argument(opt, required=True)
     s.set_defaults(fn=cmd_rss)
 
     s = sub.add_parser("report")

@@ -19,11 +19,21 @@ import Testing
         for (n, value) in Self.values.enumerated() {
             for id in Self.ids {
                 let result = ToolResult(structured: value, isError: n % 2 == 0, correlationID: "c-\(n)-\(UUID().uuidString)")
-                let generic = JSONRPCResponse.result(id: id, result.json).encoded()
+                let generic = JSONRPCResponse.result(id: id, Self.generic(result)).encoded()
                 let fast = result.responseBody(id: id)
                 #expect(fast == generic, "value \(n), id \(id): \(String(decoding: fast, as: UTF8.self).prefix(300))")
             }
         }
+    }
+
+    /// The result object built as a `JSONValue` and encoded the ordinary way: the oracle.
+    static func generic(_ result: ToolResult) -> JSONValue {
+        [
+            "content": [["type": "text", "text": .string(result.structured.encodedString())]],
+            "structuredContent": result.structured,
+            "isError": .bool(result.isError),
+            "_meta": ["correlation_id": .string(result.correlationID)],
+        ]
     }
 
     @Test func theTextContentIsTheStructuredContentAsJSONText() throws {

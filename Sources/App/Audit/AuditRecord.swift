@@ -36,22 +36,20 @@ public struct AuditRecord: Sendable {
         try transaction.execute(insertStatement)
     }
 
-    /// One INSERT of several records (all of one tenant), passed as one jsonb array so the
-    /// statement text, and with it the prepared statement, is the same for every batch size.
+    /// The columns a record fills (`id` and `occurred_at` are the table's).
+    private static let columns =
+        "tenant_id, correlation_id, session_hash, replica_id, actor, action, store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent"
+
+    /// One INSERT of several records (all of one tenant), passed as one jsonb array whose keys are
+    /// the column names, so the statement text (and its prepared statement) is the same for every
+    /// batch size and Postgres converts each value to its column's type.
     static func insertStatement(_ records: [AuditRecord]) -> PostgresQuery {
         let rows: JSONValue = .array(records.map(\.jsonRow))
         return """
-            INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, session_hash, replica_id, actor, action,
-                store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent)
-            SELECT r.tenant_id, r.correlation_id, r.session_hash, r.replica_id, r.actor, r.action,
-                r.store_id, r.target, r.params, r.outcome, r.error_code, r.duration_ms, r.client_ip::inet, r.user_agent
-            FROM ROWS FROM (jsonb_to_recordset(\(rows)) AS (
-                tenant_id uuid, correlation_id text, session_hash text, replica_id text, actor text, action text,
-                store_id text, target text, params jsonb, outcome text, error_code text, duration_ms integer,
-                client_ip text, user_agent text)) WITH ORDINALITY AS r(
-                tenant_id, correlation_id, session_hash, replica_id, actor, action, store_id, target, params,
-                outcome, error_code, duration_ms, client_ip, user_agent, ordinal)
-            ORDER BY r.ordinal
+            INSERT INTO orderdesk.audit_log (\(unsafeSQL: columns))
+            SELECT \(unsafeSQL: columns)
+            FROM ROWS FROM (jsonb_populate_recordset(NULL::orderdesk.audit_log, \(rows))) WITH ORDINALITY AS r
+            ORDER BY r.ordinality
             """
     }
 
@@ -70,8 +68,7 @@ public struct AuditRecord: Sendable {
     /// The INSERT of this record.
     var insertStatement: PostgresQuery {
         """
-        INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, session_hash, replica_id, actor, action,
-            store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent)
+        INSERT INTO orderdesk.audit_log (\(unsafeSQL: Self.columns))
         VALUES (\(tenantID), \(correlationID), \(sessionHash), \(replicaID), \(actor), \(action),
             \(storeID), \(target), \(params), \(outcome), \(errorCode), \(durationMilliseconds.map(Int32.init)),
             \(clientIP)::inet, \(userAgent))

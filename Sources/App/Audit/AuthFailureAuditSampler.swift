@@ -32,7 +32,10 @@ public final class AuthFailureAuditSampler: Sendable {
 
     /// Refusals that always get their row: they need a real (revoked or disabled) key, so they
     /// cannot be produced in bulk and matter to whoever reads the log.
-    public static let alwaysAudited: Set<String> = ["revoked", "tenantDisabled", "session_key_revoked"]
+    public static let alwaysAudited: Set<String> = [
+        AuthenticationFailure.Reason.revoked.rawValue, AuthenticationFailure.Reason.tenantDisabled.rawValue,
+        "session_key_revoked",
+    ]
 
     public let perAddress: Int
     public let total: Int
@@ -63,10 +66,11 @@ public final class AuthFailureAuditSampler: Sendable {
         state = Mutex(State(windowStart: now))
     }
 
-    /// The decision for one refused attempt from `address` (nil: unknown address; IPv6 addresses
-    /// count per /64) at `now`, and, on
+    /// The decision for one refused attempt (`reason` as audited) from `address` (nil: unknown
+    /// address; IPv6 addresses count per /64) at `now`, and, on
     /// the first decision after a window with suppressed attempts ended, what it suppressed.
-    public func decide(address: String?, now: Date = Date()) -> (decision: Decision, endedWindow: Suppressed?) {
+    public func decide(address: String?, reason: String, now: Date = Date()) -> (decision: Decision, endedWindow: Suppressed?) {
+        if Self.alwaysAudited.contains(reason) { return (.write, endWindowIfOver(now: now)) }
         let answer = decideLocked(address: address, now: now)
         if answer.decision == .suppress { ServiceMetrics.authFailureAuditSuppressed() }
         return answer

@@ -70,7 +70,8 @@ public struct TrustedProxies: Sendable, Equatable {
     /// header values (in order). The peer itself unless it is trusted and the header names someone;
     /// a malformed entry stops the walk there (the last trusted hop is the answer, never a guess).
     public func clientAddress(peer: String?, forwardedFor: [String]) -> String? {
-        guard let peer, trusts(peer), !forwardedFor.isEmpty else { return peer }
+        // Without proxies (the usual case) no address is parsed at all.
+        guard !networks.isEmpty, !forwardedFor.isEmpty, let peer, trusts(peer) else { return peer }
         let hops = forwardedFor.joined(separator: ",").split(separator: ",").map {
             $0.trimmingCharacters(in: .whitespaces)
         }

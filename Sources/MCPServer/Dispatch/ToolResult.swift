@@ -8,21 +8,10 @@ struct ToolResult: Sendable {
     let isError: Bool
     let correlationID: String
 
-    /// The result object: `{"_meta": {"correlation_id"}, "content": [{"type": "text", "text"}],
-    /// "isError", "structuredContent"}`.
-    var json: JSONValue {
-        [
-            "content": [["type": "text", "text": .string(structured.encodedString())]],
-            "structuredContent": structured,
-            "isError": .bool(isError),
-            "_meta": ["correlation_id": .string(correlationID)],
-        ]
-    }
-
-    /// The JSON-RPC response carrying this result, byte for byte what encoding
-    /// `{"jsonrpc": "2.0", "id": id, "result": json}` writes (keys in the same sorted order), but
-    /// with the structured answer written once and reused as the text, not written twice: it is
-    /// most of the bytes of an order.
+    /// The JSON-RPC response carrying this result: `{"id", "jsonrpc": "2.0", "result": {"_meta":
+    /// {"correlation_id"}, "content": [{"text", "type": "text"}], "isError", "structuredContent"}}`,
+    /// byte for byte what `JSONValue.encoded()` writes for that object (keys sorted), but with the
+    /// structured answer written once and reused as the text: it is most of the bytes of an order.
     func responseBody(id: JSONValue) -> Data {
         let text = structured.encodedString()
         var body = Data()

@@ -27,7 +27,7 @@ struct MCPEndpoint: Sendable {
         """
 
     private func exchange(_ request: Request, _ context: MCPRequestContext) -> Exchange {
-        let forwarded = trustedProxies.isEmpty ? [] : request.headers[values: .xForwardedFor]
+        let forwarded = request.headers[values: .xForwardedFor]
         return Exchange(
             request: request, context: context,
             clientIP: trustedProxies.clientAddress(peer: context.clientIP, forwardedFor: forwarded))
@@ -176,11 +176,9 @@ struct MCPEndpoint: Sendable {
     /// (`AuthFailureAuditSampler`): then only metrics count it, and the replica's next refusal
     /// after the minute writes one summary row. Revoked keys and disabled tenants always get a row.
     private func auditAuthFailure(_ exchange: Exchange, reason: String) async {
-        if !AuthFailureAuditSampler.alwaysAudited.contains(reason) {
-            let (decision, ended) = authFailureAudit.decide(address: exchange.clientIP)
-            if let ended { await auditSuppressed(ended, correlationID: exchange.correlationID) }
-            guard decision == .write else { return }
-        }
+        let (decision, ended) = authFailureAudit.decide(address: exchange.clientIP, reason: reason)
+        if let ended { await auditSuppressed(ended, correlationID: exchange.correlationID) }
+        guard decision == .write else { return }
         var record = AuditRecord(
             tenantID: nil, correlationID: exchange.correlationID, actor: nil, action: "auth.failed",
             params: ["reason": .string(reason)], outcome: "denied")
