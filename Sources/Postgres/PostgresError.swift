@@ -77,6 +77,12 @@ extension PostgresError {
     /// The server refused the data itself (SQLSTATE class 22 data exception or 23 integrity
     /// constraint violation): the same statement with other values may succeed.
     public var isDataError: Bool { sqlState.map { $0.hasPrefix("22") || $0.hasPrefix("23") } ?? false }
+    /// The database could not serve the request at all (unreachable, restarting, every connection
+    /// busy past the acquire timeout, a statement cut off by `statement_timeout`, shutting down):
+    /// the only failures a caller should hear as "the database is unavailable, retry shortly".
+    public var isOutage: Bool {
+        isConnectionFailure || code == .poolTimeout || code == .queryTimeout || code == .poolClosed
+    }
     /// SQLSTATE 42501: a row-level-security `WITH CHECK` or a missing grant.
     public var isInsufficientPrivilege: Bool { sqlState == "42501" }
 }

@@ -47,9 +47,7 @@ enum ToolErrorMapping {
             }
         case let error as OrderDeskError:
             return upstream(error)
-        case let error as PostgresError
-        where error.isConnectionFailure || error.code == .poolTimeout
-            || error.code == .queryTimeout:
+        case let error as PostgresError where error.isOutage:
             return ToolFailure(
                 code: "database_unavailable", message: "The service's database is unavailable right now; retry shortly.",
                 retryAfterSeconds: 5)

@@ -36,9 +36,19 @@ struct Exchange {
         Response(status: status, headers: [.requestID: correlationID])
     }
 
-    /// Database trouble outside a tool call: 503 with a retry hint, details only in the log.
-    func databaseFailure(_ error: any Error, logger: Logger, id: JSONValue? = nil) -> Response {
+    /// An error outside a tool call. Only a real database outage answers 503 `database_unavailable`;
+    /// a value the database refused is the client's (400 `invalid_params`); anything else is ours
+    /// (500). Details only in the log.
+    func unexpectedFailure(_ error: any Error, logger: Logger, id: JSONValue? = nil) -> Response {
         logger.error("request failed", metadata: ["request_id": "\(correlationID)", "error": "\(error)"])
+        if let error = error as? PostgresError, error.isDataError {
+            return failure(.badRequest, .invalidParams("a value in the request cannot be stored; check its text"), id: id)
+        }
+        guard let error = error as? PostgresError, error.isOutage else {
+            return failure(
+                .internalServerError,
+                .internalError("Something went wrong on our side; request \(correlationID) identifies it."), id: id)
+        }
         var response = failure(
             .serviceUnavailable,
             .internalError("The service's database is unavailable right now; retry shortly.", code: "database_unavailable"),

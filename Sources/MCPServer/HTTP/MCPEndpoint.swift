@@ -115,7 +115,7 @@ struct MCPEndpoint: Sendable {
                 _ = try await services.sessions.end(id: session.id, tenantID: session.tenantID)
                 return exchange.empty(.noContent)
             } catch {
-                return exchange.databaseFailure(error, logger: logger)
+                return exchange.unexpectedFailure(error, logger: logger)
             }
         }
     }
@@ -158,7 +158,7 @@ struct MCPEndpoint: Sendable {
             }
             return .failure(await rejectAuthentication(exchange, reason: failure.reason.rawValue))
         } catch {
-            return .failure(ResponseFailure(response: exchange.databaseFailure(error, logger: logger)))
+            return .failure(ResponseFailure(response: exchange.unexpectedFailure(error, logger: logger)))
         }
     }
 
@@ -168,7 +168,9 @@ struct MCPEndpoint: Sendable {
             .unauthorized,
             .unauthorized("Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."), id: id
         )
-        response.headers[.wwwAuthenticate] = #"Bearer realm="orderdesk-mcp", error="invalid_token""#
+        // RFC 6750 §3.1: a request that carried no credentials at all gets no error code.
+        response.headers[.wwwAuthenticate] =
+            reason == "missing" ? #"Bearer realm="orderdesk-mcp""# : #"Bearer realm="orderdesk-mcp", error="invalid_token""#
         return ResponseFailure(response: response)
     }
 
@@ -228,10 +230,16 @@ struct MCPEndpoint: Sendable {
         guard principal != nil || allowSessionAuthentication else {
             return await rejectAuthentication(exchange, reason: "missing", id: id).response
         }
-        let version = ProtocolVersion.negotiate(params["protocolVersion"]?.stringValue)
+        let initialization: InitializeParameters
+        do {
+            initialization = try InitializeParameters(params)
+        } catch {
+            return exchange.failure(.badRequest, error, id: id)
+        }
+        let version = ProtocolVersion.negotiate(initialization.protocolVersion)
         do {
             let session = try await services.sessions.create(
-                tenantID: principal?.tenantID, protocolVersion: version, clientInfo: params["clientInfo"])
+                tenantID: principal?.tenantID, protocolVersion: version, clientInfo: initialization.clientInfo)
             // The key is NOT remembered for Bearer sessions: their session id alone authorizes nothing
             // (only tenant_use_master_key makes a session id a credential), so a leaked id is harmless.
             let result: JSONValue = [
@@ -244,7 +252,7 @@ struct MCPEndpoint: Sendable {
             response.headers[.mcpSessionID] = session.id
             return response
         } catch {
-            return exchange.databaseFailure(error, logger: logger, id: id)
+            return exchange.unexpectedFailure(error, logger: logger, id: id)
         }
     }
 
@@ -297,7 +305,7 @@ struct MCPEndpoint: Sendable {
             }
             return .success((session, nil))
         } catch {
-            return .failure(ResponseFailure(response: exchange.databaseFailure(error, logger: logger, id: id)))
+            return .failure(ResponseFailure(response: exchange.unexpectedFailure(error, logger: logger, id: id)))
         }
     }
 
@@ -309,6 +317,11 @@ struct MCPEndpoint: Sendable {
         case "ping":
             return exchange.json(.ok, JSONRPCResponse.result(id: id, [:]))
         case "tools/list":
+            // The whole list fits one page, so no cursor was ever issued: any cursor is not ours.
+            if let cursor = params["cursor"], cursor != .null {
+                return exchange.json(
+                    .ok, JSONRPCResponse.error(id: id, .invalidParams("unknown cursor: this server never issued it")))
+            }
             return exchange.json(.ok, JSONRPCResponse.result(id: id, pipeline.registry.listing))
         case "tools/call":
             let caller = ToolCallPipeline.Caller(
