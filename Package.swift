@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // C libraries from Debian packages (see scripts/install-deps.sh).
@@ -80,6 +81,7 @@ let package = Package(
             dependencies: [
                 "App", "Postgres", "Cryptography", "OrderDesk", "JSON",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
@@ -114,7 +116,12 @@ let package = Package(
             name: "PostgresTests", dependencies: ["Postgres", "Migrations", "Cryptography", "TestSupport"],
             swiftSettings: swiftSettings),
         .testTarget(
-            name: "MCPServerTests", dependencies: ["MCPServer", "App", "JSON"], swiftSettings: swiftSettings),
+            name: "MCPServerTests",
+            dependencies: [
+                "MCPServer", "App", "JSON", "Postgres", "Cryptography", "OrderDesk", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: swiftSettings),
         .testTarget(
             name: "AppTests", dependencies: ["App", "Postgres", "Cryptography", "OrderDesk", "JSON", "TestSupport"],
             swiftSettings: swiftSettings),

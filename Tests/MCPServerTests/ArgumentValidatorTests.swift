@@ -18,7 +18,7 @@ import Testing
             try ArgumentValidator.validate(arguments, against: schema)
             return nil
         } catch {
-            #expect(error.code == "validation_error")
+            #expect(error.code == .validationError)
             return error.message
         }
     }

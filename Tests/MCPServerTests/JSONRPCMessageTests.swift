@@ -5,12 +5,12 @@ import Testing
 @testable import MCPServer
 
 @Suite struct JSONRPCMessageTests {
-    func parse(_ text: String) -> Result<JSONRPCMessage, JSONRPCMessage.MessageError> {
+    func parse(_ text: String) -> Result<JSONRPCMessage, MCPError> {
         do { return .success(try JSONRPCMessage.parse(Data(text.utf8))) } catch { return .failure(error) }
     }
 
     func errorCode(_ text: String) -> Int? {
-        if case .failure(let error) = parse(text) { return error.error.code }
+        if case .failure(let error) = parse(text) { return error.jsonRPC.code }
         return nil
     }
 

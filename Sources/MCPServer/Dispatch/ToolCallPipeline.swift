@@ -3,6 +3,7 @@ import Cryptography
 import Foundation
 import JSON
 import Logging
+import Synchronization
 
 /// Runs one `tools/call`: validation, scope, rate limit, audit, the tool, and the result shape.
 ///
@@ -23,7 +24,7 @@ struct ToolCallPipeline: Sendable {
     }
 
     /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
-    func call(params: [String: JSONValue], caller: Caller) async throws(JSONRPCError) -> ToolResult {
+    func call(params: [String: JSONValue], caller: Caller) async throws(MCPError) -> ToolResult {
         guard case .string(let name)? = params["name"] else {
             await auditRejected(action: "tools/call", caller: caller)
             throw .invalidParams("`name` (the tool name) is required")
@@ -48,29 +49,23 @@ struct ToolCallPipeline: Sendable {
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
-        record.storeID = AuditParameters.column(
-            rawArguments["store"]?.lenientString ?? rawArguments["store_id"]?.lenientString, redactor: redactor)
-        record.target = AuditParameters.column(rawArguments["order_id"]?.lenientString, redactor: redactor)
+        let facts = AuditFacts()
+        let startedRowWritten = Mutex(false)
 
-        let outcome: Result<JSONValue, ToolFailure>
-        var auditedStart = false
+        let outcome: Result<JSONValue, MCPError>
         do {
             if caller.principal == nil && !tool.allowedWithoutTenant {
-                throw ToolFailure(
-                    code: "unauthorized",
-                    message:
-                        "This session is not authenticated: send `Authorization: Bearer <master key>` or call tenant_use_master_key first."
-                )
+                throw MCPError.notAuthenticated
             }
             if let principal = caller.principal {
                 guard principal.allows(tool.requiredScope) else {
-                    throw ToolFailure.forbidden("This master key is read-only; \(tool.name) needs a key with write scope.")
+                    throw MCPError.forbidden("This master key is read-only; \(tool.name) needs a key with write scope.")
                 }
                 let cost = tool.requiredScope == .write ? services.rateLimits.writeCost : services.rateLimits.readCost
                 if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)
                 {
-                    throw ToolFailure(
-                        code: "rate_limited", message: "This tenant is over its request rate; retry after \(retryAfter) s.",
+                    throw MCPError(
+                        .rateLimited, "This tenant is over its request rate; retry after \(retryAfter) s.",
                         retryAfterSeconds: retryAfter)
                 }
             }
@@ -82,17 +77,21 @@ struct ToolCallPipeline: Sendable {
                 throw error
             }
             let arguments = ToolArguments(values: rawArguments.objectValue ?? [:])
-            if caller.principal != nil && tool.requiredScope == .write {
-                try await services.audit.record(record)
-                auditedStart = true
-            }
+            let startedRow = record
+            let audit = services.audit
             let context = ToolContext(
                 principal: caller.principal, session: caller.session, services: services,
-                correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger)
+                correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger, audit: facts,
+                startAudit: {
+                    // Unauthenticated calls change nothing of a tenant's, so they get only the final row.
+                    guard startedRow.tenantID != nil else { return }
+                    try await audit.record(Self.withFacts(startedRow, facts.recorded, redactor: redactor))
+                    startedRowWritten.withLock { $0 = true }
+                })
             outcome = .success(try await tool.call(arguments: arguments, context: context))
         } catch {
-            let failure = ToolErrorMapping.failure(for: error)
-            if failure.code == "internal_error" || failure.code == "database_unavailable" {
+            let failure = MCPError(from: error)
+            if failure.code.isServerFault {
                 caller.logger.error(
                     "tool call failed",
                     metadata: ["tool": "\(tool.name)", "error": "\(redactor.redact(String(describing: error)))"])
@@ -100,27 +99,21 @@ struct ToolCallPipeline: Sendable {
             outcome = .failure(failure)
         }
 
-        if case .success(let result) = outcome {
-            // tenant_use_master_key learns the tenant only now.
-            if record.tenantID == nil, let tenant = result["tenant_id"]?.stringValue {
-                record.tenantID = UUID(uuidString: tenant)
-            }
-            // The store actually used (order tools may pick the active one) and a created order's id.
-            if let storeID = result["store"]?["store_id"]?.lenientString { record.storeID = storeID }
-            if record.target == nil, let orderID = result["order"]?["id"]?.lenientString {
-                record.target = AuditParameters.column(orderID, redactor: redactor)
-            }
+        let reported = facts.recorded
+        // tenant_use_master_key learns the tenant only during the call.
+        if record.tenantID == nil, case .success = outcome, let tenant = reported.tenantID { record.tenantID = tenant }
+        record = Self.withFacts(record, reported, redactor: redactor)
+        let auditedStart = startedRowWritten.withLock { $0 }
+        if tool.requiredScope == .write, record.tenantID != nil, !auditedStart, case .success = outcome {
+            caller.logger.critical("a write tool succeeded without its started audit row", metadata: ["tool": "\(tool.name)"])
         }
         record.durationMilliseconds = Int((ContinuousClock.now - started) / .milliseconds(1))
         switch outcome {
         case .success:
             record.outcome = "ok"
         case .failure(let failure):
-            record.outcome =
-                failure.code == "rate_limited"
-                ? "rate_limited"
-                : ["forbidden", "unauthorized"].contains(failure.code) ? "denied" : "error"
-            record.errorCode = failure.code
+            record.outcome = failure.code.auditOutcome
+            record.errorCode = failure.code.rawValue
         }
         ToolMetrics.finished(
             tool: tool.name, outcome: record.outcome, code: record.errorCode, duration: ContinuousClock.now - started)
@@ -131,12 +124,12 @@ struct ToolCallPipeline: Sendable {
             if case .success = outcome {
                 // The call happened but cannot be proven: tell the caller rather than pretend, and
                 // say that a write was applied, so a client does not repeat it blindly.
-                let unproven = ToolErrorMapping.failure(for: error)
+                let unproven = MCPError(from: error)
                 let failure =
                     tool.requiredScope == .write
-                    ? ToolFailure(
-                        code: unproven.code,
-                        message: "The change was made, but the audit log could not record it (\(unproven.message)). "
+                    ? MCPError(
+                        unproven.code,
+                        "The change was made, but the audit log could not record it (\(unproven.message)). "
                             + "Do not repeat it blindly: read the result back first.",
                         retryAfterSeconds: unproven.retryAfterSeconds, details: ["applied": true])
                     : unproven
@@ -146,13 +139,21 @@ struct ToolCallPipeline: Sendable {
         return Self.result(outcome, correlationID: caller.correlationID)
     }
 
+    /// `record` naming the store and order the tool reported, redacted and capped.
+    private static func withFacts(_ record: AuditRecord, _ facts: AuditFacts.Facts, redactor: Redactor) -> AuditRecord {
+        var record = record
+        if let store = facts.storeID { record.storeID = AuditParameters.column(store, redactor: redactor) }
+        if let target = facts.target { record.target = AuditParameters.column(target, redactor: redactor) }
+        return record
+    }
+
     /// A `tools/call` refused before any tool ran (no or unknown tool name) is audited too.
     private func auditRejected(action: String, caller: Caller) async {
         ToolMetrics.rejected()
         var record = AuditRecord(
             tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
             actor: caller.principal?.keyPrefix, action: action.isEmpty ? "tools/call" : action, outcome: "error")
-        record.errorCode = "unknown_tool"
+        record.errorCode = ErrorCode.unknownTool.rawValue
         record.sessionHash = caller.session.idHashHex
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
@@ -165,10 +166,10 @@ struct ToolCallPipeline: Sendable {
     }
 
     /// The result: the tool's value or its failure, with the call's correlation id.
-    static func result(_ outcome: Result<JSONValue, ToolFailure>, correlationID: String) -> ToolResult {
+    static func result(_ outcome: Result<JSONValue, MCPError>, correlationID: String) -> ToolResult {
         switch outcome {
         case .success(let value): ToolResult(structured: value, isError: false, correlationID: correlationID)
-        case .failure(let failure): ToolResult(structured: failure.json, isError: true, correlationID: correlationID)
+        case .failure(let failure): ToolResult(structured: failure.toolResult, isError: true, correlationID: correlationID)
         }
     }
 

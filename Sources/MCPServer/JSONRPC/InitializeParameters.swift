@@ -10,7 +10,7 @@ struct InitializeParameters: Sendable {
 
     static let maximumFieldLength = 200
 
-    init(_ params: [String: JSONValue]) throws(JSONRPCError) {
+    init(_ params: [String: JSONValue]) throws(MCPError) {
         guard let version = params["protocolVersion"] else {
             throw .invalidParams("initialize needs `protocolVersion` (for example \"\(ProtocolVersion.latest)\")")
         }

@@ -14,21 +14,21 @@ enum JSONRPCMessage: Sendable {
     static let maximumDepth = 64
 
     /// Parses and validates the envelope. Errors carry the request id when one could be read.
-    static func parse(_ body: Data) throws(MessageError) -> JSONRPCMessage {
+    static func parse(_ body: Data) throws(MCPError) -> JSONRPCMessage {
         guard JSONNesting.depth(of: body) <= maximumDepth else {
-            throw MessageError(id: nil, error: .invalidRequest("JSON nested deeper than \(maximumDepth) levels"))
+            throw MCPError.invalidRequest("JSON nested deeper than \(maximumDepth) levels")
         }
         let value: JSONValue
         do {
             value = try JSONValue(parsing: body)
         } catch {
-            throw MessageError(id: nil, error: .parseError("the body is not valid UTF-8 JSON"))
+            throw MCPError.parseError("the body is not valid UTF-8 JSON")
         }
         if case .array = value {
-            throw MessageError(id: nil, error: .invalidRequest("batches are not supported; send one message per POST"))
+            throw MCPError.invalidRequest("batches are not supported; send one message per POST")
         }
         guard case .object(let members) = value else {
-            throw MessageError(id: nil, error: .invalidRequest("a JSON-RPC message must be a JSON object"))
+            throw MCPError.invalidRequest("a JSON-RPC message must be a JSON object")
         }
         let id = members["id"]
         let validID: JSONValue?
@@ -36,32 +36,28 @@ enum JSONRPCMessage: Sendable {
         case .some(.string), .some(.int): validID = id
         case .none: validID = nil
         default:
-            throw MessageError(id: nil, error: .invalidRequest("\"id\" must be a string or an integer"))
+            throw MCPError.invalidRequest("\"id\" must be a string or an integer")
         }
         guard members["jsonrpc"] == "2.0" else {
-            throw MessageError(id: validID, error: .invalidRequest("\"jsonrpc\" must be \"2.0\""))
+            throw MCPError.invalidRequest("\"jsonrpc\" must be \"2.0\"").answering(validID)
         }
         if members["method"] == nil, validID != nil, members["result"] != nil || members["error"] != nil {
             return .response
         }
         guard case .string(let method)? = members["method"], !method.isEmpty else {
-            throw MessageError(id: validID, error: .invalidRequest("\"method\" must be a non-empty string"))
+            throw MCPError.invalidRequest("\"method\" must be a non-empty string").answering(validID)
         }
         let params: [String: JSONValue]
         switch members["params"] {
         case .none, .some(.null): params = [:]
         case .some(.object(let object)): params = object
         default:
-            throw MessageError(id: validID, error: .invalidRequest("\"params\" must be an object"))
+            throw MCPError.invalidRequest("\"params\" must be an object").answering(validID)
         }
         guard let validID else { return .notification(method: method) }
         return .request(id: validID, method: method, params: params)
     }
 
-    struct MessageError: Error {
-        let id: JSONValue?
-        let error: JSONRPCError
-    }
 }
 
 /// Measures how deeply arrays and objects nest, without parsing (strings are skipped).

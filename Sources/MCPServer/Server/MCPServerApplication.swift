@@ -4,9 +4,12 @@ import Hummingbird
 import Logging
 import OrderDesk
 import Postgres
+import ServiceLifecycle
 
-/// Builds the services from the configuration, serves `/mcp`, `/healthz`, `/readyz` and `/metrics`, and
-/// shuts everything down in order on SIGTERM/SIGINT (in-flight requests finish, then the pool drains).
+/// Builds the services from the configuration, serves `/mcp`, `/healthz`, `/readyz` and `/metrics`,
+/// and runs everything as one `ServiceGroup`: on SIGTERM/SIGINT the HTTP server stops first and
+/// finishes its in-flight requests, then the background jobs stop, then the upstream client, the
+/// key hasher and the database pool close, in that order.
 public struct MCPServerApplication: Sendable {
     let configuration: ServerConfiguration
     let logger: Logger
@@ -25,8 +28,47 @@ public struct MCPServerApplication: Sendable {
         let database = Database(configuration: configuration.database, logger: logger)
         let hasher = KeyHasher()
         let orderDesk = OrderDeskClient(configuration: configuration.orderDesk, logger: logger)
+        let services = makeServices(database: database, hasher: hasher, orderDesk: orderDesk)
+        let refusals = makeRefusals(services: services)
+
+        let host = configuration.host
+        let app = Application(
+            router: makeRouter(services: services, refusals: refusals),
+            configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
+            onServerRunning: { channel in
+                onListening("http://\(host):\(channel.localAddress?.port ?? 0)")
+            },
+            logger: logger)
+        let logger = self.logger
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: ClosingService(description: "database") { await database.shutdown() }),
+                    .init(service: ClosingService(description: "key hasher") { await hasher.shutdown() }),
+                    .init(service: ClosingService(description: "OrderDesk client") { await orderDesk.shutdown() }),
+                    // Expired cache rows, sessions and counters are deleted in the background; replicas
+                    // take turns (the sweep runs under an advisory lock).
+                    .init(
+                        service: LoopService(description: "sweeper") {
+                            await CacheSweeper(service: services.orders, interval: .seconds(60), logger: logger).run()
+                        }),
+                    // Refused logins beyond the audited share get their summary row soon after their minute.
+                    .init(
+                        service: PeriodicService(description: "auth failure summaries", interval: .seconds(15)) {
+                            await refusals.auditSuppressedAuthFailures()
+                        }),
+                    .init(service: app),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.info("stopped")
+    }
+
+    /// The services one process shares between all requests.
+    func makeServices(database: Database, hasher: KeyHasher, orderDesk: OrderDeskClient) -> ServerServices {
         let stores = StoreRegistry(database: database, keyring: configuration.keyring, orderDesk: orderDesk)
-        let services = ServerServices(
+        return ServerServices(
             database: database,
             authenticator: Authenticator(
                 database: database, pepper: configuration.pepper, hasher: hasher,
@@ -40,64 +82,31 @@ public struct MCPServerApplication: Sendable {
             orders: OrderService(
                 database: database, stores: stores, orderDesk: orderDesk, configuration: configuration.orders),
             orderDesk: orderDesk)
+    }
+
+    func makeRefusals(services: ServerServices) -> AuthenticationRefusals {
+        AuthenticationRefusals(
+            sampler: AuthFailureAuditSampler(perAddress: configuration.authentication.failuresPerIPPerMinute),
+            audit: services.audit, logger: logger)
+    }
+
+    /// `/mcp` (`MCPRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
+    func makeRouter(services: ServerServices, refusals: AuthenticationRefusals) -> Router<MCPRequestContext> {
         let endpoint = MCPEndpoint(
             services: services,
             pipeline: ToolCallPipeline(registry: .standard, services: services, replicaID: configuration.replicaID),
-            validation: RequestValidation(allowedOrigins: configuration.allowedOrigins),
-            allowSessionAuthentication: configuration.allowSessionAuthentication,
-            authFailureAudit: AuthFailureAuditSampler(perAddress: configuration.authentication.failuresPerIPPerMinute),
-            trustedProxies: configuration.trustedProxies,
-            maximumBodyBytes: configuration.maximumBodyBytes, logger: logger)
-        let health = HealthEndpoints(database: database)
-
+            allowSessionAuthentication: configuration.allowSessionAuthentication, refusals: refusals, logger: logger)
         let router = Router(context: MCPRequestContext.self)
-        router.post("/mcp") { request, context in await endpoint.post(request, context: context) }
-        router.get("/mcp") { request, context in await endpoint.get(request, context: context) }
-        router.delete("/mcp") { request, context in await endpoint.delete(request, context: context) }
-        for method in [HTTPRequest.Method.put, .patch, .options] {
-            router.on("/mcp", method: method) { request, context in endpoint.otherMethod(request, context: context) }
-        }
+        MCPRoutes(
+            endpoint: endpoint, authenticator: services.authenticator, allowedOrigins: configuration.allowedOrigins,
+            trustedProxies: configuration.trustedProxies, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger
+        ).add(to: router)
+        let health = HealthEndpoints(database: services.database)
         router.get("/healthz") { request, context in health.health(request, context: context) }
         router.get("/readyz") { request, context in await health.ready(request, context: context) }
         if let metrics {
             router.get("/metrics") { _, _ in metrics.response() }
         }
-
-        let host = configuration.host
-        let app = Application(
-            router: router,
-            configuration: .init(address: .hostname(host, port: configuration.port), serverName: nil),
-            onServerRunning: { channel in
-                onListening("http://\(host):\(channel.localAddress?.port ?? 0)")
-            },
-            logger: logger)
-        // Expired cache rows, sessions and counters are deleted in the background; replicas take turns
-        // (the sweep runs under an advisory lock), so any number of them can run this loop.
-        let sweeper = Task { await CacheSweeper(service: services.orders, interval: .seconds(60), logger: logger).run() }
-        // Refused logins beyond the audited share get their summary row soon after their minute.
-        let authFailureSummaries = Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(15))
-                await endpoint.auditSuppressedAuthFailures()
-            }
-        }
-        do {
-            try await app.runService()
-        } catch {
-            sweeper.cancel()
-            authFailureSummaries.cancel()
-            await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
-            throw error
-        }
-        sweeper.cancel()
-        authFailureSummaries.cancel()
-        await shutdown(database: database, hasher: hasher, orderDesk: orderDesk)
-    }
-
-    private func shutdown(database: Database, hasher: KeyHasher, orderDesk: OrderDeskClient) async {
-        await orderDesk.shutdown()
-        await hasher.shutdown()
-        await database.shutdown()
-        logger.info("stopped")
+        return router
     }
 }

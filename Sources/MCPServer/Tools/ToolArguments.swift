@@ -9,7 +9,7 @@ public struct ToolArguments: Sendable {
     }
 
     public func requiredString(_ name: String) throws -> String {
-        guard let value = string(name) else { throw ToolFailure.validation("argument `\(name)` is required") }
+        guard let value = string(name) else { throw MCPError.validation("argument `\(name)` is required") }
         return value
     }
 
@@ -28,7 +28,7 @@ public struct ToolArguments: Sendable {
 /// `enum`, `minLength`/`maxLength`, `minimum`/`maximum`, `minItems`/`maxItems`, `items`.
 /// Messages name the argument and the expected shape so a model can correct itself.
 enum ArgumentValidator {
-    static func validate(_ value: JSONValue, against schema: JSONValue) throws(ToolFailure) {
+    static func validate(_ value: JSONValue, against schema: JSONValue) throws(MCPError) {
         // Everywhere, not only where the schema describes a field: PostgreSQL text and jsonb cannot
         // hold U+0000, so a NUL nested in an order would break its audit row, cache entry and
         // idempotency record.
@@ -59,7 +59,7 @@ enum ArgumentValidator {
         }
     }
 
-    private static func check(_ value: JSONValue, against schema: JSONValue, path: String) throws(ToolFailure) {
+    private static func check(_ value: JSONValue, against schema: JSONValue, path: String) throws(MCPError) {
         guard case .object(let rules) = schema else { return }
         if let type = rules["type"]?.stringValue, !matches(value, type: type) {
             throw .validation("`\(path)` must be \(article(type)) \(type)")

@@ -38,15 +38,17 @@ struct OrdersCreateTool: Tool {
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let store = try await StoreSelection.store(for: arguments, context: context)
-        guard let order = arguments.values["order"] else { throw ToolFailure.validation("`order` is required") }
+        guard let order = arguments.values["order"] else { throw MCPError.validation("`order` is required") }
         guard Self.hasFullNameOrCompany(order) else {
-            throw ToolFailure.validation(
+            throw MCPError.validation(
                 "`order` needs a first and last name or a company, in `shipping` or `customer` "
                     + "(e.g. \"shipping\": {\"first_name\": \"Ann\", \"last_name\": \"Lee\", …}).")
         }
+        try await context.auditStart()
         let (created, replayed) = try await context.services.orders.create(
             tenantID: try context.tenantID(), store: store, order: order,
             idempotencyKey: arguments.string("idempotency_key"))
+        if let orderID = created["id"]?.lenientString { context.audit.target(orderID) }
         return ["order": created, "replayed": .bool(replayed), "store": store.json]
     }
 

@@ -23,8 +23,10 @@ struct OrdersDeleteTool: Tool {
     let requiredScope = KeyScope.write
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
-        let store = try await StoreSelection.store(for: arguments, context: context)
         let orderID = try arguments.requiredString("order_id")
+        context.audit.target(orderID)
+        let store = try await StoreSelection.store(for: arguments, context: context)
+        try await context.auditStart()
         try await context.services.orders.delete(tenantID: try context.tenantID(), store: store, orderID: orderID)
         return ["deleted": true, "order_id": .string(orderID), "store": store.json]
     }

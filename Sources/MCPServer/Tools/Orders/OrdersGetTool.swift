@@ -22,9 +22,11 @@ struct OrdersGetTool: Tool {
     let requiredScope = KeyScope.read
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        let orderID = try arguments.requiredString("order_id")
+        context.audit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
         let (order, cached) = try await context.services.orders.get(
-            tenantID: try context.tenantID(), store: store, orderID: try arguments.requiredString("order_id"))
+            tenantID: try context.tenantID(), store: store, orderID: orderID)
         return ["order": order, "cached": .bool(cached), "store": store.json]
     }
 }

@@ -78,7 +78,7 @@ struct OrdersListTool: Tool {
         for (name, path) in Self.dateFilters {
             guard let text = arguments.string(name) else { continue }
             guard Self.isOrderDeskDate(text) else {
-                throw ToolFailure.validation(
+                throw MCPError.validation(
                     "`\(name)` must look like 2026-11-26 or 2026-11-26 14:30:00 (UTC); got \"\(text.prefix(40))\"")
             }
             query[keyPath: path] = text

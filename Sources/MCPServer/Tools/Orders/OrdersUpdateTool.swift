@@ -33,10 +33,13 @@ struct OrdersUpdateTool: Tool {
     let requiredScope = KeyScope.write
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        let orderID = try arguments.requiredString("order_id")
+        context.audit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
-        guard let changes = arguments.values["changes"] else { throw ToolFailure.validation("`changes` is required") }
+        guard let changes = arguments.values["changes"] else { throw MCPError.validation("`changes` is required") }
+        try await context.auditStart()
         let order = try await context.services.orders.update(
-            tenantID: try context.tenantID(), store: store, orderID: try arguments.requiredString("order_id"),
+            tenantID: try context.tenantID(), store: store, orderID: orderID,
             changes: changes, expectedDateUpdated: arguments.string("expected_date_updated"))
         return ["order": order, "store": store.json]
     }

@@ -5,6 +5,12 @@ import JSON
 /// else the tenant's only store, else `no_active_store` listing the choices.
 enum StoreSelection {
     static func store(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
+        let store = try await choose(for: arguments, context: context)
+        context.audit.store(store.storeID)
+        return store
+    }
+
+    private static func choose(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
         if let identifier = arguments.string("store") {
             return try await StoreArgument.resolve(identifier, context: context).0
         }
@@ -16,9 +22,9 @@ enum StoreSelection {
             return store
         }
         if stores.count == 1 { return stores[0] }
-        throw ToolFailure(
-            code: "no_active_store",
-            message: stores.isEmpty
+        throw MCPError(
+            .noActiveStore,
+            stores.isEmpty
                 ? "This tenant has no stores yet: register one with stores_register."
                 : "Several stores are registered and none is active: pass `store` or call stores_use_store with one of: "
                     + stores.map(\.name).joined(separator: ", ") + ".",

@@ -35,13 +35,15 @@ enum StoreArgument {
     /// Resolves `identifier` among the caller's stores, or fails with `not_found` listing the choices.
     static func resolve(_ identifier: String, context: ToolContext) async throws -> (RegisteredStore, StoreMatch) {
         let tenant = try context.tenantID()
+        context.audit.store(identifier)
         if let found = try await context.services.stores.resolve(tenantID: tenant, identifier: identifier) {
+            context.audit.store(found.0.storeID)
             return found
         }
         let names = try await context.services.stores.list(tenantID: tenant).map(\.name)
-        throw ToolFailure(
-            code: "not_found",
-            message: names.isEmpty
+        throw MCPError(
+            .notFound,
+            names.isEmpty
                 ? "No store matches \"\(identifier)\": this tenant has no stores yet. Register one with stores_register."
                 : "No store matches \"\(identifier)\". Registered stores: \(names.joined(separator: ", ")).",
             details: ["stores": .array(names.map(JSONValue.string))])

@@ -27,8 +27,11 @@ struct StoresRegisterTool: Tool {
     let requiredScope = KeyScope.write
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
+        let storeID = try arguments.requiredString("store_id")
+        context.audit.store(storeID)
+        try await context.auditStart()
         let store = try await context.services.stores.register(
-            tenantID: try context.tenantID(), storeID: try arguments.requiredString("store_id"),
+            tenantID: try context.tenantID(), storeID: storeID,
             apiKey: try arguments.requiredString("api_key"), name: arguments.string("name"), label: arguments.string("label"))
         return ["store": store.json]
     }

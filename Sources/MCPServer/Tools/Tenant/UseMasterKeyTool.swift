@@ -27,8 +27,9 @@ struct UseMasterKeyTool: Tool {
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let key = try arguments.requiredString("master_key")
         let principal = try await context.services.authenticator.authenticate(masterKey: key, clientIP: context.clientIP)
+        context.audit.tenant(principal.tenantID)
         if let current = context.principal, current.tenantID != principal.tenantID {
-            throw ToolFailure.forbidden("This session belongs to another tenant; start a new session for this key.")
+            throw MCPError.forbidden("This session belongs to another tenant; start a new session for this key.")
         }
         _ = try await context.services.sessions.bind(id: context.session.id, to: principal.tenantID)
         try await context.services.sessionKeys.attach(sessionID: context.session.id, principal: principal)

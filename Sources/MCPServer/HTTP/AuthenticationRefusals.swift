@@ -1,0 +1,90 @@
+import App
+import Foundation
+import HTTPTypes
+import Hummingbird
+import JSON
+import Logging
+
+/// How the edge refuses a caller it cannot authenticate: a 401 with a Bearer challenge (or a 429
+/// after too many failed attempts from the address), and an `auth.failed` audit row, unless this
+/// address (or the replica) has had its share this minute (`AuthFailureAuditSampler`): then only
+/// metrics count it, and one `auth.failed.suppressed` row sums the minute up once it is over.
+/// Revoked keys and disabled tenants always get a row.
+struct AuthenticationRefusals: Sendable {
+    let sampler: AuthFailureAuditSampler
+    let audit: AuditLog
+    let logger: Logger
+
+    static let realm = "orderdesk-mcp"
+
+    /// The failure to throw for this refusal, after auditing it. `reason` is
+    /// `AuthenticationFailure.Reason`'s raw value, `malformed_header` or `session_key_revoked`.
+    func refuse(
+        _ reason: String, retryAfterSeconds: Int? = nil, request: Request, context: MCPRequestContext, id: JSONValue? = nil
+    ) async -> MCPError {
+        await auditFailure(reason: reason, request: request, context: context)
+        if reason == AuthenticationFailure.Reason.tooManyAttempts.rawValue {
+            return MCPError(
+                .rateLimited, "Too many failed authentication attempts; retry later.",
+                retryAfterSeconds: retryAfterSeconds ?? 60
+            ).answering(id)
+        }
+        var failure = MCPError(
+            .unauthorized,
+            "Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."
+        ).answering(id)
+        // RFC 6750 §3.1: a request that carried no credentials at all gets no error code.
+        failure.challenge =
+            reason == AuthenticationFailure.Reason.missing.rawValue
+            ? #"Bearer realm="\#(Self.realm)""#
+            : #"Bearer realm="\#(Self.realm)", error="invalid_token""#
+        return failure
+    }
+
+    private func auditFailure(reason: String, request: Request, context: MCPRequestContext) async {
+        let (decision, ended) = sampler.decide(address: context.clientIP, reason: reason)
+        if let ended { await auditSuppressed(ended, correlationID: context.correlationID) }
+        guard decision == .write else { return }
+        var record = AuditRecord(
+            tenantID: nil, correlationID: context.correlationID, actor: nil, action: "auth.failed",
+            params: ["reason": .string(reason)], outcome: "denied")
+        record.clientIP = context.clientIP
+        record.userAgent = request.headers[.userAgent].map { String($0.prefix(300)) }
+        record.errorCode = ErrorCode.unauthorized.rawValue
+        do {
+            try await audit.record(record)
+        } catch {
+            logger.error("could not audit an authentication failure", metadata: ["request_id": "\(context.correlationID)"])
+        }
+    }
+
+    /// The summary row of a minute whose refused logins were not all audited, once it is over
+    /// (`AuthFailureSummaryService` calls this every 15 s; a refusal after the minute may get there first).
+    func auditSuppressedAuthFailures() async {
+        guard let ended = sampler.endWindowIfOver() else { return }
+        await auditSuppressed(ended, correlationID: UUID().uuidString.lowercased())
+    }
+
+    private func auditSuppressed(_ ended: AuthFailureAuditSampler.Suppressed, correlationID: String) async {
+        let window = ended.windowStart.formatted(.iso8601)
+        var summary = AuditRecord(
+            tenantID: nil, correlationID: correlationID, actor: nil, action: "auth.failed.suppressed",
+            params: [
+                "attempts": .int(Int64(ended.attempts)), "addresses": .int(Int64(ended.addresses)),
+                "window_start": .string(window), "window_seconds": .int(Int64(AuthFailureAuditSampler.windowSeconds)),
+            ],
+            outcome: "denied")
+        summary.errorCode = ErrorCode.unauthorized.rawValue
+        let counts: Logger.Metadata = [
+            "attempts": "\(ended.attempts)", "addresses": "\(ended.addresses)", "window_start": "\(window)",
+        ]
+        logger.warning("authentication failures without an audit row in an ended window", metadata: counts)
+        do {
+            try await audit.record(summary)
+        } catch {
+            logger.error(
+                "could not audit the count of authentication failures without a row",
+                metadata: counts.merging(["request_id": "\(correlationID)"]) { $1 })
+        }
+    }
+}

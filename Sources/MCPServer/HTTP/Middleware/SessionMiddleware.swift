@@ -1,0 +1,85 @@
+import App
+import HTTPTypes
+import Hummingbird
+import JSON
+
+/// Finds the request's session (`Mcp-Session-Id`) and settles who the caller is: the Bearer key's
+/// tenant (which must own the session; an unbound session gets bound to it), else, in session
+/// authentication mode, the key the session logged in with (`tenant_use_master_key`), else nobody.
+/// A session nobody has logged into may only `ping`, list tools, send notifications, end itself,
+/// and call `tenant_use_master_key`. `initialize` needs no session (it opens one); responses to
+/// server requests are dropped without one.
+struct SessionMiddleware: RouterMiddleware {
+    typealias Context = MCPRequestContext
+    let sessions: SessionStore
+    let sessionKeys: SessionKeyBinding
+    let allowSessionAuthentication: Bool
+    let refusals: AuthenticationRefusals
+
+    static let openMethods: Set<String> = [
+        "ping", "tools/list", "notifications/initialized", "notifications/cancelled", "session/delete",
+    ]
+    static let loginTools: Set<String> = ["tenant_use_master_key", "tenant.use_master_key"]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        let method: String
+        var toolName: String?
+        switch context.message {
+        case .request(_, "initialize", _), .response:
+            return try await next(request, context)
+        case .request(_, let name, let params):
+            method = name
+            toolName = params["name"]?.stringValue
+        case .notification(let name):
+            method = name
+        case nil:
+            method = "session/delete"
+        }
+        let id = context.requestID
+        var context = context
+        do {
+            (context.session, context.principal) = try await resolve(
+                request: request, context: context, method: method, toolName: toolName)
+        } catch {
+            throw MCPError(from: error).answering(id)
+        }
+        return try await next(request, context)
+    }
+
+    private func resolve(request: Request, context: Context, method: String, toolName: String?) async throws
+        -> (MCPSession, TenantPrincipal?)
+    {
+        guard let sessionID = request.headers[.mcpSessionID], !sessionID.isEmpty else {
+            throw MCPError.invalidRequest("Mcp-Session-Id header is required; call initialize first")
+        }
+        let principal = context.principal
+        guard var session = try await sessions.find(id: sessionID, expectedTenant: principal?.tenantID) else {
+            throw MCPError.invalidRequest("Session not found or expired; initialize a new session", status: .notFound)
+        }
+        if let principal {
+            if let tenant = session.tenantID, tenant != principal.tenantID {
+                throw MCPError.forbidden("This session belongs to another tenant.")
+            }
+            if session.tenantID == nil {
+                session = try await sessions.bind(id: session.id, to: principal.tenantID)
+            }
+            return (session, principal)
+        }
+        guard allowSessionAuthentication else {
+            throw await refusals.refuse("missing", request: request, context: context)
+        }
+        if let tenant = session.tenantID {
+            guard let caller = try await sessionKeys.principal(sessionID: session.id, tenantID: tenant) else {
+                throw await refusals.refuse("session_key_revoked", request: request, context: context)
+            }
+            return (session, caller)
+        }
+        let isLogin = method == "tools/call" && Self.loginTools.contains(toolName ?? "")
+        guard Self.openMethods.contains(method) || isLogin else {
+            throw await refusals.refuse("missing", request: request, context: context)
+        }
+        return (session, nil)
+    }
+}
