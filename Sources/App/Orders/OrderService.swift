@@ -89,20 +89,6 @@ public final class OrderService: Sendable {
         }
     }
 
-    /// Deletes expired rows (cache entries, and whatever else `orderdesk.sweep_expired()` cleans:
-    /// sessions, magic links, idle buckets, expired idempotency keys) and returns how many rows went.
-    /// Only one replica sweeps at a time: the others find the advisory lock taken and return 0.
-    public func sweepExpired() async throws -> Int {
-        let lock = OrderLockKeys.sweep
-        return try await database.withUnscopedTransaction { tx in
-            guard try tx.query("SELECT pg_try_advisory_xact_lock(\(lock)) AS locked")[0].decode(Bool.self, "locked") else {
-                return 0
-            }
-            return try tx.query("SELECT coalesce(sum(deleted), 0)::int8 AS deleted FROM orderdesk.sweep_expired()")[0]
-                .decode(Int.self, "deleted")
-        }
-    }
-
     // MARK: Upstream
 
     /// The store's OrderDesk API with freshly decrypted credentials, after taking `tokens` from its

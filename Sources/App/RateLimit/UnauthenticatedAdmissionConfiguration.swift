@@ -1,0 +1,26 @@
+/// The per-address budget of requests without a valid credential that would write to the database
+/// (an unauthenticated `initialize`, a refused key's audit row, a `tools/call` from an unbound
+/// session): `perMinute` sustained, up to `burst` at once, per client address and replica.
+public struct UnauthenticatedAdmissionConfiguration: Sendable, Hashable {
+    public var perMinute: Int
+    public var burst: Int
+    /// Addresses tracked at once (see `UnauthenticatedAdmission` for what happens beyond). Not an
+    /// environment setting: 100000 entries are a few megabytes, and fewer only loosens the limit.
+    public var maximumAddresses: Int
+
+    public init(perMinute: Int = 60, burst: Int = 120, maximumAddresses: Int = 100_000) {
+        self.perMinute = max(1, perMinute)
+        self.burst = max(1, burst)
+        self.maximumAddresses = max(2, maximumAddresses)
+    }
+
+    /// Reads:
+    /// - `UNAUTHENTICATED_PER_MINUTE`: 1–1000000, default 60.
+    /// - `UNAUTHENTICATED_BURST`: 1–1000000, default 120.
+    public init(environment: [String: String]) throws {
+        self.init(
+            perMinute: try EnvironmentInteger.read(
+                "UNAUTHENTICATED_PER_MINUTE", in: environment, default: 60, range: 1...1_000_000),
+            burst: try EnvironmentInteger.read("UNAUTHENTICATED_BURST", in: environment, default: 120, range: 1...1_000_000))
+    }
+}
