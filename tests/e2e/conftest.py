@@ -213,6 +213,9 @@ def start_server(bin_dir, log_dir, db, sim, server_secrets):
                 "ALLOWED_ORIGINS": ALLOWED_ORIGIN,
                 "AUTH_CACHE_TTL_SECONDS": str(AUTH_CACHE_TTL_SECONDS),
                 "AUTH_FAILURES_PER_MINUTE": str(AUTH_FAILURES_PER_MINUTE),
+                # Every test client is 127.0.0.1; test_unauthenticated_budget.py runs its own replica.
+                "UNAUTHENTICATED_PER_MINUTE": "1000000",
+                "UNAUTHENTICATED_BURST": "1000000",
                 "RATE_LIMIT_PER_MINUTE": "120",
                 "RATE_LIMIT_BURST": "240",
                 "LOG_LEVEL": "debug",

@@ -10,8 +10,12 @@ import Logging
 /// address (or the replica) has had its share this minute (`AuthFailureAuditSampler`): then only
 /// metrics count it, and one `auth.failed.suppressed` row sums the minute up once it is over.
 /// Revoked keys and disabled tenants always get a row.
+///
+/// Before anything of an unauthenticated request is written (its audit row, a session), the address
+/// is charged against `UnauthenticatedAdmission`: beyond its budget it gets 429 and nothing is written.
 struct AuthenticationRefusals: Sendable {
     let sampler: AuthFailureAuditSampler
+    let admission: UnauthenticatedAdmission
     let audit: AuditLog
     let logger: Logger
 
@@ -22,6 +26,10 @@ struct AuthenticationRefusals: Sendable {
     func refuse(
         _ reason: String, retryAfterSeconds: Int? = nil, request: Request, context: MCPRequestContext, id: JSONValue? = nil
     ) async -> MCPError {
+        // Revoked keys and disabled tenants keep their audit row, whatever the address's budget.
+        if !AuthFailureAuditSampler.alwaysAudited.contains(reason), let limited = overBudget(context, id: id) {
+            return limited
+        }
         await auditFailure(reason: reason, request: request, context: context)
         if reason == AuthenticationFailure.Reason.tooManyAttempts.rawValue {
             return MCPError(
@@ -39,6 +47,20 @@ struct AuthenticationRefusals: Sendable {
             ? #"Bearer realm="\#(Self.realm)""#
             : #"Bearer realm="\#(Self.realm)", error="invalid_token""#
         return failure
+    }
+
+    /// Charges a request without a valid credential that is about to write; throws the 429 when the
+    /// address is over its budget.
+    func chargeUnauthenticated(_ context: MCPRequestContext, id: JSONValue?) throws(MCPError) {
+        if let limited = overBudget(context, id: id) { throw limited }
+    }
+
+    private func overBudget(_ context: MCPRequestContext, id: JSONValue?) -> MCPError? {
+        guard case .denied(let retryAfter) = admission.admit(address: context.clientIP) else { return nil }
+        return MCPError(
+            .rateLimited, "Too many unauthenticated requests from this address; retry in \(retryAfter) seconds.",
+            retryAfterSeconds: retryAfter
+        ).answering(id)
     }
 
     private func auditFailure(reason: String, request: Request, context: MCPRequestContext) async {

@@ -43,6 +43,9 @@ struct MCPEndpoint: Sendable {
         guard context.principal != nil || allowSessionAuthentication else {
             throw await refusals.refuse("missing", request: request, context: context, id: id)
         }
+        if context.principal == nil {
+            try refusals.chargeUnauthenticated(context, id: id)
+        }
         let initialization: InitializeParameters
         do {
             initialization = try InitializeParameters(params)

@@ -87,6 +87,7 @@ public struct MCPServerApplication: Sendable {
     func makeRefusals(services: ServerServices) -> AuthenticationRefusals {
         AuthenticationRefusals(
             sampler: AuthFailureAuditSampler(perAddress: configuration.authentication.failuresPerIPPerMinute),
+            admission: UnauthenticatedAdmission(configuration: configuration.unauthenticatedAdmission),
             audit: services.audit, logger: logger)
     }
 

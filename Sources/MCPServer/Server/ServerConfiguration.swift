@@ -12,7 +12,7 @@ import Postgres
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
 /// `DB_ACQUIRE_TIMEOUT_MS` (10000), `DB_LOCK_POOL_SIZE` (4), `MAX_BODY_BYTES` (1048576),
 /// `TRUSTED_PROXIES` (none), plus the keys read by
-/// `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
+/// `UnauthenticatedAdmissionConfiguration`, `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -31,6 +31,7 @@ public struct ServerConfiguration: Sendable {
     public var orders: OrderServiceConfiguration
     public var maximumBodyBytes: Int
     public var trustedProxies: TrustedProxies
+    public var unauthenticatedAdmission: UnauthenticatedAdmissionConfiguration
 
     public init(environment: [String: String]) throws {
         func value(_ key: String) -> String? {
@@ -75,5 +76,6 @@ public struct ServerConfiguration: Sendable {
         orders = try OrderServiceConfiguration(environment: environment)
         maximumBodyBytes = try integer("MAX_BODY_BYTES", 1_048_576, range: 1024...16_777_216)
         trustedProxies = try TrustedProxies(parsing: value("TRUSTED_PROXIES") ?? "")
+        unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(environment: environment)
     }
 }

@@ -80,6 +80,8 @@ struct SessionMiddleware: RouterMiddleware {
         guard Self.openMethods.contains(method) || isLogin else {
             throw await refusals.refuse("missing", request: request, context: context)
         }
+        // A login attempt is audited like every tool call: charge it before it writes.
+        if isLogin { try refusals.chargeUnauthenticated(context, id: context.requestID) }
         return (session, nil)
     }
 }
