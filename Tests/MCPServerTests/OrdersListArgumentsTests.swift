@@ -3,17 +3,6 @@ import Testing
 @testable import MCPServer
 
 @Suite struct OrdersListArgumentsTests {
-    @Test func orderDeskDatesAreAcceptedInBothForms() {
-        #expect(OrdersListTool.isOrderDeskDate("2026-11-26"))
-        #expect(OrdersListTool.isOrderDeskDate("2026-11-26 14:30:00"))
-    }
-
-    @Test func otherDateShapesAreRefused() {
-        for text in ["2026-13-01", "2026-11-32", "26-11-2026", "2026-11-26T14:30:00Z", "2026-11-26 24:00:00", "yesterday"] {
-            #expect(!OrdersListTool.isOrderDeskDate(text), "\(text)")
-        }
-    }
-
     @Test func everyOrderToolIsRegisteredWithItsScope() {
         let registry = ToolRegistry.standard
         for name in ["orders_get", "orders_list"] {

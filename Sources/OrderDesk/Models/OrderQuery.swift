@@ -106,8 +106,9 @@ public struct OrderQuery: Sendable, Hashable {
             ("modified_start_date", modifiedStartDate), ("modified_end_date", modifiedEndDate),
         ]
         for (name, value) in dates {
-            if let value, !Self.isOrderDeskDate(value) {
-                throw OrderDeskError.invalidRequest("\(name) must look like 2025-04-15 or 2025-04-15 12:05:06.")
+            if let value, !OrderDeskDate.isValid(value) {
+                throw OrderDeskError.invalidRequest(
+                    "\(name) must look like 2025-04-15, 2025-04-15 12:05 or 2025-04-15 12:05:06, with real calendar values.")
             }
         }
         var pairs: [(String, String?)] = [
@@ -126,16 +127,5 @@ public struct OrderQuery: Sendable, Hashable {
             ("offset", offset.map(String.init)),
         ]
         return pairs.compactMap { name, value in value.map { UpstreamRequest.QueryItem(name: name, value: $0) } }
-    }
-
-    /// `YYYY-MM-DD`, optionally followed by ` HH:MM` or ` HH:MM:SS`.
-    static func isOrderDeskDate(_ text: String) -> Bool {
-        let shapes = ["dddd-dd-dd", "dddd-dd-dd dd:dd", "dddd-dd-dd dd:dd:dd"]
-        return shapes.contains { shape in
-            shape.count == text.count
-                && zip(shape, text).allSatisfy { expected, actual in
-                    expected == "d" ? actual.isASCII && actual.isNumber : expected == actual
-                }
-        }
     }
 }

@@ -53,7 +53,7 @@ struct OrdersListTool: Tool {
         }
         for (name, _) in Self.dateFilters {
             // No length limits here: the format check in `call` gives the better message.
-            properties[name] = ["type": "string", "description": "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"]
+            properties[name] = ["type": "string", "description": "YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS (UTC)"]
         }
         return ["type": "object", "additionalProperties": false, "properties": .object(properties)]
     }
@@ -77,9 +77,9 @@ struct OrdersListTool: Tool {
         }
         for (name, path) in Self.dateFilters {
             guard let text = arguments.string(name) else { continue }
-            guard Self.isOrderDeskDate(text) else {
+            guard OrderDeskDate.isValid(text) else {
                 throw MCPError.validation(
-                    "`\(name)` must look like 2026-11-26 or 2026-11-26 14:30:00 (UTC); got \"\(text.prefix(40))\"")
+                    "`\(name)` must look like 2026-11-26, 2026-11-26 14:30 or 2026-11-26 14:30:00; got \"\(text.prefix(40))\"")
             }
             query[keyPath: path] = text
         }
@@ -92,19 +92,5 @@ struct OrdersListTool: Tool {
         result["cached"] = .bool(cached)
         result["store"] = store.json
         return .object(result)
-    }
-
-    /// `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS`, with real calendar values.
-    static func isOrderDeskDate(_ text: String) -> Bool {
-        guard let match = text.wholeMatch(of: /(\d{4})-(\d{2})-(\d{2})(?: (\d{2}):(\d{2}):(\d{2}))?/) else { return false }
-        guard let month = Int(match.2), let day = Int(match.3), (1...12).contains(month), (1...31).contains(day) else {
-            return false
-        }
-        if let hour = match.4.flatMap({ Int($0) }), let minute = match.5.flatMap({ Int($0) }),
-            let second = match.6.flatMap({ Int($0) })
-        {
-            return hour < 24 && minute < 60 && second < 60
-        }
-        return true
     }
 }
