@@ -2,21 +2,25 @@ import NIOPosix
 
 /// A bounded set of connections. Callers beyond the bound wait asynchronously (no thread is held
 /// while waiting) until a connection is released or the acquire timeout passes.
-actor ConnectionPool {
+///
+/// Generic over the connection so that its bookkeeping can be tested without a database; the server
+/// uses `ConnectionPool<PostgresConnection>`. `connect` and `Connection.close()` block and run on
+/// `threadPool`.
+actor ConnectionPool<Connection: PoolableConnection> {
     private let maximum: Int
     private let acquireTimeout: Duration
     private let threadPool: NIOThreadPool
-    private let connect: @Sendable () throws -> PostgresConnection
+    private let connect: @Sendable () throws -> Connection
 
-    private var idle: [PostgresConnection] = []
+    private var idle: [Connection] = []
     private var openCount = 0
-    private var waiters: [(id: Int, continuation: CheckedContinuation<PostgresConnection?, any Error>)] = []
+    private var waiters: [(id: Int, continuation: CheckedContinuation<Connection?, any Error>)] = []
     private var nextWaiterID = 0
     private var isClosed = false
 
     init(
         maximum: Int, acquireTimeout: Duration, threadPool: NIOThreadPool,
-        connect: @escaping @Sendable () throws -> PostgresConnection
+        connect: @escaping @Sendable () throws -> Connection
     ) {
         self.maximum = maximum
         self.acquireTimeout = acquireTimeout
@@ -26,7 +30,7 @@ actor ConnectionPool {
 
     /// A connection for the caller's exclusive use until `release`. The wait is reported as
     /// `odmcp_db_pool_wait_seconds` (and a timeout as `odmcp_db_pool_timeouts_total`).
-    func lease(timeout: Duration? = nil) async throws -> PostgresConnection {
+    func lease(timeout: Duration? = nil) async throws -> Connection {
         let started = ContinuousClock.now
         do {
             let connection = try await acquire(timeout: timeout ?? acquireTimeout)
@@ -38,7 +42,7 @@ actor ConnectionPool {
         }
     }
 
-    private func acquire(timeout: Duration) async throws -> PostgresConnection {
+    private func acquire(timeout: Duration) async throws -> Connection {
         guard !isClosed else { throw PostgresError(code: .poolClosed) }
         if let connection = idle.popLast() {
             return connection
@@ -67,7 +71,7 @@ actor ConnectionPool {
 
     /// Gives a connection back. A connection that broke or is still inside a transaction is closed
     /// instead of reused, so no state (least of all a tenant) can leak into the next lease.
-    func release(_ connection: PostgresConnection, reusable: Bool) {
+    func release(_ connection: Connection, reusable: Bool) {
         if reusable && !isClosed {
             if !waiters.isEmpty {
                 waiters.removeFirst().continuation.resume(returning: connection)
@@ -100,7 +104,7 @@ actor ConnectionPool {
 
     var statistics: (open: Int, idle: Int, waiting: Int) { (openCount, idle.count, waiters.count) }
 
-    private func openConnection() async throws -> PostgresConnection {
+    private func openConnection() async throws -> Connection {
         openCount += 1
         do {
             let connect = self.connect
@@ -122,7 +126,7 @@ actor ConnectionPool {
     }
 
     /// PQfinish sends a goodbye message on the socket; do it on a database thread.
-    private nonisolated func close(_ connection: PostgresConnection) {
+    private nonisolated func close(_ connection: Connection) {
         threadPool.submit { _ in connection.close() }
     }
 }
