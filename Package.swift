@@ -113,7 +113,11 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"], swiftSettings: swiftSettings),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "PostgresTests", dependencies: ["Postgres", "Migrations", "Cryptography", "TestSupport"],
+            name: "PostgresTests",
+            dependencies: [
+                "Postgres", "Migrations", "Cryptography", "TestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: swiftSettings),
         .testTarget(
             name: "MCPServerTests",

@@ -9,9 +9,9 @@ import NIOPosix
 /// other path see no tenant rows at all (the app role is neither owner nor BYPASSRLS).
 public final class Database: Sendable {
     let threadPool: NIOThreadPool
-    let pool: ConnectionPool
+    let pool: ConnectionPool<PostgresConnection>
     /// Only for `withAdvisoryLock` holders (see `DatabaseConfiguration.lockPoolSize`).
-    let lockPool: ConnectionPool
+    let lockPool: ConnectionPool<PostgresConnection>
     let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "orderdesk.database")) {

@@ -11,6 +11,7 @@ and ODMCP_BIN_DIR as for the e2e suite.
 
 The tests (each module's docstring says what it asserts):
   test_postgres_outage.py    pg_ctl restart -m fast and stop/start under load; a stop under in-flight calls
+  test_pool_recovery.py      a pool of 2 under 16 sessions survives repeated restarts (issue 11)
   test_replica_kill.py       SIGKILL of one of two replicas; sessions and active stores continue on the other
   test_upstream_storms.py    upstream slower than the timeout, 429 and 500/503 storms, a client storm
   test_graceful_shutdown.py  SIGTERM with calls in flight
