@@ -158,7 +158,8 @@ for _ in $(seq 1 "$AUTH_KEYS"); do
 done >"$WORK/fresh-keys"
 
 # serve NAME [VAR=VALUE…]: one server replica with the bench settings (limits at the maxima the
-# server accepts, so neither the tenant rate limit nor the upstream bucket shapes the numbers).
+# server accepts, so neither the tenant rate limit, the upstream bucket nor the per-tenant cap on
+# concurrent upstream calls shapes the numbers).
 serve() {
     local name=$1
     shift
@@ -167,6 +168,7 @@ serve() {
         ORDERDESK_BASE_URL="$SIM_URL/api/v2" HOST=127.0.0.1 PORT=0 REPLICA_ID="bench-$name" LOG_LEVEL=warning \
         RATE_LIMIT_PER_MINUTE=1000000 RATE_LIMIT_BURST=1000000 AUTH_FAILURES_PER_MINUTE=100000 \
         AUTH_CACHE_TTL_SECONDS=60 UPSTREAM_BUCKET_BURST=100000 UPSTREAM_BUCKET_PER_SECOND=100000 \
+        UPSTREAM_MAX_CONCURRENT_PER_TENANT=1000 \
         ORDER_CACHE_TTL_SECONDS=86400 ORDER_LIST_CACHE_TTL_SECONDS=86400 DB_POOL_SIZE="$POOL" \
         "$@" "$BIN/orderdesk-mcp" serve
     SERVER_PID=$STARTED_PID

@@ -10,8 +10,6 @@ import NIOPosix
 public final class Database: Sendable {
     let threadPool: NIOThreadPool
     let pool: ConnectionPool<PostgresConnection>
-    /// Only for `withAdvisoryLock` holders (see `DatabaseConfiguration.lockPoolSize`).
-    let lockPool: ConnectionPool<PostgresConnection>
     let logger: Logger
 
     public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "orderdesk.database")) {
@@ -27,10 +25,6 @@ public final class Database: Sendable {
         }
         self.pool = ConnectionPool(
             maximum: configuration.poolSize,
-            acquireTimeout: .milliseconds(configuration.acquireTimeoutMilliseconds),
-            threadPool: threadPool, connect: connect)
-        self.lockPool = ConnectionPool(
-            maximum: configuration.lockPoolSize,
             acquireTimeout: .milliseconds(configuration.acquireTimeoutMilliseconds),
             threadPool: threadPool, connect: connect)
     }
@@ -98,7 +92,6 @@ public final class Database: Sendable {
     /// Closes idle connections and stops the threads once no lease is running.
     public func shutdown() async {
         await pool.shutdown()
-        await lockPool.shutdown()
         try? await threadPool.shutdownGracefully()
     }
 

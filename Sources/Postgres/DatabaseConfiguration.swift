@@ -8,20 +8,15 @@ public struct DatabaseConfiguration: Sendable {
     public var statementTimeoutMilliseconds: Int
     /// How long a caller waits for a free connection before failing (`DB_ACQUIRE_TIMEOUT_MS`, default 10000).
     public var acquireTimeoutMilliseconds: Int
-    /// Connections reserved for holders of advisory locks (`DB_LOCK_POOL_SIZE`, default 4), apart from
-    /// `poolSize`: a lock holder keeps its connection while it waits for OrderDesk, and these holders
-    /// must never take the connections every other request needs.
-    public var lockPoolSize: Int
     /// Shown in `pg_stat_activity`.
     public var applicationName: String
 
     public init(
         url: String, poolSize: Int = 10, statementTimeoutMilliseconds: Int = 5_000,
-        acquireTimeoutMilliseconds: Int = 10_000, lockPoolSize: Int = 4, applicationName: String = "orderdesk-mcp"
+        acquireTimeoutMilliseconds: Int = 10_000, applicationName: String = "orderdesk-mcp"
     ) {
         self.url = url
         self.poolSize = max(1, poolSize)
-        self.lockPoolSize = max(1, lockPoolSize)
         self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
         self.acquireTimeoutMilliseconds = acquireTimeoutMilliseconds
         self.applicationName = applicationName

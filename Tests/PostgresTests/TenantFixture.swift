@@ -78,6 +78,11 @@ struct TenantFixture {
                 """)
             try tx.execute(
                 """
+                INSERT INTO orderdesk.order_update_leases (tenant_id, store_id, order_id, holder, acquired_at, expires_at)
+                VALUES (\(tenant), \(store), '1', \(UUID()), now(), now() + interval '1 minute')
+                """)
+            try tx.execute(
+                """
                 INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome, target)
                 VALUES (\(tenant), 'corr-1', 'orders_get', 'ok', '1')
                 """)

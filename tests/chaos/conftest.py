@@ -15,6 +15,7 @@ The tests (each module's docstring says what it asserts):
   test_replica_kill.py       SIGKILL of one of two replicas; sessions and active stores continue on the other
   test_upstream_storms.py    upstream slower than the timeout, 429 and 500/503 storms, a client storm
   test_graceful_shutdown.py  SIGTERM with calls in flight
+  test_tenant_hang.py        one tenant's OrderDesk hangs; another tenant's calls on the same replica keep their latency
 Bugs found are kept as strict xfails (the exact scenario, asserting the correct behaviour), as in
 tests/fuzz/test_regressions.py: when the server is fixed they XPASS and fail the run; then delete
 the marker. Each test's measurements are printed at the end (`chaos: …` lines).
@@ -48,9 +49,10 @@ from chaos_support import BUDGET, MODE, PgCluster  # noqa: E402
 
 SHARED_CLUSTER_PORT = "55432"
 
-# Limits high enough that neither the tenant rate limit nor the upstream bucket refuses the load
-# (the accepted maxima, as in the fuzz suite); a long auth cache, so argon2 runs once per key;
-# a short order cache, so reads go both to the cache and upstream.
+# Limits high enough that neither the tenant rate limit, the upstream bucket nor the per-tenant cap
+# on concurrent upstream calls refuses the load (the accepted maxima, as in the fuzz suite); a long
+# auth cache, so argon2 runs once per key; a short order cache, so reads go both to the cache and
+# upstream. (test_tenant_hang.py sets the cap back to its default: it is what that test is about.)
 CHAOS_SERVER_ENV = {
     "RATE_LIMIT_PER_MINUTE": "1000000",
     "RATE_LIMIT_BURST": "1000000",
@@ -61,6 +63,7 @@ CHAOS_SERVER_ENV = {
     "UPSTREAM_BUCKET_BURST": "100000",
     "UPSTREAM_BUCKET_PER_SECOND": "100000",
     "UPSTREAM_MAX_WAIT_MS": "2000",
+    "UPSTREAM_MAX_CONCURRENT_PER_TENANT": "1000",
     "ORDERDESK_MAX_RETRIES": "1",
     "ORDERDESK_RETRY_BASE_MS": "50",
     "ORDERDESK_TIMEOUT_MS": "10000",

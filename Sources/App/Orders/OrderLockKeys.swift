@@ -2,14 +2,11 @@ import Cryptography
 import Foundation
 
 /// The PostgreSQL advisory-lock keys of the order services, derived by hashing so that different
-/// purposes, tenants, stores and orders land on different keys. (Advisory locks are cluster-wide
-/// per database: a key is shared by every replica, which is the point.)
+/// purposes and stores land on different keys. (Advisory locks are cluster-wide per database: a key
+/// is shared by every replica, which is the point.) All of them are transaction locks, held for one
+/// short transaction; updates of one order are serialized by `OrderUpdateLeases` instead, because
+/// they span calls to OrderDesk.
 enum OrderLockKeys {
-    /// Serializes updates of one order across replicas (session lock, held around fetch → merge → PUT).
-    static func update(tenantID: UUID, storeID: UUID, orderID: String) -> Int64 {
-        bigint("orderdesk-mcp/order-update", tenantID.uuidString.lowercased(), storeID.uuidString.lowercased(), orderID)
-    }
-
     /// Lets only one replica sweep expired rows at a time (transaction lock, tried, never waited for).
     static let sweep = bigint("orderdesk-mcp/sweep-expired")
 

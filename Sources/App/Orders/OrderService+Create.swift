@@ -69,7 +69,7 @@ extension OrderService {
         let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
         let created: Order
         do {
-            created = try await api.createOrder(order)
+            created = try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.createOrder(order) }
         } catch {
             // A create that timed out may still have happened: lists must not hide it.
             await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: nil)

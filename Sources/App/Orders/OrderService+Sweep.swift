@@ -5,7 +5,7 @@ extension OrderService {
     public static let sweepBatchLimit = 5000
 
     /// Deletes expired rows (cache entries, and whatever else `orderdesk.sweep_expired()` cleans:
-    /// sessions, magic links, idle buckets, expired idempotency keys), one batch per table, and
+    /// sessions, magic links, idle buckets, expired idempotency keys and update leases), one batch per table, and
     /// returns how many rows went. Only one replica sweeps at a time: the others find the advisory
     /// lock taken and return 0.
     public func sweepExpired() async throws -> Int {

@@ -1,40 +1,45 @@
 import Foundation
 import JSON
 import OrderDesk
-import Postgres
 
 extension OrderService {
     /// Changes some fields of an order safely and returns the order as OrderDesk stored it.
     ///
     /// `StoreAPI.updateOrder` does the work (fetch → `OrderMerge` → PUT of the whole order, re-fetching
-    /// and re-merging on HTTP 409). Around it, this holds the advisory lock of tenant + store + order,
-    /// so concurrent updates of one order from any replica run one after the other and none loses
-    /// another's change; the lock is held only for those upstream calls. Two bucket tokens are taken
-    /// first (the GET and the PUT; conflict retries take none).
+    /// and re-merging on HTTP 409). Around it, this holds the update lease of tenant + store + order
+    /// (`OrderUpdateLeases`), so concurrent updates of one order from any replica run one after the
+    /// other and none loses another's change; the lease is confirmed right before each PUT, and no
+    /// database connection is held while OrderDesk answers. Two bucket tokens are taken first (the GET
+    /// and the PUT; conflict retries take none); the upstream calls run in one of the tenant's slots,
+    /// taken once the lease is held, so waiting for another update of the order holds no slot.
     ///
     /// - Throws: `OrderServiceError(.conflict)` with `currentDateUpdated` when `expectedDateUpdated`
-    ///   does not match (no PUT is sent), or when another update held the order past
-    ///   `updateLockTimeout` (`retryAfterSeconds` set); `OrderDeskError` as the client threw it.
+    ///   does not match (no PUT is sent), or with `retryAfterSeconds` when another update held the
+    ///   order past `updateLockTimeout` or took it over while OrderDesk was too slow (nothing
+    ///   written); `OrderServiceError(.rateLimited)` when the tenant's upstream slots stayed busy;
+    ///   `OrderDeskError` as the client threw it.
     public func update(
         tenantID: UUID, store: RegisteredStore, orderID: String, changes: JSONValue, expectedDateUpdated: String?
     ) async throws -> JSONValue {
         let api = try await upstream(tenantID: tenantID, store: store, tokens: 2)
-        let lockKey = OrderLockKeys.update(tenantID: tenantID, storeID: store.id, orderID: orderID)
+        let (upstreamSlots, timeout) = (self.upstreamSlots, configuration.updateLockTimeout)
         let updated: Order
         do {
-            updated = try await database.withAdvisoryLock(key: lockKey, timeout: configuration.updateLockTimeout) {
-                (lock: HeldAdvisoryLock) in
-                // A database restart ends the lock while we talk to OrderDesk; another update may
-                // then be running: write only while the lock is still ours.
-                try await api.updateOrder(
-                    orderID, changes: changes, expectedDateUpdated: expectedDateUpdated, beforeWrite: { try await lock.confirm() }
-                )
+            updated = try await updateLeases.withLease(
+                tenantID: tenantID, storeID: store.id, orderID: orderID, timeout: timeout
+            ) { lease in
+                try await upstreamSlots.withSlot(tenantID: tenantID) {
+                    // Write only while the lease is still ours: OrderDesk may have been slow enough for
+                    // it to expire and another update to take the order.
+                    try await api.updateOrder(
+                        orderID, changes: changes, expectedDateUpdated: expectedDateUpdated,
+                        beforeWrite: { try await lease.confirm() })
+                }
             }
-        } catch let error as PostgresError where error.isLockNotAvailable {
-            throw OrderServiceError(
-                .conflict,
-                "Order \(orderID) is being changed by another request that has not finished yet. Try again in a few "
-                    + "seconds.", retryAfterSeconds: 2)
+        } catch let error as OrderServiceError {
+            // No lease, no slot, or the lease was lost before a PUT: nothing was written (a PUT that
+            // came before a lost lease was answered 409, i.e. refused).
+            throw error
         } catch let error as OrderDeskError where error.isDateUpdatedMismatch && expectedDateUpdated != nil {
             // Nothing was sent, but our cached copy is evidently older than OrderDesk's.
             await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: orderID)
@@ -52,7 +57,9 @@ extension OrderService {
     public func delete(tenantID: UUID, store: RegisteredStore, orderID: String) async throws {
         let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
         do {
-            try await api.deleteOrder(orderID)
+            try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.deleteOrder(orderID) }
+        } catch let error as OrderServiceError {
+            throw error  // no slot: nothing was sent
         } catch {
             await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: orderID)
             throw error

@@ -15,6 +15,11 @@ import Postgres
 /// - Before each OrderDesk call a token is taken from the store's upstream bucket (two for an update,
 ///   which is a GET and a PUT); an empty bucket makes the call wait up to `upstreamMaxWait`, then fail
 ///   with `OrderServiceError(.rateLimited)`.
+/// - Each OrderDesk call then runs in one of its tenant's `upstreamConcurrencyPerTenant` slots on this
+///   replica (waiting up to `upstreamMaxWait` for one, then `rateLimited` too), so a tenant whose
+///   OrderDesk hangs cannot take every transfer thread of the client.
+/// - Updates of one order hold its lease (`order_update_leases`) from the fetch to the PUT; no database
+///   connection is held while OrderDesk is called.
 ///
 /// Errors: `OrderServiceError`; `OrderDeskError` exactly as the client threw it; `StoreError` when the
 /// store is not (or no longer) registered; `PostgresError`.
@@ -26,7 +31,9 @@ public final class OrderService: Sendable {
     let logger: Logger
     let cache: OrderCache
     let bucket: UpstreamBucket
+    let upstreamSlots: TenantUpstreamSlots
     let idempotency: OrderIdempotency
+    let updateLeases: OrderUpdateLeases
 
     public init(
         database: Database, stores: StoreRegistry, orderDesk: OrderDeskClient, configuration: OrderServiceConfiguration,
@@ -41,11 +48,22 @@ public final class OrderService: Sendable {
         self.bucket = UpstreamBucket(
             database: database, burst: configuration.upstreamBurst, perSecond: configuration.upstreamPerSecond,
             maxWait: configuration.upstreamMaxWait)
-        // A reservation must outlive the request holding it: the bucket wait, the client's whole
-        // deadline (all retries included), and a margin for the database round trips around them.
+        self.upstreamSlots = TenantUpstreamSlots(
+            limit: configuration.upstreamConcurrencyPerTenant, maxWait: configuration.upstreamMaxWait)
+        // A reservation must outlive the request holding it: the bucket and slot waits, the client's
+        // whole deadline (all retries included), and a margin for the database round trips around them.
         self.idempotency = OrderIdempotency(
             database: database, ttl: configuration.idempotencyTTL,
-            lease: configuration.upstreamMaxWait + orderDesk.configuration.timeout + .seconds(30))
+            lease: configuration.upstreamMaxWait * 2 + orderDesk.configuration.timeout + .seconds(30))
+        // An update lease must outlive the longest stretch between two confirmations: the slot wait and
+        // the GET before the first PUT; later a PUT answered 409, the conflict pause and the next GET
+        // (each call within the client's deadline); plus a margin for the database round trips.
+        self.updateLeases = OrderUpdateLeases(
+            database: database,
+            duration: configuration.upstreamMaxWait + orderDesk.configuration.timeout * 2
+                + orderDesk.configuration.conflictRetry.maxDelay * (1 + orderDesk.configuration.conflictRetry.jitter)
+                + .seconds(30),
+            logger: logger)
     }
 
     /// One order by OrderDesk id, read through the cache (key `order:<id>`, scope `order`).
@@ -107,11 +125,13 @@ public final class OrderService: Sendable {
     }
 
     private func fetchOrder(tenantID: UUID, store: RegisteredStore, orderID: String) async throws -> JSONValue {
-        try await upstream(tenantID: tenantID, store: store, tokens: 1).getOrder(orderID).json
+        let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
+        return try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.getOrder(orderID).json }
     }
 
     private func fetchList(tenantID: UUID, store: RegisteredStore, query: OrderQuery) async throws -> JSONValue {
-        try await upstream(tenantID: tenantID, store: store, tokens: 1).listOrders(query).listJSON
+        let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
+        return try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.listOrders(query).listJSON }
     }
 
     // MARK: Cache

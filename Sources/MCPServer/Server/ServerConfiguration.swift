@@ -10,7 +10,7 @@ import Postgres
 /// `ENCRYPTION_KEYS` (required), `HOST` (127.0.0.1), `PORT` (8080; 0 = any free port),
 /// `ALLOWED_ORIGINS` (none), `ALLOW_SESSION_AUTH` (true), `REPLICA_ID` (hostname-pid),
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
-/// `DB_ACQUIRE_TIMEOUT_MS` (10000), `DB_LOCK_POOL_SIZE` (4), `MAX_BODY_BYTES` (1048576),
+/// `DB_ACQUIRE_TIMEOUT_MS` (10000), `MAX_BODY_BYTES` (1048576),
 /// `TRUSTED_PROXIES` (none), plus the keys read by
 /// `UnauthenticatedAdmissionConfiguration`, `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
@@ -65,7 +65,6 @@ public struct ServerConfiguration: Sendable {
             url: url, poolSize: try integer("DB_POOL_SIZE", 10, range: 1...200),
             statementTimeoutMilliseconds: try integer("DB_STATEMENT_TIMEOUT_MS", 5_000, range: 100...600_000),
             acquireTimeoutMilliseconds: try integer("DB_ACQUIRE_TIMEOUT_MS", 10_000, range: 10...600_000),
-            lockPoolSize: try integer("DB_LOCK_POOL_SIZE", 4, range: 1...100),
             applicationName: "orderdesk-mcp serve")
         pepper = try EnvironmentSecrets.masterKeyPepper(environment)
         keyring = try EncryptionKeyring(environment: environment)

@@ -11,9 +11,9 @@ extension StoreAPI {
     /// - Invalid changes throw `validation` before anything is sent.
     ///
     /// Concurrent updates of one order from several replicas must additionally be serialized by the
-    /// caller (an advisory lock): OrderDesk itself offers no compare-and-set. `beforeWrite` runs right
-    /// before each PUT; the caller confirms there that it still holds its lock (an error from it
-    /// stops the update before anything is written).
+    /// caller (a lock or lease per order): OrderDesk itself offers no compare-and-set. `beforeWrite`
+    /// runs right before each PUT; the caller confirms there that it still holds its lock (an error
+    /// from it stops the update before anything is written).
     public func updateOrder(
         _ id: String, changes: JSONValue, expectedDateUpdated: String? = nil,
         beforeWrite: @Sendable () async throws -> Void = {}

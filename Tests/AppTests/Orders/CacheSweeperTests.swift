@@ -57,10 +57,17 @@ import Testing
         try await OrdersHarness.run { h in
             try await Self.seed(h, expired: 4, fresh: 0)
             try await h.withSecondReplica { replica2 in
-                // Replica 2 is sweeping (holds the sweep lock): replica 1 skips its round.
-                let skipped = try await replica2.database.withAdvisoryLock(key: OrderLockKeys.sweep, timeout: .seconds(1)) {
-                    try await h.service.sweepExpired()
+                // Another session is sweeping (holds the sweep lock): replica 1 skips its round. The
+                // holder is a one-connection pool, so both statements run in the same session.
+                let sweeping = h.fixture.secondReplica(poolSize: 1)
+                try await sweeping.withConnection { connection in
+                    _ = try connection.execute("SELECT pg_advisory_lock(\(OrderLockKeys.sweep))")
                 }
+                let skipped = try await h.service.sweepExpired()
+                try await sweeping.withConnection { connection in
+                    _ = try connection.execute("SELECT pg_advisory_unlock(\(OrderLockKeys.sweep))")
+                }
+                await sweeping.shutdown()
                 #expect(skipped == 0)
                 #expect(try await h.cacheRows(scope: "order") == 4)
                 // Two at once: the rows are deleted once in total.
@@ -70,6 +77,29 @@ import Testing
                 #expect(results.reduce(0, +) == 4)
                 #expect(try await h.cacheRows(scope: "order") == 0)
             }
+        }
+    }
+
+    /// A lease left by a replica that died mid-update goes once it has expired; a live one stays.
+    @Test func sweepDeletesExpiredUpdateLeases() async throws {
+        try await OrdersHarness.run { h in
+            let (tenant, store) = (h.tenantID, h.store.id)
+            try await h.database.withTenantTransaction(tenant) { tx in
+                for (order, offset) in [("1", -5), ("2", -1), ("3", 60)] {
+                    try tx.execute(
+                        """
+                        INSERT INTO orderdesk.order_update_leases
+                            (tenant_id, store_id, order_id, holder, acquired_at, expires_at)
+                        VALUES (\(tenant), \(store), \(order), \(UUID()), now() - interval '1 minute',
+                                now() + \(offset) * interval '1 second')
+                        """)
+                }
+            }
+            #expect(try await h.service.sweepExpired() == 2)
+            let left = try await h.database.withTenantTransaction(tenant) { tx in
+                try tx.query("SELECT order_id FROM orderdesk.order_update_leases").map { try $0.decode(String.self, "order_id") }
+            }
+            #expect(left == ["3"])
         }
     }
 
@@ -142,9 +172,21 @@ import Testing
             try await Self.seed(h, expired: 5, fresh: 0)
             try await h.withSecondReplica { replica2 in
                 let sweeper = CacheSweeper(service: h.service, interval: .seconds(3600), batchLimit: 2)
-                let cycle = try await replica2.database.withAdvisoryLock(key: OrderLockKeys.sweep, timeout: .seconds(1)) {
-                    try await sweeper.sweepUntilDone()
+                // The other replica is mid-sweep: its transaction holds the sweep lock until we are done.
+                let (held, holding) = AsyncStream<Void>.makeStream()
+                let finished = DispatchSemaphore(value: 0)
+                let lock = OrderLockKeys.sweep
+                let holder = Task {
+                    try await replica2.database.withUnscopedTransaction { tx in
+                        _ = try tx.query("SELECT pg_advisory_xact_lock(\(lock)) IS NOT NULL AS locked")
+                        holding.yield()
+                        finished.wait()  // on a database thread, not a Swift one
+                    }
                 }
+                for await _ in held { break }
+                let cycle = try await sweeper.sweepUntilDone()
+                finished.signal()
+                try await holder.value
                 #expect(cycle.deleted == 0 && cycle.rounds == 1 && !cycle.stoppedAtBound)
                 #expect(try await h.cacheRows(scope: "order") == 5)
             }

@@ -7,7 +7,8 @@ import Testing
 
 @testable import App
 
-/// Updates serialized across replicas by the advisory lock, optimistic concurrency, conflict retries.
+/// Updates serialized across replicas by the update lease, optimistic concurrency, conflict retries,
+/// no database connection held while OrderDesk answers.
 @Suite(.serialized) struct OrderUpdateTests {
     @Test func twentyConcurrentUpdatesFromTwoReplicasLoseNothing() async throws {
         try await OrdersHarness.run { h in
@@ -94,10 +95,12 @@ import Testing
         configuration.updateLockTimeout = .milliseconds(200)
         try await OrdersHarness.run(configuration: configuration) { h in
             let id = try await h.orderIDs(1)[0]
-            let key = OrderLockKeys.update(tenantID: h.tenantID, storeID: h.store.id, orderID: id)
             let other = h.fixture.secondReplica(poolSize: 1)
+            let leases = OrderUpdateLeases(database: other, duration: .seconds(60))
             // Another replica is in the middle of updating this order.
-            let error = try await other.withAdvisoryLock(key: key, timeout: .seconds(1)) {
+            let error = try await leases.withLease(
+                tenantID: h.tenantID, storeID: h.store.id, orderID: id, timeout: .seconds(1)
+            ) { _ in
                 let started = ContinuousClock.now
                 let error = await orderServiceError {
                     try await h.service.update(
@@ -116,6 +119,51 @@ import Testing
                 tenantID: h.tenantID, store: h.store, orderID: id, changes: ["email": "late@example.com"],
                 expectedDateUpdated: nil)
             #expect(updated["email"]?.stringValue == "late@example.com")
+        }
+    }
+
+    /// The defect this design fixes: updates waiting for a slow OrderDesk used to keep a database
+    /// connection each (a session-level advisory lock), so a few of them took every lock connection
+    /// and the next update of any order, any tenant, failed. Now six hanging updates on a
+    /// two-connection pool leave the pool free, and an update of another order goes straight through.
+    @Test func updatesWaitingForOrderDeskHoldNoDatabaseConnection() async throws {
+        var configuration = OrdersHarness.testConfiguration
+        configuration.upstreamConcurrencyPerTenant = 8
+        configuration.updateLockTimeout = .seconds(1)
+        try await OrdersHarness.run(configuration: configuration) { h in
+            let ids = try await h.orderIDs(7)
+            let (slow, quick) = (Array(ids[0..<6]), ids[6])
+            for id in slow {
+                try await h.simulator.injectFault(method: "GET", path: "/orders/\(id)", count: 1, delayMilliseconds: 2_000)
+            }
+            let database = h.fixture.secondReplica(poolSize: 2)
+            // More transfer threads than updates: the test is about the database, not the client.
+            let replica = OrdersHarness.makeReplica(
+                database: database, simulator: h.simulator, configuration: configuration, maxConnections: 10)
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for id in slow {
+                    group.addTask {
+                        _ = try await replica.service.update(
+                            tenantID: h.tenantID, store: h.store, orderID: id, changes: ["email": "slow@example.com"],
+                            expectedDateUpdated: nil)
+                    }
+                }
+                // All six are waiting for OrderDesk now.
+                try await Task.sleep(for: .milliseconds(700))
+                #expect(await replica.service.upstreamSlots.occupancy(h.tenantID).running == 6)
+                let stats = await database.poolStatistics()
+                #expect(stats.open == stats.idle, "connections held while OrderDesk answers: \(stats)")
+                let started = ContinuousClock.now
+                let updated = try await replica.service.update(
+                    tenantID: h.tenantID, store: h.store, orderID: quick, changes: ["email": "quick@example.com"],
+                    expectedDateUpdated: nil)
+                let took = ContinuousClock.now - started
+                #expect(updated["email"]?.stringValue == "quick@example.com")
+                #expect(took < .seconds(1), "an update of another order waited \(took) behind the slow ones")
+                try await group.waitForAll()
+            }
+            await replica.shutdown()
+            #expect(try await h.upstream("PUT", "*") == 7)
         }
     }
 

@@ -67,7 +67,8 @@ struct OrdersHarness {
     }
 
     static func makeReplica(
-        database: Database, simulator: SimulatorProcess, configuration: OrderServiceConfiguration
+        database: Database, simulator: SimulatorProcess, configuration: OrderServiceConfiguration,
+        maxConnections: Int = 4
     ) -> Replica {
         let client = OrderDeskClient(
             configuration: OrderDeskConfiguration(
@@ -75,7 +76,7 @@ struct OrdersHarness {
                 retry: RetryPolicy(maxRetries: 2, baseDelay: .milliseconds(20), maxDelay: .milliseconds(100), jitter: 0),
                 conflictRetry: RetryPolicy(
                     maxRetries: 5, baseDelay: .milliseconds(20), maxDelay: .milliseconds(200), jitter: 0),
-                maxConnections: 4))
+                maxConnections: maxConnections))
         let registry = StoreRegistry(database: database, keyring: keyring, orderDesk: client)
         return Replica(
             database: database, client: client, registry: registry,
