@@ -20,10 +20,16 @@ struct PeriodicService: Service, CustomStringConvertible {
     let interval: Duration
     let pass: @Sendable () async -> Void
 
-    func run() async throws {
-        try await cancelWhenGracefulShutdown {
+    /// Returns (never throws) when stopped: a service that throws at shutdown fails the whole group,
+    /// and `serve` would exit 1 after a clean SIGTERM.
+    func run() async {
+        await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
-                try await Task.sleep(for: interval)
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
                 await pass()
             }
         }
@@ -36,7 +42,7 @@ struct LoopService: Service, CustomStringConvertible {
     let description: String
     let loop: @Sendable () async -> Void
 
-    func run() async throws {
-        try await cancelWhenGracefulShutdown { await loop() }
+    func run() async {
+        await cancelWhenGracefulShutdown { await loop() }
     }
 }
