@@ -24,24 +24,34 @@ public final class SessionKeyBinding: Sendable {
         }
     }
 
-    /// The principal a session-authenticated request acts as; nil when the session has no key, the
-    /// key was revoked, or the tenant is disabled.
-    public func principal(sessionID: String, tenantID: UUID) async throws -> TenantPrincipal? {
+    /// Whom a request that brings only the session id acts as: the key `tenant_use_master_key`
+    /// attached (`.active`), nobody because no key was ever attached (a Bearer client's session:
+    /// `.none`), or nobody any more because that key was revoked or its tenant disabled (`.withdrawn`).
+    public func login(sessionID: String, tenantID: UUID) async throws -> SessionLogin {
         let idHash = MCPSession.idHash(sessionID)
         return try await database.withTenantTransaction(tenantID) { tx in
             let rows = try tx.query(
                 """
-                SELECT k.id, k.prefix, k.scopes
+                SELECT k.id, k.prefix, k.scopes, (k.revoked_at IS NULL AND t.status = 'active') AS live
                 FROM orderdesk.sessions s
-                JOIN orderdesk.master_key_metadata k ON k.tenant_id = s.tenant_id AND k.id = s.auth_key_id
-                JOIN orderdesk.tenants t ON t.id = s.tenant_id
-                WHERE s.id_hash = \(idHash) AND k.revoked_at IS NULL AND t.status = 'active'
+                LEFT JOIN orderdesk.master_key_metadata k ON k.tenant_id = s.tenant_id AND k.id = s.auth_key_id
+                LEFT JOIN orderdesk.tenants t ON t.id = s.tenant_id
+                WHERE s.id_hash = \(idHash)
                 """)
-            guard let row = rows.first else { return nil }
+            guard let row = rows.first, let keyID = try row.decode(UUID?.self, "id") else { return .none }
+            guard try row.decode(Bool?.self, "live") == true else { return .withdrawn }
             let scopes = try row.decode(PostgresTextArray.self, "scopes").elements.compactMap(KeyScope.init(rawValue:))
-            return TenantPrincipal(
-                tenantID: tenantID, keyID: try row.decode(UUID.self, "id"), keyPrefix: try row.decode(String.self, "prefix"),
-                scopes: Set(scopes))
+            return .active(
+                TenantPrincipal(
+                    tenantID: tenantID, keyID: keyID, keyPrefix: try row.decode(String.self, "prefix"),
+                    scopes: Set(scopes)))
         }
     }
+}
+
+/// What the session id alone authorizes (`SessionKeyBinding.login`).
+public enum SessionLogin: Sendable, Equatable {
+    case none
+    case active(TenantPrincipal)
+    case withdrawn
 }

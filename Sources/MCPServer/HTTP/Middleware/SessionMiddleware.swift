@@ -71,10 +71,15 @@ struct SessionMiddleware: RouterMiddleware {
             throw await refusals.refuse("missing", request: request, context: context)
         }
         if let tenant = session.tenantID {
-            guard let caller = try await sessionKeys.principal(sessionID: session.id, tenantID: tenant) else {
+            switch try await sessionKeys.login(sessionID: session.id, tenantID: tenant) {
+            case .active(let caller):
+                return (session, caller)
+            case .withdrawn:
                 throw await refusals.refuse("session_key_revoked", request: request, context: context)
+            case .none:
+                // A Bearer client's session sent without its key: no credentials at all.
+                throw await refusals.refuse("missing", request: request, context: context)
             }
-            return (session, caller)
         }
         let isLogin = method == "tools/call" && Self.loginTools.contains(toolName ?? "")
         guard Self.openMethods.contains(method) || isLogin else {
