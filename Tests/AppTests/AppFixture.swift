@@ -44,10 +44,13 @@ struct AppFixture {
 
     var keys: KeyAdministration { KeyAdministration(database: database, pepper: pepper, hasher: hasher) }
 
-    func authenticator(cacheTTL: Duration = .seconds(60), failuresPerMinute: Int = 20) -> Authenticator {
+    func authenticator(
+        cacheTTL: Duration = .seconds(60), failuresPerMinute: Int = 20, now: @escaping Authenticator.Clock = { .now }
+    ) -> Authenticator {
         Authenticator(
             database: database, pepper: pepper, hasher: hasher,
-            configuration: AuthenticationConfiguration(cacheTTL: cacheTTL, failuresPerIPPerMinute: failuresPerMinute))
+            configuration: AuthenticationConfiguration(cacheTTL: cacheTTL, failuresPerIPPerMinute: failuresPerMinute),
+            now: now)
     }
 
     /// A second pool on the same database: another replica, as far as Postgres can tell.

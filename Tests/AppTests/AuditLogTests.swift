@@ -1,8 +1,10 @@
-import App
 import Foundation
 import JSON
 import Postgres
+import TestSupport
 import Testing
+
+@testable import App
 
 @Suite(.serialized) struct AuditLogTests {
     @Test func tenantRecordIsWrittenWithReplicaAndRedactedParams() async throws {
@@ -122,33 +124,36 @@ import Testing
         try await AppFixture.run(poolSize: 1) { fixture in
             let tenant = try await fixture.createTenant()
             let audit = AuditLog(database: fixture.database, replicaID: "replica-c")
-            // The only connection is busy, so the first row (the leader) waits for it and every
+            // The only connection is held, so the first row (the leader) waits for it and every
             // other row queues behind it: the bad row is certainly written in a batch.
-            let holder = Task { try await fixture.database.withConnection { _ in Thread.sleep(forTimeInterval: 0.4) } }
-            try await Task.sleep(for: .milliseconds(50))
+            let held = try await HeldConnection(of: fixture.database)
+            defer { held.release() }
             let leader = Task {
                 try await audit.record(
                     AuditRecord(tenantID: tenant.tenantID, correlationID: "mixed-leader", actor: nil, action: "x", outcome: "ok"))
             }
-            try await Task.sleep(for: .milliseconds(50))
-            let outcomes = try await withThrowingTaskGroup(of: (Int, Bool).self) { group in
-                for n in 0..<80 {
-                    group.addTask {
-                        // An empty correlation id breaks the table's CHECK.
-                        let record = AuditRecord(
-                            tenantID: tenant.tenantID, correlationID: n == 40 ? "" : "mixed-\(n)", actor: nil,
-                            action: "orders_get", outcome: "ok")
-                        do {
-                            try await audit.record(record)
-                            return (n, true)
-                        } catch {
-                            return (n, false)
-                        }
+            try await poll(until: "the leader's write is in flight") { audit.queuedRows(of: tenant.tenantID) != nil }
+            let rows = (0..<80).map { n in
+                Task {
+                    // An empty correlation id breaks the table's CHECK.
+                    let record = AuditRecord(
+                        tenantID: tenant.tenantID, correlationID: n == 40 ? "" : "mixed-\(n)", actor: nil,
+                        action: "orders_get", outcome: "ok")
+                    do {
+                        try await audit.record(record)
+                        return (n, true)
+                    } catch {
+                        return (n, false)
                     }
                 }
-                return try await group.reduce(into: [Int: Bool]()) { $0[$1.0] = $1.1 }
             }
-            try await holder.value
+            try await poll(until: "every row is queued") { audit.queuedRows(of: tenant.tenantID) == 80 }
+            held.release()
+            var outcomes: [Int: Bool] = [:]
+            for row in rows {
+                let (n, ok) = await row.value
+                outcomes[n] = ok
+            }
             try await leader.value
             #expect(outcomes.filter { !$0.value }.map(\.key) == [40])
             let written = try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
@@ -165,13 +170,13 @@ import Testing
     @Test func whenTheDatabaseCannotBeReachedEveryQueuedRowFailsWithoutWaitingItsTurn() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()
-            // One connection, held for 3 s; a caller gives up waiting for it after 0.4 s.
+            // One connection, held until every row has failed; a caller gives up waiting for it after 0.4 s.
             let database = Database(
                 configuration: DatabaseConfiguration(
                     url: fixture.scratch.appURL, poolSize: 1, acquireTimeoutMilliseconds: 400))
             let audit = AuditLog(database: database, replicaID: "replica-d")
-            let holder = Task { try await database.withConnection { _ in Thread.sleep(forTimeInterval: 3) } }
-            try await Task.sleep(for: .milliseconds(100))
+            let held = try await HeldConnection(of: database)
+            defer { held.release() }
             let started = ContinuousClock.now
             // 1 leader + 320 queued rows = 5 batches: one at a time they would take 6 x 0.4 s.
             let finished = await withTaskGroup(of: (Bool, Duration).self) { group in
@@ -189,8 +194,18 @@ import Testing
             #expect(finished.allSatisfy { !$0.0 }, "a row was written while the only connection was held")
             let slowest = finished.map(\.1).max()!
             #expect(slowest < .milliseconds(1800), "the last queued row failed after \(slowest)")
-            try await holder.value
+            held.release()
             await database.shutdown()
         }
+    }
+}
+
+/// Waits until `condition` holds, checking every millisecond, for at most 10 s: for a state that can
+/// be read but sends no signal (the audit log's queue).
+private func poll(until what: String, _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + .seconds(10)
+    while !condition() {
+        guard ContinuousClock.now < deadline else { throw TestSetupError("timed out waiting until \(what)") }
+        try await Task.sleep(for: .milliseconds(1))
     }
 }

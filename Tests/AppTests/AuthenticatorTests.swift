@@ -76,12 +76,15 @@ import Testing
     @Test func revokedKeyWorksWithinTheCacheTTLAndIsRefusedAfterIt() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()
-            let authenticator = fixture.authenticator(cacheTTL: .seconds(2))
+            let clock = ManualClock()
+            let authenticator = fixture.authenticator(cacheTTL: .seconds(2), now: clock.now)
             let principal = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1")
             #expect(try await fixture.keys.revokeKey(tenantID: tenant.tenantID, keyID: principal.keyID, reason: "leaked"))
-            // Still cached on this replica.
+            // Still cached on this replica, up to the last moment of the TTL.
             #expect(try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1") == principal)
-            try await Task.sleep(for: .milliseconds(2_200))
+            clock.advance(by: .seconds(2) - .milliseconds(1))
+            #expect(try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1") == principal)
+            clock.advance(by: .milliseconds(1))
             let refused = await caught(AuthenticationFailure.self) {
                 try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1")
             }
@@ -98,10 +101,14 @@ import Testing
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()
             let other = try await fixture.createTenant()
-            let authenticator = fixture.authenticator(cacheTTL: .seconds(1))
-            _ = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1")
+            let clock = ManualClock()
+            let authenticator = fixture.authenticator(cacheTTL: .seconds(1), now: clock.now)
+            let principal = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1")
             #expect(try await fixture.keys.disableTenant(tenantID: tenant.tenantID))
-            try await Task.sleep(for: .milliseconds(1_200))
+            // Cached until the TTL ends, like a revoked key.
+            clock.advance(by: .seconds(1) - .milliseconds(1))
+            #expect(try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1") == principal)
+            clock.advance(by: .milliseconds(1))
             let refused = await caught(AuthenticationFailure.self) {
                 try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.1")
             }
@@ -180,7 +187,8 @@ import Testing
     @Test func argon2RunsOncePerKeyPerReplicaPerTTL() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()
-            let authenticator = fixture.authenticator(cacheTTL: .seconds(3))
+            let clock = ManualClock()
+            let authenticator = fixture.authenticator(cacheTTL: .seconds(3), now: clock.now)
             // A burst of concurrent first requests shares one verification.
             try await withThrowingTaskGroup(of: TenantPrincipal.self) { group in
                 for _ in 0..<12 {
@@ -192,7 +200,14 @@ import Testing
                 _ = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.9")
             }
             #expect(authenticator.verificationCount == 1)
-            try await Task.sleep(for: .milliseconds(3_200))
+            clock.advance(by: .seconds(3) - .milliseconds(1))
+            _ = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.9")
+            #expect(authenticator.verificationCount == 1)
+            clock.advance(by: .milliseconds(1))
+            _ = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.9")
+            #expect(authenticator.verificationCount == 2)
+            // Verified again, so cached again for a whole TTL.
+            clock.advance(by: .seconds(3) - .milliseconds(1))
             _ = try await authenticator.authenticate(masterKey: tenant.masterKey, clientIP: "192.0.2.9")
             #expect(authenticator.verificationCount == 2)
         }

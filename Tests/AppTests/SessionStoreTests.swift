@@ -118,13 +118,15 @@ import Testing
     @Test func idleSessionExpiresAndUseKeepsItAlive() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()
-            // 4 s idle timeout: a read pushes the expiry forward once the last push is 1 s old.
-            let sessions = SessionStore(database: fixture.database, idleTimeout: .seconds(4))
+            // 60 min idle timeout: a read pushes the expiry forward once the last push is 1 min old.
+            let sessions = SessionStore(database: fixture.database, idleTimeout: .seconds(3_600))
             let idle = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-06-18", clientInfo: nil)
             let used = try await sessions.create(tenantID: nil, protocolVersion: "2025-06-18", clientInfo: nil)
-            try await Task.sleep(for: .milliseconds(2_500))
+            // 40 min later one session is read, which pushes its expiry to 60 min from then; 40 min after
+            // that the other is 20 min past its expiry and the read one has 20 min left.
+            try await ageSessions(in: fixture, by: .seconds(2_400))
             #expect(try await sessions.find(id: used.id) != nil)
-            try await Task.sleep(for: .milliseconds(2_000))
+            try await ageSessions(in: fixture, by: .seconds(2_400))
             #expect(try await sessions.find(id: idle.id) == nil)
             #expect(
                 await caught(SessionError.self) { try await sessions.bind(id: idle.id, to: tenant.tenantID) }?.reason == .notFound
@@ -211,6 +213,21 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try SessionStore.idleTimeout(environment: ["SESSION_IDLE_TIMEOUT_SECONDS": "5"])
         }
+    }
+}
+
+/// Moves every session's times `elapsed` into the past, which to the store is the same as `elapsed`
+/// passing: expiry is decided in SQL against Postgres's `now()`, which a test cannot move.
+private func ageSessions(in fixture: AppFixture, by elapsed: Duration) async throws {
+    let seconds = elapsed / .seconds(1)
+    _ = try await fixture.asSuperuser { tx in
+        try tx.execute(
+            """
+            UPDATE orderdesk.sessions
+            SET created_at = created_at - make_interval(secs => \(seconds)),
+                last_seen_at = last_seen_at - make_interval(secs => \(seconds)),
+                expires_at = expires_at - make_interval(secs => \(seconds))
+            """)
     }
 }
 

@@ -46,8 +46,16 @@ import Testing
                 if case .denied = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) { denied = true }
             }
             #expect(denied)
-            try await Task.sleep(for: .milliseconds(2_600))
-            // Refilled to the burst, not beyond: two calls pass, the third is denied.
+            // The refill is computed in SQL from updated_at with Postgres's clock, which a test cannot
+            // move: moving the bucket's last update 10 s back is the same as waiting 10 s.
+            _ = try await fixture.asSuperuser { tx in
+                try tx.execute(
+                    """
+                    UPDATE orderdesk.rate_limit_buckets SET updated_at = updated_at - interval '10 seconds'
+                    WHERE tenant_id = \(tenant.tenantID) AND bucket = 'tenant'
+                    """)
+            }
+            // Refilled to the burst, not beyond (10 s would be 10 tokens): two calls pass, the third is denied.
             var allowed = 0
             for _ in 0..<3 {
                 if case .allowed = try await limiter.consume(tenantID: tenant.tenantID, cost: 1) { allowed += 1 }

@@ -1,19 +1,7 @@
 import App
-import Synchronization
 import Testing
 
 @Suite struct UnauthenticatedAdmissionTests {
-    /// A clock that moves only when told to.
-    final class ManualClock: Sendable {
-        private let instant = Mutex(ContinuousClock.now)
-
-        var now: UnauthenticatedAdmission.Clock { { self.instant.withLock { $0 } } }
-
-        func advance(by duration: Duration) {
-            instant.withLock { $0 = $0.advanced(by: duration) }
-        }
-    }
-
     static func allowed(_ decision: RateDecision) -> Bool {
         if case .allowed = decision { return true }
         return false

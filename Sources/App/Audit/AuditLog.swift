@@ -25,6 +25,12 @@ public final class AuditLog: Sendable {
 
     public var statistics: Statistics { counters.withLock { $0 } }
 
+    /// Rows of `tenant` queued behind its write in flight, or nil when none is in flight. Lets a test
+    /// see a batch form instead of timing it.
+    func queuedRows(of tenant: UUID?) -> Int? {
+        queues.withLock { $0[tenant]?.waiting.count }
+    }
+
     public init(database: Database, replicaID: String) {
         self.database = database
         self.replicaID = replicaID

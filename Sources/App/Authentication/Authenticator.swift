@@ -12,6 +12,10 @@ import Synchronization
 /// once per key per replica per `cacheTTL`, and an attacker gets `failuresPerIPPerMinute` guesses a
 /// minute per address, whatever the number of replicas.
 public final class Authenticator: Sendable {
+    /// The current instant, which the verified-key cache measures its TTL against; injected so
+    /// tests control time.
+    public typealias Clock = @Sendable () -> ContinuousClock.Instant
+
     private let database: Database
     private let pepper: [UInt8]
     private let hasher: KeyHasher
@@ -23,14 +27,14 @@ public final class Authenticator: Sendable {
     public init(
         database: Database, pepper: [UInt8], hasher: KeyHasher,
         configuration: AuthenticationConfiguration = .init(),
-        logger: Logger = Logger(label: "orderdesk.authentication")
+        logger: Logger = Logger(label: "orderdesk.authentication"), now: @escaping Clock = { .now }
     ) {
         self.database = database
         self.pepper = pepper
         self.hasher = hasher
         self.configuration = configuration
         self.logger = logger
-        self.cache = VerifiedKeyCache(ttl: configuration.cacheTTL)
+        self.cache = VerifiedKeyCache(ttl: configuration.cacheTTL, now: now)
     }
 
     /// How many argon2id verifications this instance has run (for metrics, and for tests that

@@ -27,15 +27,17 @@ final class VerifiedKeyCache: Sendable {
     private static let pruneThreshold = 1_000
 
     private let ttl: Duration
+    private let now: Authenticator.Clock
     private let state = Mutex(State())
 
-    init(ttl: Duration) {
+    init(ttl: Duration, now: @escaping Authenticator.Clock = { .now }) {
         self.ttl = ttl
+        self.now = now
     }
 
     /// The cached principal for `fingerprint`, if it has not expired.
     func principal(for fingerprint: [UInt8]) -> TenantPrincipal? {
-        let now = ContinuousClock.now
+        let now = self.now()
         return state.withLock { state in
             guard let entry = state.entries[fingerprint] else { return nil }
             guard entry.expires > now else {
@@ -52,7 +54,7 @@ final class VerifiedKeyCache: Sendable {
     func verification(
         for fingerprint: [UInt8], _ work: @escaping @Sendable () async throws -> Verification
     ) -> Task<Verification, any Error> {
-        let now = ContinuousClock.now
+        let now = self.now()
         return state.withLock { state in
             if let running = state.flights[fingerprint] { return running }
             // A flight may have finished between the caller's cache miss and now.
@@ -76,12 +78,12 @@ final class VerifiedKeyCache: Sendable {
     }
 
     private func finish(_ fingerprint: [UInt8], _ outcome: Verification?) {
-        let expires = ContinuousClock.now + ttl
+        let now = self.now()
+        let expires = now + ttl
         state.withLock { state in
             state.flights[fingerprint] = nil
             guard case .verified(let principal) = outcome, ttl > .zero else { return }
             if state.entries.count >= Self.pruneThreshold {
-                let now = ContinuousClock.now
                 state.entries = state.entries.filter { $0.value.expires > now }
             }
             state.entries[fingerprint] = Entry(principal: principal, expires: expires)

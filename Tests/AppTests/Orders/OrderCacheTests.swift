@@ -272,14 +272,35 @@ import Testing
 
     @Test func expiredEntriesAreNotServed() async throws {
         var configuration = OrdersHarness.testConfiguration
-        configuration.orderTTL = .milliseconds(300)
+        configuration.orderTTL = .seconds(60)
         try await OrdersHarness.run(configuration: configuration) { h in
             let id = try await h.orderIDs(1)[0]
             #expect(try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id).cached == false)
             #expect(try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id).cached == true)
-            try await Task.sleep(for: .milliseconds(400))
+            // Served until the TTL has passed, fetched again after it.
+            try await h.ageCacheEntries(scope: .order, by: .seconds(55))
+            #expect(try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id).cached == true)
+            try await h.ageCacheEntries(scope: .order, by: .seconds(10))
             #expect(try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id).cached == false)
             #expect(try await h.upstream("GET", "/orders/\(id)") == 2)
+        }
+    }
+}
+
+extension OrdersHarness {
+    /// Moves the times of every cache entry of `scope` `elapsed` into the past, which to the cache is
+    /// the same as `elapsed` passing: expiry is decided in SQL against Postgres's clock, which a test
+    /// cannot move.
+    fileprivate func ageCacheEntries(scope: OrderCache.Scope, by elapsed: Duration) async throws {
+        let seconds = elapsed / .seconds(1)
+        _ = try await fixture.asSuperuser { tx in
+            try tx.execute(
+                """
+                UPDATE orderdesk.cache_entries
+                SET created_at = created_at - make_interval(secs => \(seconds)),
+                    expires_at = expires_at - make_interval(secs => \(seconds))
+                WHERE scope = \(scope.rawValue)
+                """)
         }
     }
 }

@@ -86,17 +86,22 @@ import Testing
 
     @Test func anExpiredKeyCreatesAgain() async throws {
         var configuration = OrdersHarness.testConfiguration
-        configuration.idempotencyTTL = .seconds(1)
+        configuration.idempotencyTTL = .seconds(600)
         try await OrdersHarness.run(configuration: configuration) { h in
             let order = OrdersHarness.newOrder("expiring")
             let first = try await h.service.create(tenantID: h.tenantID, store: h.store, order: order, idempotencyKey: "short")
-            try await Task.sleep(for: .milliseconds(1_200))
+            // Replayed until the TTL has passed...
+            try await h.ageIdempotencyKeys(by: .seconds(595))
+            let replay = try await h.service.create(tenantID: h.tenantID, store: h.store, order: order, idempotencyKey: "short")
+            #expect(replay.replayed && replay.order == first.order)
+            // ...and created again after it.
+            try await h.ageIdempotencyKeys(by: .seconds(10))
             let second = try await h.service.create(tenantID: h.tenantID, store: h.store, order: order, idempotencyKey: "short")
             #expect(!first.replayed && !second.replayed)
             #expect(first.order["id"] != second.order["id"])
             #expect(try await h.upstream("POST", "/orders") == 2)
             // ...and the sweeper removes expired keys.
-            try await Task.sleep(for: .milliseconds(1_200))
+            try await h.ageIdempotencyKeys(by: .seconds(605))
             #expect(try await h.service.sweepExpired() >= 1)
             let left = try await h.database.withTenantTransaction(h.tenantID) { tx in
                 try tx.query("SELECT count(*) AS n FROM orderdesk.order_idempotency_keys")[0].decode(Int.self, "n")
@@ -147,6 +152,24 @@ import Testing
                 }
             }
             #expect(refused?.sqlState == "23503")
+        }
+    }
+}
+
+extension OrdersHarness {
+    /// Moves every idempotency key's times `elapsed` into the past, which to the service is the same
+    /// as `elapsed` passing: expiry and leases are decided in SQL against Postgres's clock, which a
+    /// test cannot move.
+    fileprivate func ageIdempotencyKeys(by elapsed: Duration) async throws {
+        let seconds = elapsed / .seconds(1)
+        _ = try await fixture.asSuperuser { tx in
+            try tx.execute(
+                """
+                UPDATE orderdesk.order_idempotency_keys
+                SET created_at = created_at - make_interval(secs => \(seconds)),
+                    lease_until = lease_until - make_interval(secs => \(seconds)),
+                    expires_at = expires_at - make_interval(secs => \(seconds))
+                """)
         }
     }
 }
