@@ -18,6 +18,16 @@ import Testing
         #expect(sampler.decide(address: "203.0.113.1", reason: "unknownKey", now: start + 62).endedWindow == nil)
     }
 
+    @Test func attemptsTurnedAwayBeforeWritingAreCountedInTheWindowSummary() {
+        let sampler = AuthFailureAuditSampler(perAddress: 3, total: 100, now: start)
+        #expect(sampler.decide(address: "203.0.113.1", reason: "unknownKey", now: start).decision == .write)
+        // Over UnauthenticatedAdmission's budget: no row of their own, whatever the address's share.
+        for second in 1...4 { #expect(sampler.countSuppressed(address: "203.0.113.1", now: start + Double(second)) == nil) }
+        #expect(sampler.countSuppressed(address: "2001:db8::1", now: start + 5) == nil)
+        #expect(sampler.endWindowIfOver(now: start + 60) == .init(attempts: 5, addresses: 2, windowStart: start))
+        #expect(sampler.endWindowIfOver(now: start + 61) == nil)
+    }
+
     @Test func theReplicaWideCapHoldsAcrossAddresses() {
         let sampler = AuthFailureAuditSampler(perAddress: 5, total: 10, now: start)
         let decisions = (0..<40).map {

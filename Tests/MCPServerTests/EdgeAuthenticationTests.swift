@@ -85,6 +85,9 @@ import Testing
                 let response = try await client.post(MCPMessage.request("ping", id: 3), session: session)
                 expectError(response, .unauthorized, -32001, "unauthorized", id: 3)
                 #expect(response.headers[.wwwAuthenticate] == Challenge.invalidToken)
+                // The session ended with its key: its id cannot keep writing refusal rows.
+                let again = try await client.post(MCPMessage.request("ping", id: 4), session: session)
+                expectError(again, .notFound, -32600, "invalid_request", id: 4)
             }
         }
     }
@@ -181,16 +184,23 @@ import Testing
                 expectError(refusedKey, .tooManyRequests, -32001, "rate_limited")
                 #expect(refusedKey.headers[.retryAfter] != nil)
 
-                // So is a login by tool, which would write its audit row.
-                let login = try await client.post(
-                    MCPMessage.toolCall("tenant_use_master_key", arguments: ["master_key": .string(tenant.masterKey)], id: 4),
+                // So is a refused login by tool, which would write its audit row: a rate_limited tool error.
+                let refusedLogin = try await client.post(
+                    MCPMessage.toolCall("tenant_use_master_key", arguments: ["master_key": .string(MasterKey.generate())], id: 4),
                     session: session)
-                expectError(login, .tooManyRequests, -32001, "rate_limited", id: 4)
-                #expect(login.headers[.retryAfter] != nil)
+                let refused = expectResult(refusedLogin, id: 4)
+                #expect(refused?["isError"] == true)
+                #expect(refused?["structuredContent"]?["error"]?["code"] == "rate_limited")
+                #expect(refused?["structuredContent"]?["error"]?["retry_after"]?.lenientInt.map { $0 >= 1 } == true)
 
-                // What writes nothing is not charged, and a valid key never is.
+                // What writes nothing is not charged, and a valid key never is: not on initialize,
+                // and not when a session logs in with it by tool.
                 expectResult(try await client.post(MCPMessage.request("ping", id: 5), session: session), id: 5)
                 expectResult(try await client.post(MCPMessage.initialize(), key: tenant.masterKey))
+                let login = try await client.post(
+                    MCPMessage.toolCall("tenant_use_master_key", arguments: ["master_key": .string(tenant.masterKey)], id: 6),
+                    session: session)
+                #expect(expectResult(login, id: 6)?["isError"] == false, "\(login.text)")
             }
         }
     }

@@ -76,6 +76,26 @@ public final class AuthFailureAuditSampler: Sendable {
         return answer
     }
 
+    /// Counts a refused attempt that gets no row of its own whatever the address's share (it was
+    /// turned away before it could write, e.g. over `UnauthenticatedAdmission`'s budget), so the
+    /// window's `auth.failed.suppressed` summary still accounts for it. Returns an ended window as
+    /// `decide` does.
+    public func countSuppressed(address: String?, now: Date = Date()) -> Suppressed? {
+        ServiceMetrics.authFailureAuditSuppressed()
+        return state.withLock { state in
+            let ended = Self.rollOver(&state, now: now)
+            state.suppressed += 1
+            let key = ClientAddress(address).bucketKey
+            if var entry = state.addresses[key] ?? (state.addresses.count < maximumAddresses ? Entry() : nil) {
+                entry.suppressed = true
+                state.addresses[key] = entry
+            } else {
+                state.suppressedUntracked += 1
+            }
+            return ended
+        }
+    }
+
     /// Ends the current window if it is over, and reports what it suppressed (nil if nothing). For
     /// a periodic task, so the count is recorded even when no refusal follows.
     public func endWindowIfOver(now: Date = Date()) -> Suppressed? {

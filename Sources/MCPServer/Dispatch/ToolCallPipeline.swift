@@ -21,6 +21,9 @@ struct ToolCallPipeline: Sendable {
         let clientIP: String?
         let userAgent: String?
         let logger: Logger
+        /// For a caller without a tenant (a login by tool) whose call failed: nil when its audit row
+        /// may be written, else the seconds its address must wait (`UnauthenticatedAdmission`).
+        var admitRefusedLogin: @Sendable () async -> Int? = { nil }
     }
 
     /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
@@ -99,6 +102,14 @@ struct ToolCallPipeline: Sendable {
             outcome = .failure(failure)
         }
 
+        if caller.principal == nil, case .failure = outcome, let retryAfter = await caller.admitRefusedLogin() {
+            // Over its address's budget of refused logins: counted, not written, and told to wait.
+            let limited = MCPError(
+                .rateLimited, "Too many unauthenticated requests from this address; retry in \(retryAfter) seconds.",
+                retryAfterSeconds: retryAfter)
+            ToolMetrics.finished(tool: tool.name, outcome: "rate_limited", code: limited.code.rawValue, duration: .zero)
+            return Self.result(.failure(limited), correlationID: caller.correlationID)
+        }
         let reported = facts.recorded
         // tenant_use_master_key learns the tenant only during the call.
         if record.tenantID == nil, case .success = outcome, let tenant = reported.tenantID { record.tenantID = tenant }

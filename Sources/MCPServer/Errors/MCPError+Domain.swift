@@ -32,7 +32,7 @@ extension MCPError {
             self = Self.upstream(error)
         case let error as PostgresError where error.isOutage:
             self = .databaseUnavailable
-        case let error as PostgresError where error.isDataError || error.code == .invalidQuery:
+        case let error as PostgresError where error.isRefusedInput:
             self = .validation("A value in the request cannot be stored (for example text with the NUL character U+0000).")
         default:
             self = .internalError
@@ -75,5 +75,13 @@ extension MCPError {
         }
         let details: JSONValue? = error.currentDateUpdated.map { ["current_date_updated": .string($0)] }
         return MCPError(code, error.message, retryAfterSeconds: retryAfter, details: details)
+    }
+}
+
+extension PostgresError {
+    /// Refusals a caller's text can cause (a NUL byte, an unencodable or overlong value): the
+    /// caller's to fix. Every other data or constraint error is a bug or a race of ours.
+    fileprivate var isRefusedInput: Bool {
+        code == .invalidQuery || ["22021", "22P05", "22001", "54000"].contains(sqlState ?? "")
     }
 }

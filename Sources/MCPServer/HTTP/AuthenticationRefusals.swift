@@ -28,6 +28,10 @@ struct AuthenticationRefusals: Sendable {
     ) async -> MCPError {
         // Revoked keys and disabled tenants keep their audit row, whatever the address's budget.
         if !AuthFailureAuditSampler.alwaysAudited.contains(reason), let limited = overBudget(context, id: id) {
+            // Not written, but counted: the minute's auth.failed.suppressed row includes it.
+            if let ended = sampler.countSuppressed(address: context.clientIP) {
+                await auditSuppressed(ended, correlationID: context.correlationID)
+            }
             return limited
         }
         await auditFailure(reason: reason, request: request, context: context)
@@ -53,6 +57,17 @@ struct AuthenticationRefusals: Sendable {
     /// address is over its budget.
     func chargeUnauthenticated(_ context: MCPRequestContext, id: JSONValue?) throws(MCPError) {
         if let limited = overBudget(context, id: id) { throw limited }
+    }
+
+    /// For a login by tool (`tenant_use_master_key`) whose key was refused: whether its audit row may
+    /// be written. Over the address's budget the attempt is only counted, and the answer is the
+    /// seconds to wait. A valid key is never charged: only refused logins come here.
+    func admitRefusedLogin(clientIP: String?, correlationID: String) async -> Int? {
+        guard case .denied(let retryAfter) = admission.admit(address: clientIP) else { return nil }
+        if let ended = sampler.countSuppressed(address: clientIP) {
+            await auditSuppressed(ended, correlationID: correlationID)
+        }
+        return retryAfter
     }
 
     private func overBudget(_ context: MCPRequestContext, id: JSONValue?) -> MCPError? {

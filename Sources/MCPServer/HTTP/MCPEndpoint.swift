@@ -94,10 +94,12 @@ struct MCPEndpoint: Sendable {
             }
             return answer(pipeline.registry.listing)
         case "tools/call":
-            let caller = ToolCallPipeline.Caller(
+            var caller = ToolCallPipeline.Caller(
                 principal: context.principal, session: session, correlationID: context.correlationID,
                 clientIP: context.clientIP, userAgent: request.headers[.userAgent],
                 logger: logger.with(requestID: context.correlationID))
+            let (refusals, clientIP, correlationID) = (self.refusals, context.clientIP, context.correlationID)
+            caller.admitRefusedLogin = { await refusals.admitRefusedLogin(clientIP: clientIP, correlationID: correlationID) }
             do {
                 let result = try await pipeline.call(params: params, caller: caller)
                 return Response.json(.ok, encoded: result.responseBody(id: id), correlationID: context.correlationID)

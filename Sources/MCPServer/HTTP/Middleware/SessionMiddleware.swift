@@ -55,6 +55,10 @@ struct SessionMiddleware: RouterMiddleware {
             throw MCPError.invalidRequest("Mcp-Session-Id header is required; call initialize first")
         }
         let principal = context.principal
+        // Nothing but a key can authorize this request: refuse before touching the database.
+        guard principal != nil || allowSessionAuthentication else {
+            throw await refusals.refuse("missing", request: request, context: context)
+        }
         guard var session = try await sessions.find(id: sessionID, expectedTenant: principal?.tenantID) else {
             throw MCPError.invalidRequest("Session not found or expired; initialize a new session", status: .notFound)
         }
@@ -67,14 +71,14 @@ struct SessionMiddleware: RouterMiddleware {
             }
             return (session, principal)
         }
-        guard allowSessionAuthentication else {
-            throw await refusals.refuse("missing", request: request, context: context)
-        }
         if let tenant = session.tenantID {
             switch try await sessionKeys.login(sessionID: session.id, tenantID: tenant) {
             case .active(let caller):
                 return (session, caller)
             case .withdrawn:
+                // The key it logged in with was revoked (or its tenant disabled): the session is over,
+                // so its id cannot keep writing refusal rows (the next request is a plain 404).
+                _ = try? await sessions.end(id: session.id, tenantID: tenant)
                 throw await refusals.refuse("session_key_revoked", request: request, context: context)
             case .none:
                 // A Bearer client's session sent without its key: no credentials at all.
@@ -85,8 +89,6 @@ struct SessionMiddleware: RouterMiddleware {
         guard Self.openMethods.contains(method) || isLogin else {
             throw await refusals.refuse("missing", request: request, context: context)
         }
-        // A login attempt is audited like every tool call: charge it before it writes.
-        if isLogin { try refusals.chargeUnauthenticated(context, id: context.requestID) }
         return (session, nil)
     }
 }
