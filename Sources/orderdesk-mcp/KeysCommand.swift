@@ -33,7 +33,7 @@ struct KeysCommand: AsyncParsableCommand {
         func run() async throws {
             let tenantID = try parseID(tenant, option: "--tenant")
             try await reportingFailures {
-                let pepper = try EnvironmentSecrets.masterKeyPepper()
+                let pepper = try EnvironmentReader().masterKeyPepper()
                 let created = try await options.withKeyAdministration(pepper: pepper) { admin in
                     try await admin.createKey(tenantID: tenantID, scopes: scope.scopes, label: label)
                 }

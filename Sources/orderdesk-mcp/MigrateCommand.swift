@@ -22,11 +22,11 @@ struct MigrateCommand: AsyncParsableCommand {
         var migrationsDir: String?
 
         func runner() throws -> (MigrationRunner, Database) {
-            let environment = ProcessInfo.processInfo.environment
-            guard let url = databaseURL ?? environment["MIGRATE_DATABASE_URL"], !url.isEmpty else {
+            let environment = EnvironmentReader()
+            guard let url = databaseURL ?? environment.text("MIGRATE_DATABASE_URL"), !url.isEmpty else {
                 throw ValidationError("set MIGRATE_DATABASE_URL or pass --database-url (the migration role's URL)")
             }
-            let directory = migrationsDir ?? environment["MIGRATIONS_DIR"] ?? "migrations"
+            let directory = migrationsDir ?? environment.text("MIGRATIONS_DIR") ?? "migrations"
             let files = try MigrationFile.load(from: URL(fileURLWithPath: directory, isDirectory: true))
             // Migrations may legitimately run long: no statement timeout, one connection.
             let database = Database(

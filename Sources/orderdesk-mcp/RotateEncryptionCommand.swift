@@ -34,7 +34,7 @@ struct RotateEncryptionCommand: AsyncParsableCommand {
     func run() async throws {
         var failed = false
         try await reportingFailures {
-            let keyring = try EncryptionKeyring(environment: ProcessInfo.processInfo.environment)
+            let keyring = try EncryptionKeyring(reader: EnvironmentReader())
             if let newest = keyring.versions.first, newest != keyring.currentVersion {
                 Self.warn(
                     "warning: the current key (the first in ENCRYPTION_KEYS) is v\(keyring.currentVersion), but v\(newest) "

@@ -1,3 +1,4 @@
+import App
 import ArgumentParser
 import Cryptography
 import Foundation
@@ -10,10 +11,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the MCP server (configured by environment variables; see README).")
 
     func run() async throws {
-        let environment = ProcessInfo.processInfo.environment
         let configuration: ServerConfiguration
         do {
-            configuration = try ServerConfiguration(environment: environment)
+            configuration = try ServerConfiguration(reader: EnvironmentReader())
         } catch {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode.failure

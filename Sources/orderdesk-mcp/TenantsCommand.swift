@@ -16,7 +16,7 @@ struct TenantsCommand: AsyncParsableCommand {
         var databaseURL: String?
 
         func database() throws -> Database {
-            guard let url = databaseURL ?? ProcessInfo.processInfo.environment["DATABASE_URL"], !url.isEmpty else {
+            guard let url = databaseURL ?? EnvironmentReader().text("DATABASE_URL"), !url.isEmpty else {
                 throw ValidationError("set DATABASE_URL or pass --database-url")
             }
             return Database(configuration: DatabaseConfiguration(url: url, poolSize: 1))
@@ -32,7 +32,7 @@ struct TenantsCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingFailures {
-                let pepper = try EnvironmentSecrets.masterKeyPepper()
+                let pepper = try EnvironmentReader().masterKeyPepper()
                 let database = try options.database()
                 let hasher = KeyHasher(threads: 1)
                 let admin = TenantAdministration(database: database, pepper: pepper, hasher: hasher)

@@ -226,18 +226,18 @@ import Testing
     }
 
     @Test func configurationComesFromTheEnvironment() throws {
-        let defaults = try AuthenticationConfiguration(environment: [:])
+        let defaults = try AuthenticationConfiguration(reader: EnvironmentReader([:]))
         #expect(defaults.cacheTTL == .seconds(60))
         #expect(defaults.failuresPerIPPerMinute == 20)
         let custom = try AuthenticationConfiguration(
-            environment: ["AUTH_CACHE_TTL_SECONDS": "5", "AUTH_FAILURES_PER_MINUTE": "50"])
+            reader: EnvironmentReader(["AUTH_CACHE_TTL_SECONDS": "5", "AUTH_FAILURES_PER_MINUTE": "50"]))
         #expect(custom.cacheTTL == .seconds(5))
         #expect(custom.failuresPerIPPerMinute == 50)
         #expect(throws: ConfigurationError.self) {
-            try AuthenticationConfiguration(environment: ["AUTH_CACHE_TTL_SECONDS": "600"])
+            try AuthenticationConfiguration(reader: EnvironmentReader(["AUTH_CACHE_TTL_SECONDS": "600"]))
         }
         do {
-            _ = try AuthenticationConfiguration(environment: ["AUTH_FAILURES_PER_MINUTE": "lots"])
+            _ = try AuthenticationConfiguration(reader: EnvironmentReader(["AUTH_FAILURES_PER_MINUTE": "lots"]))
             Issue.record("accepted a non-number")
         } catch let error as ConfigurationError {
             #expect(error.variable == "AUTH_FAILURES_PER_MINUTE")

@@ -208,10 +208,11 @@ import Testing
     }
 
     @Test func idleTimeoutComesFromTheEnvironment() throws {
-        #expect(try SessionStore.idleTimeout(environment: [:]) == .seconds(86_400))
-        #expect(try SessionStore.idleTimeout(environment: ["SESSION_IDLE_TIMEOUT_SECONDS": "3600"]) == .seconds(3600))
+        #expect(try SessionStore.idleTimeout(reader: EnvironmentReader([:])) == .seconds(86_400))
+        #expect(
+            try SessionStore.idleTimeout(reader: EnvironmentReader(["SESSION_IDLE_TIMEOUT_SECONDS": "3600"])) == .seconds(3600))
         #expect(throws: ConfigurationError.self) {
-            try SessionStore.idleTimeout(environment: ["SESSION_IDLE_TIMEOUT_SECONDS": "5"])
+            try SessionStore.idleTimeout(reader: EnvironmentReader(["SESSION_IDLE_TIMEOUT_SECONDS": "5"]))
         }
     }
 }

@@ -70,7 +70,7 @@ import Testing
 @Suite struct EncryptionKeyringTests {
     @Test func singleKeyIsVersionOne() throws {
         let key = SecureRandom.bytes(32)
-        let keyring = try EncryptionKeyring(environment: ["ENCRYPTION_KEY": Data(key).base64EncodedString()])
+        let keyring = try EncryptionKeyring(reader: EnvironmentReader(["ENCRYPTION_KEY": Data(key).base64EncodedString()]))
         #expect(keyring.currentVersion == 1)
         #expect(keyring.versions == [1])
     }
@@ -78,11 +78,12 @@ import Testing
     @Test func keyListPutsTheCurrentKeyFirst() throws {
         let v1 = Data(SecureRandom.bytes(32)).base64EncodedString()
         let v3 = Data(SecureRandom.bytes(32)).base64EncodedString()
-        let keyring = try EncryptionKeyring(environment: ["ENCRYPTION_KEYS": "v3:\(v3), v1:\(v1)"])
+        let keyring = try EncryptionKeyring(reader: EnvironmentReader(["ENCRYPTION_KEYS": "v3:\(v3), v1:\(v1)"]))
         #expect(keyring.currentVersion == 3)
         #expect(keyring.versions == [3, 1])
         // Mid-rotation: ENCRYPTION_KEY still set to the old key is accepted.
-        let both = try EncryptionKeyring(environment: ["ENCRYPTION_KEYS": "v3:\(v3),v1:\(v1)", "ENCRYPTION_KEY": v1])
+        let both = try EncryptionKeyring(
+            reader: EnvironmentReader(["ENCRYPTION_KEYS": "v3:\(v3),v1:\(v1)", "ENCRYPTION_KEY": v1]))
         #expect(both.currentVersion == 3)
         #expect(!"\(keyring)".contains(v1) && !"\(keyring)".contains(v3))
         var dumped = ""
@@ -108,7 +109,7 @@ import Testing
         ]
         for (environment, variable) in cases {
             do {
-                _ = try EncryptionKeyring(environment: environment)
+                _ = try EncryptionKeyring(reader: EnvironmentReader(environment))
                 Issue.record("accepted \(environment.keys.sorted())")
             } catch let error as ConfigurationError {
                 #expect(error.variable == variable)

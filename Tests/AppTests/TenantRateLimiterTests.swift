@@ -116,10 +116,11 @@ import Testing
         let defaults = RateLimitConfiguration()
         #expect(defaults.perMinute == 120 && defaults.burst == 240)
         #expect(defaults.cost(of: .read) == 1 && defaults.cost(of: .write) == 2)
-        let configured = try RateLimitConfiguration(environment: ["RATE_LIMIT_PER_MINUTE": "30", "RATE_LIMIT_BURST": "45"])
+        let configured = try RateLimitConfiguration(
+            reader: EnvironmentReader(["RATE_LIMIT_PER_MINUTE": "30", "RATE_LIMIT_BURST": "45"]))
         #expect(configured.perMinute == 30 && configured.burst == 45)
         do {
-            _ = try RateLimitConfiguration(environment: ["RATE_LIMIT_BURST": "-3"])
+            _ = try RateLimitConfiguration(reader: EnvironmentReader(["RATE_LIMIT_BURST": "-3"]))
             Issue.record("accepted a negative burst")
         } catch let error as ConfigurationError {
             #expect(error.variable == "RATE_LIMIT_BURST")

@@ -97,17 +97,17 @@ import Testing
     }
 
     @Test func settingsAreReadFromTheEnvironment() throws {
-        let defaults = try UnauthenticatedAdmissionConfiguration(environment: [:])
+        let defaults = try UnauthenticatedAdmissionConfiguration(reader: EnvironmentReader([:]))
         #expect(defaults.perMinute == 60 && defaults.burst == 120)
         let set = try UnauthenticatedAdmissionConfiguration(
-            environment: ["UNAUTHENTICATED_PER_MINUTE": " 30 ", "UNAUTHENTICATED_BURST": "5"])
+            reader: EnvironmentReader(["UNAUTHENTICATED_PER_MINUTE": " 30 ", "UNAUTHENTICATED_BURST": "5"]))
         #expect(set.perMinute == 30 && set.burst == 5)
         for (variable, value) in [
             ("UNAUTHENTICATED_PER_MINUTE", "0"), ("UNAUTHENTICATED_PER_MINUTE", "ten"),
             ("UNAUTHENTICATED_BURST", "1000001"), ("UNAUTHENTICATED_BURST", "2.5"),
         ] {
             let error = #expect(throws: ConfigurationError.self) {
-                try UnauthenticatedAdmissionConfiguration(environment: [variable: value])
+                try UnauthenticatedAdmissionConfiguration(reader: EnvironmentReader([variable: value]))
             }
             #expect(error?.variable == variable)
         }

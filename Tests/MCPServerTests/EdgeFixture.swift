@@ -50,7 +50,7 @@ struct EdgeServer: Sendable {
     }
 
     init(environment: [String: String]) throws {
-        configuration = try ServerConfiguration(environment: environment)
+        configuration = try ServerConfiguration(reader: EnvironmentReader(environment))
         var logger = Logger(label: "edge-tests")
         logger.logLevel = .critical
         application = MCPServerApplication(configuration: configuration, logger: logger, metrics: nil)

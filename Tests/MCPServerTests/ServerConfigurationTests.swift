@@ -13,7 +13,7 @@ import Testing
 
     func problem(_ environment: [String: String]) -> ConfigurationError? {
         do {
-            _ = try ServerConfiguration(environment: environment)
+            _ = try ServerConfiguration(reader: EnvironmentReader(environment))
             return nil
         } catch let error as ConfigurationError {
             return error
@@ -24,7 +24,7 @@ import Testing
     }
 
     @Test func defaultsApplyWhenOnlyTheRequiredSettingsAreGiven() throws {
-        let configuration = try ServerConfiguration(environment: complete)
+        let configuration = try ServerConfiguration(reader: EnvironmentReader(complete))
         #expect(configuration.host == "127.0.0.1")
         #expect(configuration.port == 8080)
         #expect(configuration.allowedOrigins.isEmpty)
@@ -62,13 +62,16 @@ import Testing
     @Test func originsAreAListOfExactValues() throws {
         var environment = complete
         environment["ALLOWED_ORIGINS"] = "https://a.example, https://b.example"
-        #expect(try ServerConfiguration(environment: environment).allowedOrigins == ["https://a.example", "https://b.example"])
+        #expect(
+            try ServerConfiguration(reader: EnvironmentReader(environment)).allowedOrigins == [
+                "https://a.example", "https://b.example",
+            ])
     }
 
     @Test func trustedProxiesAreReadAndBadOnesRefused() throws {
         var environment = complete
         environment["TRUSTED_PROXIES"] = "172.30.0.10, fd00::/8"
-        let proxies = try ServerConfiguration(environment: environment).trustedProxies
+        let proxies = try ServerConfiguration(reader: EnvironmentReader(environment)).trustedProxies
         #expect(proxies.trusts("172.30.0.10") && proxies.trusts("fd00::1") && !proxies.trusts("172.30.0.11"))
         environment["TRUSTED_PROXIES"] = "lb.internal"
         #expect(problem(environment)?.variable == "TRUSTED_PROXIES")

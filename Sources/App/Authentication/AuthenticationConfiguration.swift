@@ -16,11 +16,9 @@ public struct AuthenticationConfiguration: Sendable {
     /// Reads:
     /// - `AUTH_CACHE_TTL_SECONDS`: 0–60, default 60 (0 turns the cache off: argon2 on every request).
     /// - `AUTH_FAILURES_PER_MINUTE`: 1–100000, default 20.
-    public init(environment: [String: String]) throws {
+    public init(reader: EnvironmentReader) throws {
         self.init(
-            cacheTTL: .seconds(
-                try EnvironmentInteger.read("AUTH_CACHE_TTL_SECONDS", in: environment, default: 60, range: 0...60)),
-            failuresPerIPPerMinute: try EnvironmentInteger.read(
-                "AUTH_FAILURES_PER_MINUTE", in: environment, default: 20, range: 1...100_000))
+            cacheTTL: .seconds(try reader.integer("AUTH_CACHE_TTL_SECONDS", default: 60, range: 0...60)),
+            failuresPerIPPerMinute: try reader.integer("AUTH_FAILURES_PER_MINUTE", default: 20, range: 1...100_000))
     }
 }

@@ -49,22 +49,18 @@ public struct OrderServiceConfiguration: Sendable, Hashable {
     /// - `ORDER_LOCK_TIMEOUT_MS` (default 30000; 0 to 600000)
     ///
     /// The idempotency window is fixed at 24 hours.
-    public init(environment: [String: String]) throws {
+    public init(reader: EnvironmentReader) throws {
         self.init(
             orderTTL: .seconds(
-                try EnvironmentInteger.read("ORDER_CACHE_TTL_SECONDS", in: environment, default: 15, range: 0...86_400)),
+                try reader.integer("ORDER_CACHE_TTL_SECONDS", default: 15, range: 0...86_400)),
             listTTL: .seconds(
-                try EnvironmentInteger.read(
-                    "ORDER_LIST_CACHE_TTL_SECONDS", in: environment, default: 15, range: 0...86_400)),
-            upstreamBurst: try EnvironmentDouble.read(
-                "UPSTREAM_BUCKET_BURST", in: environment, default: 20, range: 1...100_000),
-            upstreamPerSecond: try EnvironmentDouble.read(
-                "UPSTREAM_BUCKET_PER_SECOND", in: environment, default: 3, range: 0.001...100_000),
+                try reader.integer("ORDER_LIST_CACHE_TTL_SECONDS", default: 15, range: 0...86_400)),
+            upstreamBurst: try reader.number("UPSTREAM_BUCKET_BURST", default: 20, range: 1...100_000),
+            upstreamPerSecond: try reader.number("UPSTREAM_BUCKET_PER_SECOND", default: 3, range: 0.001...100_000),
             upstreamMaxWait: .milliseconds(
-                try EnvironmentInteger.read("UPSTREAM_MAX_WAIT_MS", in: environment, default: 2_000, range: 0...600_000)),
-            upstreamConcurrencyPerTenant: try EnvironmentInteger.read(
-                "UPSTREAM_MAX_CONCURRENT_PER_TENANT", in: environment, default: 4, range: 1...1_000),
+                try reader.integer("UPSTREAM_MAX_WAIT_MS", default: 2_000, range: 0...600_000)),
+            upstreamConcurrencyPerTenant: try reader.integer("UPSTREAM_MAX_CONCURRENT_PER_TENANT", default: 4, range: 1...1_000),
             updateLockTimeout: .milliseconds(
-                try EnvironmentInteger.read("ORDER_LOCK_TIMEOUT_MS", in: environment, default: 30_000, range: 0...600_000)))
+                try reader.integer("ORDER_LOCK_TIMEOUT_MS", default: 30_000, range: 0...600_000)))
     }
 }

@@ -15,11 +15,10 @@ public struct RateLimitConfiguration: Sendable, Hashable {
 
     /// Reads `RATE_LIMIT_PER_MINUTE` (default 120) and `RATE_LIMIT_BURST` (default 240), each 1 to
     /// 1000000.
-    public init(environment: [String: String]) throws {
+    public init(reader: EnvironmentReader) throws {
         self.init(
-            perMinute: try EnvironmentDouble.read(
-                "RATE_LIMIT_PER_MINUTE", in: environment, default: 120, range: 1...1_000_000),
-            burst: try EnvironmentDouble.read("RATE_LIMIT_BURST", in: environment, default: 240, range: 1...1_000_000))
+            perMinute: try reader.number("RATE_LIMIT_PER_MINUTE", default: 120, range: 1...1_000_000),
+            burst: try reader.number("RATE_LIMIT_BURST", default: 240, range: 1...1_000_000))
     }
 
     /// What one call of a tool needing `scope` costs.

@@ -17,10 +17,9 @@ public struct UnauthenticatedAdmissionConfiguration: Sendable, Hashable {
     /// Reads:
     /// - `UNAUTHENTICATED_PER_MINUTE`: 1–1000000, default 60.
     /// - `UNAUTHENTICATED_BURST`: 1–1000000, default 120.
-    public init(environment: [String: String]) throws {
+    public init(reader: EnvironmentReader) throws {
         self.init(
-            perMinute: try EnvironmentInteger.read(
-                "UNAUTHENTICATED_PER_MINUTE", in: environment, default: 60, range: 1...1_000_000),
-            burst: try EnvironmentInteger.read("UNAUTHENTICATED_BURST", in: environment, default: 120, range: 1...1_000_000))
+            perMinute: try reader.integer("UNAUTHENTICATED_PER_MINUTE", default: 60, range: 1...1_000_000),
+            burst: try reader.integer("UNAUTHENTICATED_BURST", default: 120, range: 1...1_000_000))
     }
 }

@@ -23,10 +23,8 @@ public final class SessionStore: Sendable {
     }
 
     /// `SESSION_IDLE_TIMEOUT_SECONDS`: 60 to 2592000 (30 days), default 86400.
-    public static func idleTimeout(environment: [String: String]) throws -> Duration {
-        .seconds(
-            try EnvironmentInteger.read(
-                "SESSION_IDLE_TIMEOUT_SECONDS", in: environment, default: 86_400, range: 60...2_592_000))
+    public static func idleTimeout(reader: EnvironmentReader) throws -> Duration {
+        .seconds(try reader.integer("SESSION_IDLE_TIMEOUT_SECONDS", default: 86_400, range: 60...2_592_000))
     }
 
     /// Creates a session, bound to `tenantID` (Bearer clients) or unbound (session-auth clients,

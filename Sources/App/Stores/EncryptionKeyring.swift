@@ -19,15 +19,15 @@ public struct EncryptionKeyring: Sendable, CustomStringConvertible, CustomDebugS
     /// `ENCRYPTION_KEY` must equal `ENCRYPTION_KEYS`' v1 (the state in the middle of a first rotation).
     ///
     /// - Throws: `ConfigurationError` naming the variable; never echoing a value.
-    public init(environment: [String: String]) throws {
-        let list = environment["ENCRYPTION_KEYS"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        let single = environment["ENCRYPTION_KEY"]?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+    public init(reader: EnvironmentReader) throws {
+        let list = reader.text("ENCRYPTION_KEYS") ?? ""
+        let single = reader.text("ENCRYPTION_KEY") ?? ""
         guard !list.isEmpty else {
             guard !single.isEmpty else {
                 throw ConfigurationError(
                     variable: "ENCRYPTION_KEY", problem: "not set (nor ENCRYPTION_KEYS); \(Self.howTo)")
             }
-            let key = try EnvironmentSecrets.decode("ENCRYPTION_KEY", minimumBytes: 32, exactBytes: 32, environment)
+            let key = try reader.secret("ENCRYPTION_KEY", minimumBytes: 32, exactBytes: 32)
             try self.init(keys: [1: key], current: 1)
             return
         }
@@ -54,7 +54,7 @@ public struct EncryptionKeyring: Sendable, CustomStringConvertible, CustomDebugS
             throw ConfigurationError(variable: "ENCRYPTION_KEYS", problem: "lists no key; \(Self.howTo)")
         }
         if !single.isEmpty {
-            let key = try EnvironmentSecrets.decode("ENCRYPTION_KEY", minimumBytes: 32, exactBytes: 32, environment)
+            let key = try reader.secret("ENCRYPTION_KEY", minimumBytes: 32, exactBytes: 32)
             guard keys[1] == key else {
                 throw ConfigurationError(
                     variable: "ENCRYPTION_KEY",

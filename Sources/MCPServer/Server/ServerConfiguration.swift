@@ -33,48 +33,36 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies
     public var unauthenticatedAdmission: UnauthenticatedAdmissionConfiguration
 
-    public init(environment: [String: String]) throws {
-        func value(_ key: String) -> String? {
-            environment[key].map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 }
-        }
-        func integer(_ key: String, _ fallback: Int, range: ClosedRange<Int>) throws -> Int {
-            try EnvironmentInteger.read(key, in: environment, default: fallback, range: range)
-        }
-        guard let url = value("DATABASE_URL") else {
+    public init(reader: EnvironmentReader) throws {
+        guard let url = reader.text("DATABASE_URL") else {
             throw ConfigurationError(
                 variable: "DATABASE_URL", problem: "not set; the libpq URL of the orderdesk_app role (see README)")
         }
-        host = value("HOST") ?? "127.0.0.1"
-        port = try integer("PORT", 8080, range: 0...65535)
-        allowedOrigins = Set(
-            (value("ALLOWED_ORIGINS") ?? "").split(separator: ",").map {
-                $0.trimmingCharacters(in: .whitespaces)
-            }.filter { !$0.isEmpty })
-        switch value("ALLOW_SESSION_AUTH")?.lowercased() {
-        case nil, "true", "1", "yes": allowSessionAuthentication = true
-        case "false", "0", "no": allowSessionAuthentication = false
-        default: throw ConfigurationError(variable: "ALLOW_SESSION_AUTH", problem: "must be true or false")
-        }
-        replicaID = value("REPLICA_ID") ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
-        guard let level = Logger.Level(rawValue: value("LOG_LEVEL")?.lowercased() ?? "info") else {
+        host = reader.text("HOST") ?? "127.0.0.1"
+        port = try reader.integer("PORT", default: 8080, range: 0...65535)
+        allowedOrigins = Set(reader.list("ALLOWED_ORIGINS"))
+        allowSessionAuthentication = try reader.flag("ALLOW_SESSION_AUTH", default: true)
+        replicaID =
+            reader.text("REPLICA_ID") ?? "\(ProcessInfo.processInfo.hostName)-\(ProcessInfo.processInfo.processIdentifier)"
+        guard let level = Logger.Level(rawValue: reader.text("LOG_LEVEL")?.lowercased() ?? "info") else {
             throw ConfigurationError(
                 variable: "LOG_LEVEL", problem: "must be one of trace, debug, info, notice, warning, error, critical")
         }
         logLevel = level
         database = DatabaseConfiguration(
-            url: url, poolSize: try integer("DB_POOL_SIZE", 10, range: 1...200),
-            statementTimeoutMilliseconds: try integer("DB_STATEMENT_TIMEOUT_MS", 5_000, range: 100...600_000),
-            acquireTimeoutMilliseconds: try integer("DB_ACQUIRE_TIMEOUT_MS", 10_000, range: 10...600_000),
+            url: url, poolSize: try reader.integer("DB_POOL_SIZE", default: 10, range: 1...200),
+            statementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5_000, range: 100...600_000),
+            acquireTimeoutMilliseconds: try reader.integer("DB_ACQUIRE_TIMEOUT_MS", default: 10_000, range: 10...600_000),
             applicationName: "orderdesk-mcp serve")
-        pepper = try EnvironmentSecrets.masterKeyPepper(environment)
-        keyring = try EncryptionKeyring(environment: environment)
-        authentication = try AuthenticationConfiguration(environment: environment)
-        rateLimits = try RateLimitConfiguration(environment: environment)
-        sessionIdleTimeout = try SessionStore.idleTimeout(environment: environment)
-        orderDesk = try OrderDeskConfiguration(environment: environment)
-        orders = try OrderServiceConfiguration(environment: environment)
-        maximumBodyBytes = try integer("MAX_BODY_BYTES", 1_048_576, range: 1024...16_777_216)
-        trustedProxies = try TrustedProxies(parsing: value("TRUSTED_PROXIES") ?? "")
-        unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(environment: environment)
+        pepper = try reader.masterKeyPepper()
+        keyring = try EncryptionKeyring(reader: reader)
+        authentication = try AuthenticationConfiguration(reader: reader)
+        rateLimits = try RateLimitConfiguration(reader: reader)
+        sessionIdleTimeout = try SessionStore.idleTimeout(reader: reader)
+        orderDesk = try OrderDeskConfiguration(reader: reader)
+        orders = try OrderServiceConfiguration(reader: reader)
+        maximumBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 1_048_576, range: 1024...16_777_216)
+        trustedProxies = try TrustedProxies(parsing: reader.text("TRUSTED_PROXIES") ?? "")
+        unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(reader: reader)
     }
 }

@@ -3,7 +3,7 @@ import Testing
 
 struct OrderServiceConfigurationTests {
     @Test func defaultsMirrorOrderDeskAndTheDesign() throws {
-        let configuration = try OrderServiceConfiguration(environment: [:])
+        let configuration = try OrderServiceConfiguration(reader: EnvironmentReader([:]))
         #expect(configuration == OrderServiceConfiguration())
         #expect(configuration.orderTTL == .seconds(15))
         #expect(configuration.listTTL == .seconds(15))
@@ -16,11 +16,12 @@ struct OrderServiceConfigurationTests {
     }
 
     @Test func everySettingIsReadFromTheEnvironment() throws {
-        let configuration = try OrderServiceConfiguration(environment: [
-            "ORDER_CACHE_TTL_SECONDS": "0", "ORDER_LIST_CACHE_TTL_SECONDS": "60", "UPSTREAM_BUCKET_BURST": "40",
-            "UPSTREAM_BUCKET_PER_SECOND": "0.5", "UPSTREAM_MAX_WAIT_MS": "250", "ORDER_LOCK_TIMEOUT_MS": "1000",
-            "UPSTREAM_MAX_CONCURRENT_PER_TENANT": "12",
-        ])
+        let configuration = try OrderServiceConfiguration(
+            reader: EnvironmentReader([
+                "ORDER_CACHE_TTL_SECONDS": "0", "ORDER_LIST_CACHE_TTL_SECONDS": "60", "UPSTREAM_BUCKET_BURST": "40",
+                "UPSTREAM_BUCKET_PER_SECOND": "0.5", "UPSTREAM_MAX_WAIT_MS": "250", "ORDER_LOCK_TIMEOUT_MS": "1000",
+                "UPSTREAM_MAX_CONCURRENT_PER_TENANT": "12",
+            ]))
         #expect(configuration.orderTTL == .zero)
         #expect(configuration.listTTL == .seconds(60))
         #expect(configuration.upstreamBurst == 40)
@@ -38,7 +39,7 @@ struct OrderServiceConfigurationTests {
             ("UPSTREAM_MAX_CONCURRENT_PER_TENANT", "four"),
         ] {
             #expect {
-                try OrderServiceConfiguration(environment: [name: value])
+                try OrderServiceConfiguration(reader: EnvironmentReader([name: value]))
             } throws: { error in
                 guard let error = error as? ConfigurationError else { return false }
                 return error.variable == name && !error.description.contains(value)
@@ -49,7 +50,7 @@ struct OrderServiceConfigurationTests {
     /// No upstream call could ever run with a limit of zero: refused at start-up, not at the first call.
     @Test func zeroConcurrentUpstreamCallsIsRefused() {
         #expect(throws: ConfigurationError.self) {
-            try OrderServiceConfiguration(environment: ["UPSTREAM_MAX_CONCURRENT_PER_TENANT": "0"])
+            try OrderServiceConfiguration(reader: EnvironmentReader(["UPSTREAM_MAX_CONCURRENT_PER_TENANT": "0"]))
         }
     }
 }
