@@ -7,7 +7,7 @@ import Testing
         let query = OrderQuery(
             folderIDs: [1004, 1009], sourceID: "1042", sourceName: "Shopify", searchStartDate: "2025-04-01",
             searchEndDate: "2025-04-30 23:59:59", searchStartDateLocal: "2025-04-01", searchEndDateLocal: "2025-04-02",
-            modifiedStartDate: "2025-04-10", modifiedEndDate: "2025-04-11 10:00", email: "jane@example.com",
+            modifiedStartDate: "2025-04-10", modifiedEndDate: "2025-04-11 10:00:00", email: "jane@example.com",
             customerID: "8173875", customerFirstName: "Jane", customerLastName: "Dean", customerCompany: "Acme",
             customerAddress1: "900 Lord", customerPhone: "615", shippingFirstName: "Jimmy", shippingLastName: "Dean",
             shippingCompany: "Co", shippingAddress1: "800 Emmet", shippingPhone: "555", includeHistory: true,
@@ -21,7 +21,7 @@ import Testing
         #expect(items["search_start_date_local"] == "2025-04-01")
         #expect(items["search_end_date_local"] == "2025-04-02")
         #expect(items["modified_start_date"] == "2025-04-10")
-        #expect(items["modified_end_date"] == "2025-04-11 10:00")
+        #expect(items["modified_end_date"] == "2025-04-11 10:00:00")
         #expect(items["email"] == "jane@example.com")
         #expect(items["customer_id"] == "8173875")
         #expect(items["customer_first_name"] == "Jane")

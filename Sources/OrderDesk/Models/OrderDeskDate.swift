@@ -1,12 +1,13 @@
-/// The date-time text OrderDesk's order searches take: `YYYY-MM-DD`, optionally followed by
-/// ` HH:MM` or ` HH:MM:SS`, with real calendar values (no 2026-02-30, no 24:00). One definition for
-/// the tool's argument check and the client's request builder, so they cannot disagree.
+/// The date-time text OrderDesk's order searches take: `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (the
+/// two forms its documentation gives, e.g. `2015-04-15 12:05:06`), with real calendar values (no
+/// 2026-02-30, no 24:00:00). One definition for the tool's argument check and the client's request
+/// builder, so they cannot disagree.
 public enum OrderDeskDate {
     public static let example = "2026-11-26 14:30:00"
 
     public static func isValid(_ text: String) -> Bool {
         let digits = Array(text.utf8)
-        guard [10, 16, 19].contains(digits.count) else { return false }
+        guard digits.count == 10 || digits.count == 19 else { return false }
         func number(_ range: Range<Int>) -> Int? {
             var value = 0
             for index in range {
@@ -22,11 +23,9 @@ public enum OrderDeskDate {
         else { return false }
         guard digits.count > 10 else { return true }
         guard separator(10, " "), let hour = number(11..<13), separator(13, ":"), let minute = number(14..<16),
-            hour < 24, minute < 60
+            separator(16, ":"), let second = number(17..<19)
         else { return false }
-        guard digits.count > 16 else { return true }
-        guard separator(16, ":"), let second = number(17..<19), second < 60 else { return false }
-        return true
+        return hour < 24 && minute < 60 && second < 60
     }
 
     private static func days(inMonth month: Int, year: Int) -> Int {

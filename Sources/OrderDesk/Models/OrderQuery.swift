@@ -108,7 +108,8 @@ public struct OrderQuery: Sendable, Hashable {
         for (name, value) in dates {
             if let value, !OrderDeskDate.isValid(value) {
                 throw OrderDeskError.invalidRequest(
-                    "\(name) must look like 2025-04-15, 2025-04-15 12:05 or 2025-04-15 12:05:06, with real calendar values.")
+                    "\(name) must look like 2025-04-15 or 2025-04-15 12:05:06 (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS), with real calendar values."
+                )
             }
         }
         var pairs: [(String, String?)] = [

@@ -53,7 +53,7 @@ struct OrdersListTool: Tool {
         }
         for (name, _) in Self.dateFilters {
             // No length limits here: the format check in `call` gives the better message.
-            properties[name] = ["type": "string", "description": "YYYY-MM-DD, YYYY-MM-DD HH:MM or YYYY-MM-DD HH:MM:SS (UTC)"]
+            properties[name] = ["type": "string", "description": "YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (UTC)"]
         }
         return ["type": "object", "additionalProperties": false, "properties": .object(properties)]
     }
@@ -79,7 +79,8 @@ struct OrdersListTool: Tool {
             guard let text = arguments.string(name) else { continue }
             guard OrderDeskDate.isValid(text) else {
                 throw MCPError.validation(
-                    "`\(name)` must look like 2026-11-26, 2026-11-26 14:30 or 2026-11-26 14:30:00; got \"\(text.prefix(40))\"")
+                    "`\(name)` must look like 2026-11-26 or 2026-11-26 14:30:00 (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, UTC); got \"\(text.prefix(40))\""
+                )
             }
             query[keyPath: path] = text
         }
