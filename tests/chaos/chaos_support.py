@@ -444,3 +444,13 @@ def crash_text(path: Path) -> str | None:
         return None
     m = CRASH_PATTERNS.search(log)
     return log[max(m.start() - 300, 0):m.start() + 1500] if m else None
+
+
+def is_database_unavailable(c) -> bool:
+    """The documented answer while PostgreSQL is away: a `database_unavailable` tool error inside a
+    call, or HTTP 503 with `Retry-After` before a tool runs."""
+    if c.kind == "tool_error":
+        return c.status == 200 and c.code == "database_unavailable"
+    if c.kind == "jsonrpc_error":
+        return c.status == 503 and c.code == "database_unavailable" and c.retry_after is not None
+    return False

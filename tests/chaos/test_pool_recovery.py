@@ -21,7 +21,18 @@ import time
 import httpx2
 import pytest
 
-from chaos_support import LONG, HANG_S, Load, Worker, call_tool, counts, crash_text, evidence, open_client
+from chaos_support import (
+    LONG,
+    HANG_S,
+    Load,
+    Worker,
+    call_tool,
+    counts,
+    crash_text,
+    evidence,
+    is_database_unavailable,
+    open_client,
+)
 from conftest import CHAOS_SERVER_ENV, note, order_ids, register
 
 POOL_SIZE = 2
@@ -44,14 +55,6 @@ def small_pool_server(start_server):
                                       "ORDER_CACHE_TTL_SECONDS": "600"})
     yield s
     s.stop()
-
-
-def _is_db_unavailable(c) -> bool:
-    if c.kind == "tool_error":
-        return c.status == 200 and c.code == "database_unavailable"
-    if c.kind == "jsonrpc_error":
-        return c.status == 503 and c.code == "database_unavailable" and c.retry_after is not None
-    return False
 
 
 def _recovered(server, probe, order_id: str, since: float, within: float):
@@ -133,7 +136,7 @@ def test_small_pool_recovers_after_repeated_restarts(small_pool_server, make_ten
             f"last call {last_call.describe(t0) if last_call else None}; last /readyz {last_ready}; "
             f"successful load calls after each restart {oks_after}"
         )
-        bad = [c for c in calls if not (c.ok or _is_db_unavailable(c))]
+        bad = [c for c in calls if not (c.ok or is_database_unavailable(c))]
         assert not bad, f"{len(bad)} calls ended otherwise than success or database_unavailable:\n{evidence(bad, t0)}"
         stuck = [w.name for w in workers if not any(c.ok and c.started >= up for c in w.calls)]
         assert not stuck, (f"sessions without a success after the last restart: {stuck}; their last calls:\n"

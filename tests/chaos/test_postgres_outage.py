@@ -23,6 +23,7 @@ import httpx2
 import pytest
 
 from chaos_support import (
+    is_database_unavailable,
     BUDGET,
     HANG_S,
     Load,
@@ -78,14 +79,6 @@ def _load(server, tenants) -> Load:
     return Load(workers)
 
 
-def _is_db_unavailable(c) -> bool:
-    if c.kind == "tool_error":
-        return c.status == 200 and c.code == "database_unavailable"
-    if c.kind == "jsonrpc_error":
-        return c.status == 503 and c.code == "database_unavailable" and c.retry_after is not None
-    return False
-
-
 def _check_round(what, server, db, load: Load, calls, poller: ReadyPoller, fault_start: float, up: float):
     """The assertions shared by every outage round; `up` = PostgreSQL accepts connections again."""
     t0 = load.t0
@@ -98,7 +91,7 @@ def _check_round(what, server, db, load: Load, calls, poller: ReadyPoller, fault
 
     # Every answer is a success or a clear database_unavailable, in bounded time.
     assert calls, f"{what}: the load made no call"
-    bad = [c for c in calls if not (c.ok or _is_db_unavailable(c))]
+    bad = [c for c in calls if not (c.ok or is_database_unavailable(c))]
     assert not bad, (
         f"{what}: {len(bad)} calls ended otherwise than success or database_unavailable "
         f"(outcomes {counts(calls)}):\n{evidence(bad, t0)}\nserver log:\n{log_lines(server.stderr_path, 'error|fatal|Fatal')}"
