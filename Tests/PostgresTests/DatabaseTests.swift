@@ -124,7 +124,7 @@ import Testing
                 try tx.query("SELECT pg_terminate_backend(\(firstPID)::int)")
             }
             await killer.shutdown()
-            try await Task.sleep(for: .milliseconds(100))
+            try await Waiting.untilBackendIsGone(firstPID)
             let secondPID = try await database.withUnscopedTransaction { tx in
                 try tx.query("SELECT pg_backend_pid() AS pid")[0].decode(Int.self, "pid")
             }
@@ -139,7 +139,7 @@ import Testing
             let holder = Task {
                 try await database.withUnscopedTransaction { tx in try tx.query("SELECT pg_sleep(1.5)") }
             }
-            try await Task.sleep(for: .milliseconds(200))
+            try await Waiting.untilEveryConnectionIsLeased(database, poolSize: 1)
             let error = await #expect(throws: PostgresError.self) {
                 try await database.withUnscopedTransaction { tx in try tx.query("SELECT 1") }
             }

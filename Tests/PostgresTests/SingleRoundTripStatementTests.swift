@@ -115,7 +115,7 @@ import Testing
             let killer = Database(configuration: DatabaseConfiguration(url: try TestDatabase.adminURL, poolSize: 1))
             try await killer.withUnscopedTransaction { tx in try tx.query("SELECT pg_terminate_backend(\(firstPID)::int)") }
             await killer.shutdown()
-            try await Task.sleep(for: .milliseconds(100))
+            try await Waiting.untilBackendIsGone(firstPID)
             let key = "stale-\(UUID())"
             let inserted = try await database.statement(
                 """
