@@ -32,6 +32,26 @@ import Testing
         }
 
         /// Lease rows of this scratch database, whatever the tenant (as superuser).
+        /// Moves every lease's expiry into the past, as time passing would (Postgres's now() cannot be
+        /// moved, so the rows are).
+        func expireLeases() async throws {
+            _ = try await fixture.asSuperuser { tx in
+                try tx.query("UPDATE orderdesk.order_update_leases SET expires_at = now() - interval '1 second' RETURNING 1")
+            }
+        }
+
+        /// Polls `condition` until it holds (10 s at most): explicit synchronization, not a guessed sleep.
+        func until(_ condition: () async throws -> Bool) async throws {
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await !condition() {
+                guard ContinuousClock.now < deadline else {
+                    Issue.record("condition never held")
+                    return
+                }
+                try await Task.sleep(for: .milliseconds(2))
+            }
+        }
+
         func leaseRows() async throws -> Int {
             try await fixture.asSuperuser { tx in
                 try tx.query("SELECT count(*) AS n FROM orderdesk.order_update_leases")[0].decode(Int.self, "n")
@@ -159,17 +179,17 @@ import Testing
     /// says so before the write, and the late holder's release leaves the new holder's lease alone.
     @Test func aLostLeaseIsNoticedBeforeTheWrite() async throws {
         try await Scenario.run { s in
-            let short = s.leases(s.fixture.database, duration: .milliseconds(100))
+            let short = s.leases(s.fixture.database)
             let otherDatabase = s.fixture.secondReplica(poolSize: 1)
             let other = s.leases(otherDatabase)
             let (tenant, store) = (s.tenantID, s.storeID)
             let error = try await short.withLease(tenantID: tenant, storeID: store, orderID: "31", timeout: .seconds(1)) {
                 lease in
                 try await lease.confirm()  // still ours: extended
-                try await Task.sleep(for: .milliseconds(250))
+                try await s.expireLeases()
                 // Expired, but nobody took it: still safe to write (no one else can have written).
                 try await lease.confirm()
-                try await Task.sleep(for: .milliseconds(250))
+                try await s.expireLeases()
                 // Now another update takes the expired lease and is still holding it.
                 return try await other.withLease(tenantID: tenant, storeID: store, orderID: "31", timeout: .seconds(1)) {
                     _ in
@@ -213,8 +233,7 @@ import Testing
                     try await Task.sleep(for: .seconds(30))
                 }
             }
-            try await Task.sleep(for: .milliseconds(200))
-            #expect(try await s.leaseRows() == 1)
+            try await s.until { try await s.leaseRows() == 1 }
             task.cancel()
             _ = await task.result
             #expect(try await s.leaseRows() == 0)

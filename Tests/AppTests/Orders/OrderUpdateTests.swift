@@ -148,8 +148,11 @@ import Testing
                             expectedDateUpdated: nil)
                     }
                 }
-                // All six are waiting for OrderDesk now.
-                try await Task.sleep(for: .milliseconds(700))
+                // Until all six are waiting for OrderDesk.
+                let deadline = ContinuousClock.now + .seconds(10)
+                while await replica.service.upstreamSlots.occupancy(h.tenantID).running < 6, ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(2))
+                }
                 #expect(await replica.service.upstreamSlots.occupancy(h.tenantID).running == 6)
                 let stats = await database.poolStatistics()
                 #expect(stats.open == stats.idle, "connections held while OrderDesk answers: \(stats)")
