@@ -1,3 +1,4 @@
+import Foundation
 import NIOPosix
 
 /// A bounded set of connections. Callers beyond the bound wait asynchronously (no thread is held
@@ -171,8 +172,17 @@ actor ConnectionPool<Connection: PoolableConnection> {
         waiters.remove(at: index).continuation.resume(throwing: error)
     }
 
-    /// PQfinish sends a goodbye message on the socket; do it on a database thread.
+    /// PQfinish sends a goodbye message on the socket; do it on a database thread. Once the thread
+    /// pool has stopped (a connection given back after `Database.shutdown()`), NIO runs the work item
+    /// at once on the calling thread, which may be a Swift concurrency thread: then the goodbye goes
+    /// to a thread of its own instead.
     private nonisolated func close(_ connection: Connection) {
-        threadPool.submit { _ in connection.close() }
+        threadPool.submit { state in
+            guard state == .active else {
+                Thread.detachNewThread { connection.close() }
+                return
+            }
+            connection.close()
+        }
     }
 }

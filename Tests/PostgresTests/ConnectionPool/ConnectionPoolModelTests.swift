@@ -66,6 +66,22 @@ import Testing
         }
     }
 
+    /// A connection given back after the database threads stopped (a straggler after
+    /// `Database.shutdown()`) is still closed, and not on a Swift concurrency thread.
+    @Test func aConnectionReleasedAfterTheThreadsStoppedIsClosedOffTheSwiftThreads() async throws {
+        let threadPool = NIOThreadPool(numberOfThreads: 1)
+        threadPool.start()
+        let backend = FakeBackend()
+        let pool = ConnectionPool(
+            maximum: 1, acquireTimeout: .seconds(5), threadPool: threadPool, connect: { try backend.connect() })
+        let straggler = try await pool.lease()
+        try await threadPool.shutdownGracefully()
+        await pool.release(straggler, reusable: false)
+        try await waitUntil { backend.alive == 0 }
+        #expect(backend.closedOnSwiftThreads == 0)
+        await pool.shutdown()
+    }
+
     private func withPool(
         maximum: Int, _ body: (ConnectionPool<FakeConnection>, FakeBackend) async throws -> Void
     ) async throws {

@@ -11,6 +11,7 @@ final class FakeBackend: Sendable {
         var created = 0
         var alive: Set<Int> = []
         var closedTwice = 0
+        var closedOnSwiftThreads = 0
     }
 
     private let state = Mutex(State())
@@ -28,6 +29,8 @@ final class FakeBackend: Sendable {
     /// Connections opened and not closed yet.
     var alive: Int { state.withLock { $0.alive.count } }
     var closedTwice: Int { state.withLock { $0.closedTwice } }
+    /// Closes that ran inside a Swift task: a blocking PQfinish there would stall concurrency threads.
+    var closedOnSwiftThreads: Int { state.withLock { $0.closedOnSwiftThreads } }
 
     func connect() throws -> FakeConnection {
         try state.withLock { state in
@@ -47,7 +50,9 @@ final class FakeBackend: Sendable {
     }
 
     fileprivate func close(_ connection: FakeConnection) {
+        let onSwiftThread = withUnsafeCurrentTask { $0 != nil }
         state.withLock { state in
+            if onSwiftThread { state.closedOnSwiftThreads += 1 }
             if state.alive.remove(connection.id) == nil { state.closedTwice += 1 }
         }
     }
