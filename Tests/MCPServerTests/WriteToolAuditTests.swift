@@ -1,0 +1,112 @@
+import App
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import JSON
+import Postgres
+import TestSupport
+import Testing
+
+@testable import MCPServer
+
+/// "Audit first" for every tool that changes data: called through the real router against the
+/// simulator, each write tool leaves a `started` row and then its final row, in that order. The
+/// tools write their started row themselves (`ToolContext.auditStart()`), so a new write tool that
+/// forgets it, or has no example here, fails this suite.
+@Suite(.serialized) struct WriteToolAuditTests {
+    /// Valid arguments for each write tool, for a tenant whose only store is `SimulatorProcess.Store.standard`
+    /// (registered under the name "Main"); `{order}` is replaced by an order id the store has.
+    static let examples: [String: JSONValue] = [
+        "stores_register": [
+            "store_id": .string(SimulatorProcess.Store.second.id), "api_key": .string(SimulatorProcess.Store.second.apiKey),
+            "name": "Second",
+        ],
+        "orders_create": [
+            "store": "Main",
+            "order": [
+                "email": "ann@example.com", "shipping": ["first_name": "Ann", "last_name": "Lee"],
+                "order_items": [["name": "Mug", "code": "MUG-1", "price": 12, "quantity": 1]],
+            ],
+        ],
+        "orders_update": ["store": "Main", "order_id": "{order}", "changes": ["email": "changed@example.com"]],
+        "orders_delete": ["store": "Main", "order_id": "{order}"],
+        "stores_delete": ["store": "Second"],
+    ]
+
+    @Test func everyWriteToolHasAnExample() {
+        let writeTools = Set(ToolRegistry.standard.tools.filter { $0.requiredScope == .write }.map(\.name))
+        #expect(writeTools == Set(Self.examples.keys), "write tools without an example here: \(writeTools)")
+    }
+
+    @Test func everyWriteToolAuditsItsStartBeforeItsOutcome() async throws {
+        let simulator = try await SimulatorProcess.launch(stores: [.standard, .second], orders: 5, rateLimited: false)
+        defer { simulator.stop() }
+        try await EdgeFixture.run(["ORDERDESK_BASE_URL": simulator.baseURL.absoluteString]) { fixture in
+            let tenant = try await fixture.createTenant()
+            let main: JSONValue = [
+                "store_id": .string(SimulatorProcess.Store.standard.id),
+                "api_key": .string(SimulatorProcess.Store.standard.apiKey), "name": "Main",
+            ]
+            try await fixture.test { client in
+                let session = try await client.openSession(key: tenant.masterKey)
+                let registered = try await client.post(
+                    MCPMessage.toolCall("stores_register", arguments: main), key: tenant.masterKey, session: session)
+                #expect(expectResult(registered)?["isError"] == false, "\(registered.text)")
+            }
+            let orderIDs = try await Self.orderIDs(simulator)
+            // In the order a tenant would call them: register, create, update, delete, unregister.
+            let order = ["stores_register", "orders_create", "orders_update", "orders_delete", "stores_delete"]
+            #expect(Set(order) == Set(Self.examples.keys))
+            for (index, tool) in order.enumerated() {
+                let orderID = orderIDs[index % orderIDs.count]
+                let arguments = Self.replacing("{order}", with: orderID, in: Self.examples[tool] ?? [:])
+                let requestID = try await fixture.test { client in
+                    let session = try await client.openSession(key: tenant.masterKey)
+                    let response = try await client.post(
+                        MCPMessage.toolCall(tool, arguments: arguments, id: 1), key: tenant.masterKey, session: session)
+                    let result = expectResult(response)
+                    #expect(result?["isError"] == false, "\(tool): \(response.text)")
+                    return response.headers[.requestID] ?? ""
+                }
+                let outcomes = try await fixture.auditOutcomes(correlationID: requestID)
+                #expect(outcomes == ["started", "ok"], "\(tool): audit rows \(outcomes)")
+            }
+        }
+    }
+
+    private static func orderIDs(_ simulator: SimulatorProcess) async throws -> [String] {
+        let reply = try await simulator.request("GET", "/orders?limit=5", store: .standard)
+        let orders = reply.json?["orders"]?.arrayValue ?? []
+        let ids = orders.compactMap { $0["id"]?.lenientString }
+        try #require(ids.count >= 3, "the simulator's store has too few orders: \(ids)")
+        return ids
+    }
+
+    private static func replacing(_ marker: String, with value: String, in json: JSONValue) -> JSONValue {
+        switch json {
+        case .string(marker): .string(value)
+        case .object(let members): .object(members.mapValues { replacing(marker, with: value, in: $0) })
+        case .array(let elements): .array(elements.map { replacing(marker, with: value, in: $0) })
+        default: json
+        }
+    }
+}
+
+extension EdgeFixture {
+    /// The outcomes of the audit rows of one request, in the order they were written.
+    func auditOutcomes(correlationID: String) async throws -> [String] {
+        let owner = Database(configuration: DatabaseConfiguration(url: scratch.ownerURL, poolSize: 1))
+        do {
+            let outcomes = try await owner.withUnscopedTransaction { tx in
+                try tx.query(
+                    "SELECT outcome FROM orderdesk.audit_log WHERE correlation_id = \(correlationID) ORDER BY id"
+                ).map { try $0.decode(String.self, "outcome") }
+            }
+            await owner.shutdown()
+            return outcomes
+        } catch {
+            await owner.shutdown()
+            throw error
+        }
+    }
+}
