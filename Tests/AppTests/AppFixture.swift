@@ -61,14 +61,6 @@ struct AppFixture {
     /// Runs `query` as the cluster superuser (sees every row, bypassing row-level security), for
     /// checks on what is really stored.
     func asSuperuser<T: Sendable>(_ body: @escaping @Sendable (TenantTransaction) throws -> T) async throws -> T {
-        let owner = Database(configuration: DatabaseConfiguration(url: scratch.ownerURL, poolSize: 1))
-        do {
-            let value = try await owner.withUnscopedTransaction(body)
-            await owner.shutdown()
-            return value
-        } catch {
-            await owner.shutdown()
-            throw error
-        }
+        try await scratch.asOwner(body)
     }
 }

@@ -128,19 +128,12 @@ struct EdgeFixture: Sendable {
 
     /// Moves every session's expiry into the past, as if its idle timeout had run out.
     func expireAllSessions() async throws {
-        let owner = Database(configuration: DatabaseConfiguration(url: scratch.ownerURL, poolSize: 1))
-        do {
-            try await owner.withUnscopedTransaction { tx in
-                try tx.execute(
-                    """
-                    UPDATE orderdesk.sessions
-                    SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
-                    """)
-            }
-        } catch {
-            await owner.shutdown()
-            throw error
+        try await scratch.asOwner { tx in
+            try tx.execute(
+                """
+                UPDATE orderdesk.sessions
+                SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'
+                """)
         }
-        await owner.shutdown()
     }
 }

@@ -95,18 +95,9 @@ import Testing
 extension EdgeFixture {
     /// The outcomes of the audit rows of one request, in the order they were written.
     func auditOutcomes(correlationID: String) async throws -> [String] {
-        let owner = Database(configuration: DatabaseConfiguration(url: scratch.ownerURL, poolSize: 1))
-        do {
-            let outcomes = try await owner.withUnscopedTransaction { tx in
-                try tx.query(
-                    "SELECT outcome FROM orderdesk.audit_log WHERE correlation_id = \(correlationID) ORDER BY id"
-                ).map { try $0.decode(String.self, "outcome") }
-            }
-            await owner.shutdown()
-            return outcomes
-        } catch {
-            await owner.shutdown()
-            throw error
+        try await scratch.asOwner { tx in
+            try tx.query("SELECT outcome FROM orderdesk.audit_log WHERE correlation_id = \(correlationID) ORDER BY id")
+                .map { try $0.decode(String.self, "outcome") }
         }
     }
 }

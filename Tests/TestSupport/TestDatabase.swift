@@ -66,6 +66,20 @@ public struct ScratchDatabase: Sendable {
         try await TestDatabase.admin(PostgresQuery(unsafeSQL: "DROP DATABASE IF EXISTS \"\(name)\" WITH (FORCE)"))
     }
 
+    /// Runs `body` in one transaction as the owner (superuser: row-level security does not apply),
+    /// on a connection of its own, for fixtures that set up or inspect rows the app role cannot.
+    public func asOwner<T: Sendable>(_ body: @escaping @Sendable (TenantTransaction) throws -> T) async throws -> T {
+        let owner = Database(configuration: DatabaseConfiguration(url: ownerURL, poolSize: 1))
+        do {
+            let value = try await owner.withUnscopedTransaction(body)
+            await owner.shutdown()
+            return value
+        } catch {
+            await owner.shutdown()
+            throw error
+        }
+    }
+
     /// A database handle as the app role.
     public func appDatabase(poolSize: Int = 4) -> Database {
         Database(configuration: DatabaseConfiguration(url: appURL, poolSize: poolSize))

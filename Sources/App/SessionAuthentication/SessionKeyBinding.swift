@@ -29,23 +29,22 @@ public final class SessionKeyBinding: Sendable {
     /// `.none`), or nobody any more because that key was revoked or its tenant disabled (`.withdrawn`).
     public func login(sessionID: String, tenantID: UUID) async throws -> SessionLogin {
         let idHash = MCPSession.idHash(sessionID)
-        return try await database.withTenantTransaction(tenantID) { tx in
-            let rows = try tx.query(
-                """
-                SELECT k.id, k.prefix, k.scopes, (k.revoked_at IS NULL AND t.status = 'active') AS live
-                FROM orderdesk.sessions s
-                LEFT JOIN orderdesk.master_key_metadata k ON k.tenant_id = s.tenant_id AND k.id = s.auth_key_id
-                LEFT JOIN orderdesk.tenants t ON t.id = s.tenant_id
-                WHERE s.id_hash = \(idHash)
-                """)
-            guard let row = rows.first, let keyID = try row.decode(UUID?.self, "id") else { return .none }
-            guard try row.decode(Bool?.self, "live") == true else { return .withdrawn }
-            let scopes = try row.decode(PostgresTextArray.self, "scopes").elements.compactMap(KeyScope.init(rawValue:))
-            return .active(
-                TenantPrincipal(
-                    tenantID: tenantID, keyID: keyID, keyPrefix: try row.decode(String.self, "prefix"),
-                    scopes: Set(scopes)))
-        }
+        // Every session-authenticated request asks this: one statement, one round trip.
+        let rows = try await database.statement(
+            """
+            SELECT k.id, k.prefix, k.scopes, (k.revoked_at IS NULL AND t.status = 'active') AS live
+            FROM orderdesk.sessions s
+            LEFT JOIN orderdesk.master_key_metadata k ON k.tenant_id = s.tenant_id AND k.id = s.auth_key_id
+            LEFT JOIN orderdesk.tenants t ON t.id = s.tenant_id
+            WHERE s.id_hash = \(idHash)
+            """, tenant: tenantID
+        ).rows
+        guard let row = rows.first, let keyID = try row.decode(UUID?.self, "id") else { return .none }
+        guard try row.decode(Bool?.self, "live") == true else { return .withdrawn }
+        let scopes = try row.decode(PostgresTextArray.self, "scopes").elements.compactMap(KeyScope.init(rawValue:))
+        return .active(
+            TenantPrincipal(
+                tenantID: tenantID, keyID: keyID, keyPrefix: try row.decode(String.self, "prefix"), scopes: Set(scopes)))
     }
 }
 
