@@ -3,7 +3,6 @@ import Cryptography
 import Foundation
 import JSON
 import Logging
-import Synchronization
 
 /// Runs one `tools/call`: validation, scope, rate limit, audit, the tool, and the result shape.
 ///
@@ -13,6 +12,8 @@ struct ToolCallPipeline: Sendable {
     let registry: ToolRegistry
     let services: ServerServices
     let replicaID: String
+    /// Charges refused logins by tool against their address's unauthenticated budget.
+    let refusals: AuthenticationRefusals
 
     struct Caller: Sendable {
         let principal: TenantPrincipal?
@@ -21,9 +22,6 @@ struct ToolCallPipeline: Sendable {
         let clientIP: String?
         let userAgent: String?
         let logger: Logger
-        /// For a caller without a tenant (a login by tool) whose call failed: nil when its audit row
-        /// may be written, else the seconds its address must wait (`UnauthenticatedAdmission`).
-        var admitRefusedLogin: @Sendable () async -> Int? = { nil }
     }
 
     /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
@@ -52,8 +50,7 @@ struct ToolCallPipeline: Sendable {
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
-        let facts = AuditFacts()
-        let startedRowWritten = Mutex(false)
+        var callAudit: CallAudit?
 
         let outcome: Result<JSONValue, MCPError>
         do {
@@ -80,17 +77,11 @@ struct ToolCallPipeline: Sendable {
                 throw error
             }
             let arguments = ToolArguments(values: rawArguments.objectValue ?? [:])
-            let startedRow = record
-            let audit = services.audit
+            let audit = CallAudit(log: services.audit, redactor: redactor, startedRow: record)
+            callAudit = audit
             let context = ToolContext(
                 principal: caller.principal, session: caller.session, services: services,
-                correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger, audit: facts,
-                startAudit: {
-                    // Unauthenticated calls change nothing of a tenant's, so they get only the final row.
-                    guard startedRow.tenantID != nil else { return }
-                    try await audit.record(Self.withFacts(startedRow, facts.recorded, redactor: redactor))
-                    startedRowWritten.withLock { $0 = true }
-                })
+                correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger, callAudit: audit)
             outcome = .success(try await tool.call(arguments: arguments, context: context))
         } catch {
             let failure = MCPError(from: error)
@@ -102,19 +93,17 @@ struct ToolCallPipeline: Sendable {
             outcome = .failure(failure)
         }
 
-        if caller.principal == nil, case .failure = outcome, let retryAfter = await caller.admitRefusedLogin() {
-            // Over its address's budget of refused logins: counted, not written, and told to wait.
-            let limited = MCPError(
-                .rateLimited, "Too many unauthenticated requests from this address; retry in \(retryAfter) seconds.",
-                retryAfterSeconds: retryAfter)
+        if caller.principal == nil, case .failure = outcome,
+            let limited = await refusals.turnAway(clientIP: caller.clientIP, correlationID: caller.correlationID)
+        {
+            // A refused login over its address's budget: counted, not written, and told to wait.
             ToolMetrics.finished(tool: tool.name, outcome: "rate_limited", code: limited.code.rawValue, duration: .zero)
             return Self.result(.failure(limited), correlationID: caller.correlationID)
         }
-        let reported = facts.recorded
         // tenant_use_master_key learns the tenant only during the call.
-        if record.tenantID == nil, case .success = outcome, let tenant = reported.tenantID { record.tenantID = tenant }
-        record = Self.withFacts(record, reported, redactor: redactor)
-        let auditedStart = startedRowWritten.withLock { $0 }
+        if record.tenantID == nil, case .success = outcome, let tenant = callAudit?.reportedTenant { record.tenantID = tenant }
+        if let callAudit { record = callAudit.naming(record) }
+        let auditedStart = callAudit?.startedRowWritten ?? false
         if tool.requiredScope == .write, record.tenantID != nil, !auditedStart, case .success = outcome {
             caller.logger.critical("a write tool succeeded without its started audit row", metadata: ["tool": "\(tool.name)"])
         }
@@ -148,14 +137,6 @@ struct ToolCallPipeline: Sendable {
             }
         }
         return Self.result(outcome, correlationID: caller.correlationID)
-    }
-
-    /// `record` naming the store and order the tool reported, redacted and capped.
-    private static func withFacts(_ record: AuditRecord, _ facts: AuditFacts.Facts, redactor: Redactor) -> AuditRecord {
-        var record = record
-        if let store = facts.storeID { record.storeID = AuditParameters.column(store, redactor: redactor) }
-        if let target = facts.target { record.target = AuditParameters.column(target, redactor: redactor) }
-        return record
     }
 
     /// A `tools/call` refused before any tool ran (no or unknown tool name) is audited too.

@@ -2,7 +2,7 @@ import HTTPTypes
 
 /// The stable, machine-readable name of every failure this service reports: the `code` of a tool
 /// error result and the `data.code` of a JSON-RPC error. Clients branch on these: never rename one.
-public enum ErrorCode: String, Sendable, CaseIterable {
+public enum ErrorCode: String, Sendable {
     // The request itself.
     case parseError = "parse_error"
     case invalidRequest = "invalid_request"
@@ -45,19 +45,16 @@ public enum ErrorCode: String, Sendable, CaseIterable {
     }
 
     /// The HTTP status of a failure that ends the exchange before a JSON-RPC method runs (inside a
-    /// method, JSON-RPC errors and tool errors travel in a 200).
+    /// method, JSON-RPC errors and tool errors travel in a 200, so the tool-only codes never get here).
     var httpStatus: HTTPResponse.Status {
         switch self {
-        case .parseError, .invalidRequest, .invalidParams, .unknownTool, .validationError: .badRequest
-        case .methodNotFound, .notFound: .notFound
+        case .parseError, .invalidRequest, .invalidParams, .validationError: .badRequest
+        case .notFound: .notFound
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests
-        case .conflict, .duplicateStoreID, .duplicateName, .idempotencyMismatch: .conflict
-        case .noActiveStore, .invalidCredentials: .unprocessableContent
-        case .upstreamUnauthorized, .upstreamError, .upstreamUnavailable: .badGateway
         case .databaseUnavailable: .serviceUnavailable
-        case .internalError: .internalServerError
+        default: .internalServerError
         }
     }
 

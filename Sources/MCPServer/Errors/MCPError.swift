@@ -49,7 +49,7 @@ public struct MCPError: Error, Sendable, Equatable {
         MCPError(.invalidRequest, "Invalid Request: \(detail)", status: status)
     }
     public static func methodNotFound(_ method: String) -> MCPError {
-        MCPError(.methodNotFound, "Method not found: \(method)", status: .ok)
+        MCPError(.methodNotFound, "Method not found: \(method)")
     }
     public static func invalidParams(_ detail: String) -> MCPError { MCPError(.invalidParams, "Invalid params: \(detail)") }
 
@@ -91,14 +91,6 @@ public struct MCPError: Error, Sendable, Equatable {
         if let challenge { response.headers[.wwwAuthenticate] = challenge }
         if let allow { response.headers[.allow] = allow }
         return response
-    }
-}
-
-extension MCPError: HTTPResponseError {
-    /// Hummingbird's hook, for an `MCPError` thrown past `ExchangeMiddleware` (which normally turns
-    /// it into a response itself).
-    public func response(from request: Request, context: some RequestContext) throws -> Response {
-        response(correlationID: (context as? MCPRequestContext)?.correlationID ?? UUID().uuidString.lowercased())
     }
 }
 

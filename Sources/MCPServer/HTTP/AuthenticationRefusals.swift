@@ -12,7 +12,9 @@ import Logging
 /// Revoked keys and disabled tenants always get a row.
 ///
 /// Before anything of an unauthenticated request is written (its audit row, a session), the address
-/// is charged against `UnauthenticatedAdmission`: beyond its budget it gets 429 and nothing is written.
+/// is charged against `UnauthenticatedAdmission`: beyond its budget it gets 429 and neither is
+/// written. (A refused key has already counted against the failed-login budget in
+/// `auth_failure_buckets` by then: that write is capped per address by `AUTH_FAILURES_PER_MINUTE`.)
 struct AuthenticationRefusals: Sendable {
     let sampler: AuthFailureAuditSampler
     let admission: UnauthenticatedAdmission
@@ -24,27 +26,23 @@ struct AuthenticationRefusals: Sendable {
     /// The failure to throw for this refusal, after auditing it. `reason` is
     /// `AuthenticationFailure.Reason`'s raw value, `malformed_header` or `session_key_revoked`.
     func refuse(
-        _ reason: String, retryAfterSeconds: Int? = nil, request: Request, context: MCPRequestContext, id: JSONValue? = nil
+        _ reason: String, retryAfterSeconds: Int? = nil, request: Request, context: MCPRequestContext
     ) async -> MCPError {
         // Revoked keys and disabled tenants keep their audit row, whatever the address's budget.
-        if !AuthFailureAuditSampler.alwaysAudited.contains(reason), let limited = overBudget(context, id: id) {
-            // Not written, but counted: the minute's auth.failed.suppressed row includes it.
-            if let ended = sampler.countSuppressed(address: context.clientIP) {
-                await auditSuppressed(ended, correlationID: context.correlationID)
-            }
-            return limited
+        if !AuthFailureAuditSampler.alwaysAudited.contains(reason),
+            let limited = await turnAway(clientIP: context.clientIP, correlationID: context.correlationID)
+        {
+            return limited.answering(context.jsonRPCID)
         }
         await auditFailure(reason: reason, request: request, context: context)
         if reason == AuthenticationFailure.Reason.tooManyAttempts.rawValue {
-            return MCPError(
-                .rateLimited, "Too many failed authentication attempts; retry later.",
-                retryAfterSeconds: retryAfterSeconds ?? 60
-            ).answering(id)
+            return MCPError(from: AuthenticationFailure(.tooManyAttempts, retryAfterSeconds: retryAfterSeconds))
+                .answering(context.jsonRPCID)
         }
         var failure = MCPError(
             .unauthorized,
             "Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."
-        ).answering(id)
+        ).answering(context.jsonRPCID)
         // RFC 6750 §3.1: a request that carried no credentials at all gets no error code.
         failure.challenge =
             reason == AuthenticationFailure.Reason.missing.rawValue
@@ -53,29 +51,29 @@ struct AuthenticationRefusals: Sendable {
         return failure
     }
 
-    /// Charges a request without a valid credential that is about to write; throws the 429 when the
-    /// address is over its budget.
-    func chargeUnauthenticated(_ context: MCPRequestContext, id: JSONValue?) throws(MCPError) {
-        if let limited = overBudget(context, id: id) { throw limited }
+    /// Charges an unauthenticated request that is about to write something that is not a refusal
+    /// (a session for `initialize`); throws the 429 when the address is over its budget.
+    func chargeUnauthenticated(_ context: MCPRequestContext) throws(MCPError) {
+        guard case .denied(let retryAfter) = admission.admit(address: context.clientIP) else { return }
+        throw Self.overBudget(retryAfter: retryAfter).answering(context.jsonRPCID)
     }
 
-    /// For a login by tool (`tenant_use_master_key`) whose key was refused: whether its audit row may
-    /// be written. Over the address's budget the attempt is only counted, and the answer is the
-    /// seconds to wait. A valid key is never charged: only refused logins come here.
-    func admitRefusedLogin(clientIP: String?, correlationID: String) async -> Int? {
+    /// For a refused attempt about to write its audit row (a refused key at the edge, a refused
+    /// login by tool): nil when it may be written; over the address's budget, the 429 to answer,
+    /// and the attempt is only counted in the minute's `auth.failed.suppressed` row. A valid key is
+    /// never charged: only refusals come here.
+    func turnAway(clientIP: String?, correlationID: String) async -> MCPError? {
         guard case .denied(let retryAfter) = admission.admit(address: clientIP) else { return nil }
         if let ended = sampler.countSuppressed(address: clientIP) {
             await auditSuppressed(ended, correlationID: correlationID)
         }
-        return retryAfter
+        return Self.overBudget(retryAfter: retryAfter)
     }
 
-    private func overBudget(_ context: MCPRequestContext, id: JSONValue?) -> MCPError? {
-        guard case .denied(let retryAfter) = admission.admit(address: context.clientIP) else { return nil }
-        return MCPError(
+    private static func overBudget(retryAfter: Int) -> MCPError {
+        MCPError(
             .rateLimited, "Too many unauthenticated requests from this address; retry in \(retryAfter) seconds.",
-            retryAfterSeconds: retryAfter
-        ).answering(id)
+            retryAfterSeconds: retryAfter)
     }
 
     private func auditFailure(reason: String, request: Request, context: MCPRequestContext) async {

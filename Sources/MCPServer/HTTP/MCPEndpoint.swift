@@ -41,10 +41,10 @@ struct MCPEndpoint: Sendable {
         id: JSONValue, params: [String: JSONValue], request: Request, context: MCPRequestContext
     ) async throws -> Response {
         guard context.principal != nil || allowSessionAuthentication else {
-            throw await refusals.refuse("missing", request: request, context: context, id: id)
+            throw await refusals.refuse("missing", request: request, context: context)
         }
         if context.principal == nil {
-            try refusals.chargeUnauthenticated(context, id: id)
+            try refusals.chargeUnauthenticated(context)
         }
         let initialization: InitializeParameters
         do {
@@ -94,12 +94,10 @@ struct MCPEndpoint: Sendable {
             }
             return answer(pipeline.registry.listing)
         case "tools/call":
-            var caller = ToolCallPipeline.Caller(
+            let caller = ToolCallPipeline.Caller(
                 principal: context.principal, session: session, correlationID: context.correlationID,
                 clientIP: context.clientIP, userAgent: request.headers[.userAgent],
                 logger: logger.with(requestID: context.correlationID))
-            let (refusals, clientIP, correlationID) = (self.refusals, context.clientIP, context.correlationID)
-            caller.admitRefusedLogin = { await refusals.admitRefusedLogin(clientIP: clientIP, correlationID: correlationID) }
             do {
                 let result = try await pipeline.call(params: params, caller: caller)
                 return Response.json(.ok, encoded: result.responseBody(id: id), correlationID: context.correlationID)

@@ -30,7 +30,7 @@ public struct MCPRequestContext: RequestContext, RemoteAddressRequestContext {
     }
 
     /// The JSON-RPC id of the request being answered, once the body was read.
-    var requestID: JSONValue? {
+    var jsonRPCID: JSONValue? {
         if case .request(let id, _, _) = message { return id }
         return nil
     }

@@ -27,7 +27,8 @@ struct MCPRoutes {
             .add(
                 middleware: SessionMiddleware(
                     sessions: endpoint.services.sessions, sessionKeys: endpoint.services.sessionKeys,
-                    allowSessionAuthentication: endpoint.allowSessionAuthentication, refusals: endpoint.refusals)
+                    allowSessionAuthentication: endpoint.allowSessionAuthentication, refusals: endpoint.refusals,
+                    registry: endpoint.pipeline.registry)
             )
             .post { request, context in try await endpoint.post(request, context: context) }
             .delete { request, context in try await endpoint.delete(request, context: context) }

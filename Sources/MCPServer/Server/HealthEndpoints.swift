@@ -2,7 +2,6 @@ import App
 import Foundation
 import Hummingbird
 import JSON
-import NIOCore
 import Postgres
 
 /// `/healthz`: the process is up. `/readyz`: the database answers and has this build's schema.
@@ -10,7 +9,7 @@ struct HealthEndpoints: Sendable {
     let database: Database
 
     func health(_ request: Request, context: MCPRequestContext) -> Response {
-        Self.json(.ok, ["status": "ok"])
+        Response.json(.ok, ["status": "ok"], correlationID: context.correlationID)
     }
 
     func ready(_ request: Request, context: MCPRequestContext) async -> Response {
@@ -19,24 +18,19 @@ struct HealthEndpoints: Sendable {
                 try tx.query("SELECT max(version) AS version FROM public.schema_migrations")[0].decode(String?.self, "version")
             }
             guard let applied, applied >= SchemaVersion.required else {
-                return Self.json(
+                return Response.json(
                     .serviceUnavailable,
                     [
                         "status": "not_ready",
                         "reason": .string(
                             "database schema is older than \(SchemaVersion.required); run `orderdesk-mcp migrate up`"),
-                    ])
+                    ], correlationID: context.correlationID)
             }
-            return Self.json(.ok, ["status": "ready", "schema": .string(applied)])
+            return Response.json(.ok, ["status": "ready", "schema": .string(applied)], correlationID: context.correlationID)
         } catch {
-            return Self.json(.serviceUnavailable, ["status": "not_ready", "reason": "database unavailable"])
+            return Response.json(
+                .serviceUnavailable, ["status": "not_ready", "reason": "database unavailable"],
+                correlationID: context.correlationID)
         }
-    }
-
-    static func json(_ status: HTTPResponse.Status, _ body: JSONValue) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json", .cacheControl: "no-store", .requestID: UUID().uuidString.lowercased()],
-            body: .init(byteBuffer: ByteBuffer(data: body.encoded())))
     }
 }

@@ -95,7 +95,8 @@ public struct MCPServerApplication: Sendable {
     func makeRouter(services: ServerServices, refusals: AuthenticationRefusals) -> Router<MCPRequestContext> {
         let endpoint = MCPEndpoint(
             services: services,
-            pipeline: ToolCallPipeline(registry: .standard, services: services, replicaID: configuration.replicaID),
+            pipeline: ToolCallPipeline(
+                registry: .standard, services: services, replicaID: configuration.replicaID, refusals: refusals),
             allowSessionAuthentication: configuration.allowSessionAuthentication, refusals: refusals, logger: logger)
         let router = Router(context: MCPRequestContext.self)
         MCPRoutes(

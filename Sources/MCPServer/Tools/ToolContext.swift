@@ -45,14 +45,9 @@ public struct ToolContext: Sendable {
     public let correlationID: String
     public let clientIP: String?
     public let logger: Logger
-    /// Where the tool reports the store, order and tenant its audit row names.
-    public let audit: AuditFacts
-    let startAudit: @Sendable () async throws -> Void
-
-    /// Writes the call's `started` audit row, naming what the tool reported so far. Every tool that
-    /// changes data calls it right before the change leaves this service: if the row cannot be
-    /// written, this throws and the change is not made ("audit first").
-    public func auditStart() async throws { try await startAudit() }
+    /// Where the tool reports the store, order and tenant its audit rows name, and writes its
+    /// `started` row (not to be confused with `services.audit`, the log itself).
+    public let callAudit: CallAudit
 
     /// The caller's tenant, or `unauthorized` when the session is not authenticated.
     public func tenantID() throws -> UUID {

@@ -15,40 +15,37 @@ struct SessionMiddleware: RouterMiddleware {
     let sessionKeys: SessionKeyBinding
     let allowSessionAuthentication: Bool
     let refusals: AuthenticationRefusals
+    /// Which tools a session nobody has logged into may call (`Tool.allowedWithoutTenant`).
+    let registry: ToolRegistry
 
-    static let openMethods: Set<String> = [
-        "ping", "tools/list", "notifications/initialized", "notifications/cancelled", "session/delete",
-    ]
-    static let loginTools: Set<String> = ["tenant_use_master_key", "tenant.use_master_key"]
+    static let openMethods: Set<String> = ["ping", "tools/list", "notifications/initialized", "notifications/cancelled"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
-        let method: String
-        var toolName: String?
+        // What a session nobody has logged into may still do.
+        let isOpen: Bool
         switch context.message {
         case .request(_, "initialize", _), .response:
             return try await next(request, context)
-        case .request(_, let name, let params):
-            method = name
-            toolName = params["name"]?.stringValue
-        case .notification(let name):
-            method = name
+        case .request(_, "tools/call", let params):
+            isOpen = params["name"]?.stringValue.flatMap(registry.tool(named:))?.allowedWithoutTenant == true
+        case .request(_, let method, _), .notification(let method):
+            isOpen = Self.openMethods.contains(method)
         case nil:
-            method = "session/delete"
+            isOpen = true  // DELETE: ending the session
         }
-        let id = context.requestID
+        let id = context.jsonRPCID
         var context = context
         do {
-            (context.session, context.principal) = try await resolve(
-                request: request, context: context, method: method, toolName: toolName)
+            (context.session, context.principal) = try await resolve(request: request, context: context, isOpen: isOpen)
         } catch {
             throw MCPError(from: error).answering(id)
         }
         return try await next(request, context)
     }
 
-    private func resolve(request: Request, context: Context, method: String, toolName: String?) async throws
+    private func resolve(request: Request, context: Context, isOpen: Bool) async throws
         -> (MCPSession, TenantPrincipal?)
     {
         guard let sessionID = request.headers[.mcpSessionID], !sessionID.isEmpty else {
@@ -85,8 +82,7 @@ struct SessionMiddleware: RouterMiddleware {
                 throw await refusals.refuse("missing", request: request, context: context)
             }
         }
-        let isLogin = method == "tools/call" && Self.loginTools.contains(toolName ?? "")
-        guard Self.openMethods.contains(method) || isLogin else {
+        guard isOpen else {
             throw await refusals.refuse("missing", request: request, context: context)
         }
         return (session, nil)

@@ -44,11 +44,11 @@ struct OrdersCreateTool: Tool {
                 "`order` needs a first and last name or a company, in `shipping` or `customer` "
                     + "(e.g. \"shipping\": {\"first_name\": \"Ann\", \"last_name\": \"Lee\", …}).")
         }
-        try await context.auditStart()
+        try await context.callAudit.start()
         let (created, replayed) = try await context.services.orders.create(
             tenantID: try context.tenantID(), store: store, order: order,
             idempotencyKey: arguments.string("idempotency_key"))
-        if let orderID = created["id"]?.lenientString { context.audit.target(orderID) }
+        if let orderID = created["id"]?.lenientString { context.callAudit.target(orderID) }
         return ["order": created, "replayed": .bool(replayed), "store": store.json]
     }
 

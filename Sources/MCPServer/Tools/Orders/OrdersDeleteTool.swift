@@ -24,9 +24,9 @@ struct OrdersDeleteTool: Tool {
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let orderID = try arguments.requiredString("order_id")
-        context.audit.target(orderID)
+        context.callAudit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
-        try await context.auditStart()
+        try await context.callAudit.start()
         try await context.services.orders.delete(tenantID: try context.tenantID(), store: store, orderID: orderID)
         return ["deleted": true, "order_id": .string(orderID), "store": store.json]
     }

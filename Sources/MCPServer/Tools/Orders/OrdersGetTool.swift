@@ -23,7 +23,7 @@ struct OrdersGetTool: Tool {
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let orderID = try arguments.requiredString("order_id")
-        context.audit.target(orderID)
+        context.callAudit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
         let (order, cached) = try await context.services.orders.get(
             tenantID: try context.tenantID(), store: store, orderID: orderID)

@@ -34,10 +34,10 @@ struct OrdersUpdateTool: Tool {
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let orderID = try arguments.requiredString("order_id")
-        context.audit.target(orderID)
+        context.callAudit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
         guard let changes = arguments.values["changes"] else { throw MCPError.validation("`changes` is required") }
-        try await context.auditStart()
+        try await context.callAudit.start()
         let order = try await context.services.orders.update(
             tenantID: try context.tenantID(), store: store, orderID: orderID,
             changes: changes, expectedDateUpdated: arguments.string("expected_date_updated"))

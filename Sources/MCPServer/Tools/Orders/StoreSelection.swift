@@ -6,7 +6,7 @@ import JSON
 enum StoreSelection {
     static func store(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
         let store = try await choose(for: arguments, context: context)
-        context.audit.store(store.storeID)
+        context.callAudit.store(store.storeID)
         return store
     }
 

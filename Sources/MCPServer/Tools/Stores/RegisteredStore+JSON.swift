@@ -35,9 +35,9 @@ enum StoreArgument {
     /// Resolves `identifier` among the caller's stores, or fails with `not_found` listing the choices.
     static func resolve(_ identifier: String, context: ToolContext) async throws -> (RegisteredStore, StoreMatch) {
         let tenant = try context.tenantID()
-        context.audit.store(identifier)
+        context.callAudit.store(identifier)
         if let found = try await context.services.stores.resolve(tenantID: tenant, identifier: identifier) {
-            context.audit.store(found.0.storeID)
+            context.callAudit.store(found.0.storeID)
             return found
         }
         let names = try await context.services.stores.list(tenantID: tenant).map(\.name)

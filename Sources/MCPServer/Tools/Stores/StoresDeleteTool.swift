@@ -21,7 +21,7 @@ struct StoresDeleteTool: Tool {
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let (store, _) = try await StoreArgument.resolve(try arguments.requiredString("store"), context: context)
-        try await context.auditStart()
+        try await context.callAudit.start()
         let deleted = try await context.services.stores.delete(tenantID: try context.tenantID(), id: store.id)
         guard deleted else { throw MCPError.notFound("The store was already removed.") }
         return ["deleted": true, "store": store.json]

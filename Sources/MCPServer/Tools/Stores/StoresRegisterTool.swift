@@ -28,8 +28,8 @@ struct StoresRegisterTool: Tool {
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let storeID = try arguments.requiredString("store_id")
-        context.audit.store(storeID)
-        try await context.auditStart()
+        context.callAudit.store(storeID)
+        try await context.callAudit.start()
         let store = try await context.services.stores.register(
             tenantID: try context.tenantID(), storeID: storeID,
             apiKey: try arguments.requiredString("api_key"), name: arguments.string("name"), label: arguments.string("label"))

@@ -27,7 +27,7 @@ struct UseMasterKeyTool: Tool {
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let key = try arguments.requiredString("master_key")
         let principal = try await context.services.authenticator.authenticate(masterKey: key, clientIP: context.clientIP)
-        context.audit.tenant(principal.tenantID)
+        context.callAudit.tenant(principal.tenantID)
         if let current = context.principal, current.tenantID != principal.tenantID {
             throw MCPError.forbidden("This session belongs to another tenant; start a new session for this key.")
         }
