@@ -45,7 +45,7 @@ struct AppFixture {
     var keys: KeyAdministration { KeyAdministration(database: database, pepper: pepper, hasher: hasher) }
 
     func authenticator(
-        cacheTTL: Duration = .seconds(60), failuresPerMinute: Int = 20, now: @escaping Authenticator.Clock = { .now }
+        cacheTTL: Duration = .seconds(60), failuresPerMinute: Int = 20, now: @escaping InstantSource = { .now }
     ) -> Authenticator {
         Authenticator(
             database: database, pepper: pepper, hasher: hasher,

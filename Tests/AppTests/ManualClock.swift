@@ -1,7 +1,7 @@
 import Synchronization
 
 /// A clock that moves only when told to, for the in-memory TTLs and buckets that take an injected
-/// `@Sendable () -> ContinuousClock.Instant` (`Authenticator.Clock`, `UnauthenticatedAdmission.Clock`).
+/// `@Sendable () -> ContinuousClock.Instant` (`InstantSource`, `InstantSource`).
 final class ManualClock: Sendable {
     private let instant = Mutex(ContinuousClock.now)
 

@@ -20,8 +20,8 @@ What must hold while A hangs:
 - A's calls fail only the documented ways (`upstream_unavailable` after the deadline, `rate_limited`
   when its slots are busy), and A never has more than the cap in flight upstream.
 
-The pool sizes are small on purpose (DB_POOL_SIZE 4, and DB_LOCK_POOL_SIZE 4 for builds that still
-have the lock pool) so that a design pinning a connection per hanging update runs out at once.
+The pool is small on purpose (DB_POOL_SIZE 4) so that a design pinning a connection per hanging
+update runs out at once.
 """
 
 from __future__ import annotations
@@ -51,7 +51,6 @@ MAX_WAIT_MS = 2000
 ENV = {
     **CHAOS_SERVER_ENV,
     "DB_POOL_SIZE": "4",
-    "DB_LOCK_POOL_SIZE": "4",
     "ORDERDESK_TIMEOUT_MS": str(TIMEOUT_MS),
     "ORDERDESK_MAX_CONNECTIONS": str(MAX_CONNECTIONS),
     "UPSTREAM_MAX_CONCURRENT_PER_TENANT": str(PER_TENANT),

@@ -84,14 +84,8 @@ public final class AuthFailureAuditSampler: Sendable {
         ServiceMetrics.authFailureAuditSuppressed()
         return state.withLock { state in
             let ended = Self.rollOver(&state, now: now)
-            state.suppressed += 1
             let key = ClientAddress(address).bucketKey
-            if var entry = state.addresses[key] ?? (state.addresses.count < maximumAddresses ? Entry() : nil) {
-                entry.suppressed = true
-                state.addresses[key] = entry
-            } else {
-                state.suppressedUntracked += 1
-            }
+            recordSuppressed(&state, key: key, entry: state.addresses[key])
             return ended
         }
     }
@@ -122,13 +116,7 @@ public final class AuthFailureAuditSampler: Sendable {
             let tracked = known != nil || state.addresses.count < maximumAddresses
             var entry = known ?? Entry()
             if state.written >= total || entry.written >= perAddress {
-                state.suppressed += 1
-                if tracked {
-                    entry.suppressed = true
-                    state.addresses[key] = entry
-                } else {
-                    state.suppressedUntracked += 1
-                }
+                recordSuppressed(&state, key: key, entry: known)
                 return (.suppress, ended)
             }
             state.written += 1
@@ -138,5 +126,17 @@ public final class AuthFailureAuditSampler: Sendable {
             }
             return (.write, ended)
         }
+    }
+
+    /// One more attempt without a row: counted for the window, and for its address while the map
+    /// has room for it (`known`: the address's entry, if it has one).
+    private func recordSuppressed(_ state: inout State, key: String, entry known: Entry?) {
+        state.suppressed += 1
+        guard var entry = known ?? (state.addresses.count < maximumAddresses ? Entry() : nil) else {
+            state.suppressedUntracked += 1
+            return
+        }
+        entry.suppressed = true
+        state.addresses[key] = entry
     }
 }

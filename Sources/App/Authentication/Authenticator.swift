@@ -12,10 +12,6 @@ import Synchronization
 /// once per key per replica per `cacheTTL`, and an attacker gets `failuresPerIPPerMinute` guesses a
 /// minute per address, whatever the number of replicas.
 public final class Authenticator: Sendable {
-    /// The current instant, which the verified-key cache measures its TTL against; injected so
-    /// tests control time.
-    public typealias Clock = @Sendable () -> ContinuousClock.Instant
-
     private let database: Database
     private let pepper: [UInt8]
     private let hasher: KeyHasher
@@ -27,7 +23,7 @@ public final class Authenticator: Sendable {
     public init(
         database: Database, pepper: [UInt8], hasher: KeyHasher,
         configuration: AuthenticationConfiguration = .init(),
-        logger: Logger = Logger(label: "orderdesk.authentication"), now: @escaping Clock = { .now }
+        logger: Logger = Logger(label: "orderdesk.authentication"), now: @escaping InstantSource = { .now }
     ) {
         self.database = database
         self.pepper = pepper

@@ -27,10 +27,10 @@ final class VerifiedKeyCache: Sendable {
     private static let pruneThreshold = 1_000
 
     private let ttl: Duration
-    private let now: Authenticator.Clock
+    private let now: InstantSource
     private let state = Mutex(State())
 
-    init(ttl: Duration, now: @escaping Authenticator.Clock = { .now }) {
+    init(ttl: Duration, now: @escaping InstantSource = { .now }) {
         self.ttl = ttl
         self.now = now
     }

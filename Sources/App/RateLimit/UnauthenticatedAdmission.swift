@@ -21,11 +21,8 @@ import Synchronization
 /// the table takes that many real addresses or IPv6 /64s, and refusing newcomers then would let
 /// whoever holds them lock every new client out.
 public final class UnauthenticatedAdmission: Sendable {
-    /// The current instant; injected so tests control time.
-    public typealias Clock = @Sendable () -> ContinuousClock.Instant
-
     public let configuration: UnauthenticatedAdmissionConfiguration
-    private let now: Clock
+    private let now: InstantSource
     private let perSecond: Double
     private let generationSize: Int
     private let state = Mutex(State())
@@ -40,7 +37,7 @@ public final class UnauthenticatedAdmission: Sendable {
         var previous: [String: Bucket] = [:]
     }
 
-    public init(configuration: UnauthenticatedAdmissionConfiguration = .init(), now: @escaping Clock = { .now }) {
+    public init(configuration: UnauthenticatedAdmissionConfiguration = .init(), now: @escaping InstantSource = { .now }) {
         self.configuration = configuration
         self.now = now
         perSecond = Double(configuration.perMinute) / 60
@@ -59,7 +56,7 @@ public final class UnauthenticatedAdmission: Sendable {
                 state.current[key] ?? state.previous.removeValue(forKey: key) ?? Bucket(tokens: burst, updated: instant)
             // A clock that went backwards (it cannot for ContinuousClock, but an injected one may)
             // refills nothing.
-            let elapsed = max(0, Self.seconds(instant - bucket.updated))
+            let elapsed = max(0, (instant - bucket.updated) / .seconds(1))
             bucket.tokens = min(burst, bucket.tokens + elapsed * perSecond)
             bucket.updated = max(bucket.updated, instant)
             let decision: RateDecision
@@ -85,9 +82,5 @@ public final class UnauthenticatedAdmission: Sendable {
     /// How many addresses (IPv6: /64 networks) are tracked now; at most `maximumAddresses`.
     public var trackedAddresses: Int {
         state.withLock { $0.current.count + $0.previous.count }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
     }
 }

@@ -3,6 +3,7 @@
 /// 2026-02-30, no 24:00:00). One definition for the tool's argument check and the client's request
 /// builder, so they cannot disagree.
 public enum OrderDeskDate {
+    /// The example every error message about a date shows, in its long form.
     public static let example = "2026-11-26 14:30:00"
 
     public static func isValid(_ text: String) -> Bool {

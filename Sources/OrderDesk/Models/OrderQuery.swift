@@ -108,7 +108,7 @@ public struct OrderQuery: Sendable, Hashable {
         for (name, value) in dates {
             if let value, !OrderDeskDate.isValid(value) {
                 throw OrderDeskError.invalidRequest(
-                    "\(name) must look like 2025-04-15 or 2025-04-15 12:05:06 (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS), with real calendar values."
+                    "\(name) must look like \(OrderDeskDate.example.prefix(10)) or \(OrderDeskDate.example) (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS), with real calendar values."
                 )
             }
         }

@@ -79,7 +79,7 @@ struct OrdersListTool: Tool {
             guard let text = arguments.string(name) else { continue }
             guard OrderDeskDate.isValid(text) else {
                 throw MCPError.validation(
-                    "`\(name)` must look like 2026-11-26 or 2026-11-26 14:30:00 (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, UTC); got \"\(text.prefix(40))\""
+                    "`\(name)` must look like \(OrderDeskDate.example.prefix(10)) or \(OrderDeskDate.example) (YYYY-MM-DD or YYYY-MM-DD HH:MM:SS, UTC); got \"\(text.prefix(40))\""
                 )
             }
             query[keyPath: path] = text
