@@ -199,13 +199,3 @@ import Testing
         }
     }
 }
-
-/// Waits until `condition` holds, checking every millisecond, for at most 10 s: for a state that can
-/// be read but sends no signal (the audit log's queue).
-private func poll(until what: String, _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + .seconds(10)
-    while !condition() {
-        guard ContinuousClock.now < deadline else { throw TestSetupError("timed out waiting until \(what)") }
-        try await Task.sleep(for: .milliseconds(1))
-    }
-}

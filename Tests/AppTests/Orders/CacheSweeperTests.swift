@@ -108,22 +108,13 @@ import Testing
             try await Self.seed(h, expired: 2, fresh: 1)
             let sweeper = CacheSweeper(service: h.service, interval: .milliseconds(50))
             let task = Task { await sweeper.run() }
-            var remaining = try await h.cacheRows(scope: "order")
-            for _ in 0..<40 where remaining != 1 {
-                try await Task.sleep(for: .milliseconds(50))
-                remaining = try await h.cacheRows(scope: "order")
-            }
-            #expect(remaining == 1)
+            try await poll(until: "the first round swept the expired row") { try await h.cacheRows(scope: "order") == 1 }
             // Rows expiring later are picked up by a later round.
             try await Self.seed(h, expired: 1, fresh: 0)
-            remaining = try await h.cacheRows(scope: "order")
-            for _ in 0..<40 where remaining != 1 {
-                try await Task.sleep(for: .milliseconds(50))
-                remaining = try await h.cacheRows(scope: "order")
-            }
+            try await poll(until: "a later round swept the new one") { try await h.cacheRows(scope: "order") == 1 }
             task.cancel()
             await task.value
-            #expect(remaining == 1)
+            #expect(try await h.cacheRows(scope: "order") == 1)
         }
     }
 
@@ -199,14 +190,10 @@ import Testing
             // An hour between cycles: only the first cycle can run during this test.
             let sweeper = CacheSweeper(service: h.service, interval: .seconds(3600), batchLimit: 3)
             let task = Task { await sweeper.run() }
-            var remaining = try await Self.expiredSessions(h)
-            for _ in 0..<200 where remaining != 0 {
-                try await Task.sleep(for: .milliseconds(50))
-                remaining = try await Self.expiredSessions(h)
-            }
+            try await poll(until: "the first cycle swept every expired session") { try await Self.expiredSessions(h) == 0 }
             task.cancel()
             await task.value
-            #expect(remaining == 0)
+            #expect(try await Self.expiredSessions(h) == 0)
         }
     }
 }

@@ -40,18 +40,6 @@ import Testing
             }
         }
 
-        /// Polls `condition` until it holds (10 s at most): explicit synchronization, not a guessed sleep.
-        func until(_ condition: () async throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + .seconds(10)
-            while try await !condition() {
-                guard ContinuousClock.now < deadline else {
-                    Issue.record("condition never held")
-                    return
-                }
-                try await Task.sleep(for: .milliseconds(2))
-            }
-        }
-
         func leaseRows() async throws -> Int {
             try await fixture.asSuperuser { tx in
                 try tx.query("SELECT count(*) AS n FROM orderdesk.order_update_leases")[0].decode(Int.self, "n")
@@ -233,7 +221,7 @@ import Testing
                     try await Task.sleep(for: .seconds(30))
                 }
             }
-            try await s.until { try await s.leaseRows() == 1 }
+            try await poll(until: "the holder has its lease") { try await s.leaseRows() == 1 }
             task.cancel()
             _ = await task.result
             #expect(try await s.leaseRows() == 0)

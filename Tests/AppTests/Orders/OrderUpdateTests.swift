@@ -148,12 +148,9 @@ import Testing
                             expectedDateUpdated: nil)
                     }
                 }
-                // Until all six are waiting for OrderDesk.
-                let deadline = ContinuousClock.now + .seconds(10)
-                while await replica.service.upstreamSlots.occupancy(h.tenantID).running < 6, ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(2))
+                try await poll(until: "all six are waiting for OrderDesk") {
+                    await replica.service.upstreamSlots.occupancy(h.tenantID).running == 6
                 }
-                #expect(await replica.service.upstreamSlots.occupancy(h.tenantID).running == 6)
                 let stats = await database.poolStatistics()
                 #expect(stats.open == stats.idle, "connections held while OrderDesk answers: \(stats)")
                 let started = ContinuousClock.now

@@ -26,14 +26,8 @@ struct TenantUpstreamSlotsTests {
     ) async throws -> Task<Void, any Error> {
         let before = slots.occupancy(tenant).running
         let task = Task { try await slots.withSlot(tenantID: tenant) { await gate.wait() } }
-        try await until { slots.occupancy(tenant).running > before }
+        try await poll(until: "the slots reach the expected state") { slots.occupancy(tenant).running > before }
         return task
-    }
-
-    /// Polls `condition` for up to two seconds.
-    static func until(_ condition: () -> Bool) async throws {
-        for _ in 0..<400 where !condition() { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(condition())
     }
 
     @Test func aTenantGetsAtMostItsLimitAndOthersAreUnaffected() async throws {
@@ -43,7 +37,7 @@ struct TenantUpstreamSlotsTests {
         let held = [try await Self.hold(slots, slow, until: gate), try await Self.hold(slots, slow, until: gate)]
         // A third call of the slow tenant waits…
         let third = Task { try await slots.withSlot(tenantID: slow) { 3 } }
-        try await Self.until { slots.occupancy(slow).waiting == 1 }
+        try await poll(until: "the slots reach the expected state") { slots.occupancy(slow).waiting == 1 }
         #expect(slots.occupancy(slow).running == 2)
         // …while another tenant's calls run at once.
         let started = ContinuousClock.now
@@ -70,7 +64,7 @@ struct TenantUpstreamSlotsTests {
         var waiters: [Task<Void, any Error>] = []
         for index in 0..<5 {
             waiters.append(Task { try await slots.withSlot(tenantID: tenant) { await order.append(index) } })
-            try await Self.until { slots.occupancy(tenant).waiting == index + 1 }
+            try await poll(until: "the slots reach the expected state") { slots.occupancy(tenant).waiting == index + 1 }
         }
         gate.open()
         try await holder.value
@@ -122,7 +116,7 @@ struct TenantUpstreamSlotsTests {
         let gate = Gate()
         let holder = try await Self.hold(slots, tenant, until: gate)
         let waiter = Task { try await slots.withSlot(tenantID: tenant) { Issue.record("a cancelled waiter ran") } }
-        try await Self.until { slots.occupancy(tenant).waiting == 1 }
+        try await poll(until: "the slots reach the expected state") { slots.occupancy(tenant).waiting == 1 }
         let cancelled = ContinuousClock.now
         waiter.cancel()
         let outcome = await waiter.result
@@ -156,9 +150,9 @@ struct TenantUpstreamSlotsTests {
         let slots = TenantUpstreamSlots(limit: 1, maxWait: .seconds(30))
         let tenant = UUID()
         let running = Task { try await slots.withSlot(tenantID: tenant) { try await Task.sleep(for: .seconds(30)) } }
-        try await Self.until { slots.occupancy(tenant).running == 1 }
+        try await poll(until: "the slots reach the expected state") { slots.occupancy(tenant).running == 1 }
         let next = Task { try await slots.withSlot(tenantID: tenant) { 7 } }
-        try await Self.until { slots.occupancy(tenant).waiting == 1 }
+        try await poll(until: "the slots reach the expected state") { slots.occupancy(tenant).waiting == 1 }
         running.cancel()
         let outcome = await running.result
         #expect(throws: CancellationError.self) { try outcome.get() }

@@ -1,5 +1,6 @@
 import NIOPosix
 import Synchronization
+import TestSupport
 import Testing
 
 @testable import Postgres
@@ -32,7 +33,7 @@ import Testing
             let first = try await pool.lease()
             let second = try await pool.lease()
             let waiter = Task { try await pool.lease(timeout: .seconds(5)) }
-            try await waitUntil { await pool.statistics.waiting == 1 }
+            try await poll(until: "the pool reaches the expected state") { await pool.statistics.waiting == 1 }
             await pool.release(first, reusable: false)
             let third = try await waiter.value
             await pool.release(second, reusable: false)
@@ -53,7 +54,7 @@ import Testing
         try await withPool(maximum: 1) { pool, backend in
             let only = try await pool.lease()
             let waiter = Task { try await pool.lease(timeout: .seconds(5)) }
-            try await waitUntil { await pool.statistics.waiting == 1 }
+            try await poll(until: "the pool reaches the expected state") { await pool.statistics.waiting == 1 }
             backend.isUp = false
             await pool.release(only, reusable: false)
             await #expect(throws: PostgresError.self) { try await waiter.value }
@@ -77,7 +78,7 @@ import Testing
         let straggler = try await pool.lease()
         try await threadPool.shutdownGracefully()
         await pool.release(straggler, reusable: false)
-        try await waitUntil { backend.alive == 0 }
+        try await poll(until: "the pool reaches the expected state") { backend.alive == 0 }
         #expect(backend.closedOnSwiftThreads == 0)
         await pool.shutdown()
     }
@@ -101,13 +102,4 @@ import Testing
         try await threadPool.shutdownGracefully()
     }
 
-    private func waitUntil(_ condition: () async -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(5)
-        while !(await condition()) {
-            guard ContinuousClock.now < deadline else { throw TimedOut() }
-            try await Task.sleep(for: .milliseconds(1))
-        }
-    }
-
-    private struct TimedOut: Error {}
 }
