@@ -92,6 +92,20 @@ import Testing
         }
     }
 
+    /// Authentication comes before the body: a refused key learns nothing about what it sent, not
+    /// even whether it was JSON or too large.
+    @Test func aBadKeyIsRefusedBeforeTheBodyIsRead() async throws {
+        try await EdgeFixture.run(["MAX_BODY_BYTES": "1024"]) { fixture in
+            try await fixture.test { client in
+                for body in ["{not json", String(repeating: "x", count: 4096)] {
+                    let response = try await client.post(body, key: MasterKey.generate())
+                    expectError(response, .unauthorized, -32001, "unauthorized")
+                    #expect(response.headers[.wwwAuthenticate] == Challenge.invalidToken)
+                }
+            }
+        }
+    }
+
     @Test func aBadKeyIs401WithAnInvalidTokenChallenge() async throws {
         try await EdgeFixture.run { fixture in
             let tenant = try await fixture.createTenant()

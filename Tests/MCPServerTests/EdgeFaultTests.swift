@@ -68,6 +68,24 @@ import Testing
         await server.shutdown()
     }
 
+    /// With session authentication off, a request without a key is refused before any session
+    /// lookup: even with the database gone it is a 401, not a 503.
+    @Test func aKeylessRequestIsRefusedBeforeTheDatabaseWhenSessionsCannotAuthenticate() async throws {
+        let server = try EdgeServer.withUnreachableDatabase(["ALLOW_SESSION_AUTH": "false"])
+        do {
+            try await server.test { client in
+                let ping = try await client.post(MCPMessage.request("ping", id: 3), session: MCPMessage.unknownSessionID())
+                expectError(ping, .unauthorized, -32001, "unauthorized", id: 3)
+                let delete = try await client.send(.delete, session: MCPMessage.unknownSessionID())
+                expectError(delete, .unauthorized, -32001, "unauthorized")
+            }
+        } catch {
+            await server.shutdown()
+            throw error
+        }
+        await server.shutdown()
+    }
+
     @Test func readyzIs503WhileHealthzIs200WhenTheDatabaseIsUnreachable() async throws {
         let server = try EdgeServer.withUnreachableDatabase()
         do {
