@@ -51,6 +51,40 @@ import Testing
         }
     }
 
+    /// The lease is confirmed right before the PUT: when another update took the order over while
+    /// this one waited for OrderDesk (its lease expired, a replica stalled), nothing is written and
+    /// the other update's lease is left alone.
+    @Test func anUpdateWhoseLeaseWasTakenOverWritesNothing() async throws {
+        try await OrdersHarness.run { h in
+            let id = try await h.orderIDs(1)[0]
+            try await h.simulator.reset()
+            try await h.simulator.injectFault(method: "GET", path: "/orders/\(id)", count: 1, delayMilliseconds: 1_500)
+            let update = Task {
+                try await h.service.update(
+                    tenantID: h.tenantID, store: h.store, orderID: id, changes: ["email": "late@example.com"],
+                    expectedDateUpdated: nil)
+            }
+            let leases: @Sendable () async throws -> Int = {
+                try await h.fixture.asSuperuser { tx in
+                    try tx.query("SELECT count(*)::int AS n FROM orderdesk.order_update_leases")[0].decode(Int.self, "n")
+                }
+            }
+            try await poll(until: "the update holds its lease") { try await leases() == 1 }
+            // Another holder takes it over while the GET is still on its way.
+            let other = UUID()
+            _ = try await h.fixture.asSuperuser { tx in
+                try tx.query("UPDATE orderdesk.order_update_leases SET holder = \(other) RETURNING 1")
+            }
+            let error = await orderServiceError { _ = try await update.value }
+            #expect(error?.code == .conflict)
+            #expect(try await h.upstream("PUT", "/orders/\(id)") == 0)
+            let holders = try await h.fixture.asSuperuser { tx in
+                try tx.query("SELECT holder FROM orderdesk.order_update_leases").map { try $0.decode(UUID.self, "holder") }
+            }
+            #expect(holders == [other])
+        }
+    }
+
     @Test func expectedDateUpdatedMismatchIsAConflictAndSendsNoPut() async throws {
         try await OrdersHarness.run { h in
             let id = try await h.orderIDs(1)[0]
