@@ -206,6 +206,13 @@ import Testing
                 #expect(refused?["isError"] == true)
                 #expect(refused?["structuredContent"]?["error"]?["code"] == "rate_limited")
                 #expect(refused?["structuredContent"]?["error"]?["retry_after"]?.lenientInt.map { $0 >= 1 } == true)
+                // Counted, not written: no audit row carries this request's id.
+                let requestID = try #require(refusedLogin.headers[.requestID])
+                let rows = try await fixture.scratch.asOwner { tx in
+                    try tx.query("SELECT count(*)::int AS n FROM orderdesk.audit_log WHERE correlation_id = \(requestID)")[0]
+                        .decode(Int.self, "n")
+                }
+                #expect(rows == 0, "a refused login over the budget wrote \(rows) audit rows")
 
                 // What writes nothing is not charged, and a valid key never is: not on initialize,
                 // and not when a session logs in with it by tool.

@@ -24,9 +24,8 @@ extension OrderService {
         }
         let keyHash = SHA256.hash(Array(idempotencyKey.utf8))
         let requestHash = SHA256.hash(Array(order.encoded()))
-        let clock = ContinuousClock()
-        let deadline = clock.now + configuration.updateLockTimeout
-        var pause = Duration.milliseconds(10)
+        var pauses = RetryPause(
+            first: .milliseconds(10), cap: .milliseconds(250), deadline: .now + configuration.updateLockTimeout)
         while true {
             let reservation = try await idempotency.reserve(
                 tenantID: tenantID, storeID: store.id, keyHash: keyHash, requestHash: requestHash)
@@ -51,29 +50,28 @@ extension OrderService {
                     tenantID: tenantID, storeID: store.id, keyHash: keyHash, attempt: attempt, order: created)
                 return (created, false)
             case .inProgress:
-                let now = clock.now
-                guard now < deadline else {
+                guard try await pauses.wait() else {
                     throw OrderServiceError(
                         .conflict,
                         "An order with this idempotency_key is still being created by an earlier request. "
                             + "Retry in a few seconds with the same key to get its result.",
                         retryAfterSeconds: 2)
                 }
-                try await Task.sleep(for: min(pause * Double.random(in: 0.5...1.5), deadline - now))
-                pause = min(pause * 2, .milliseconds(250))
             }
         }
     }
 
     private func createUpstream(tenantID: UUID, store: RegisteredStore, order: JSONValue) async throws -> JSONValue {
         let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
-        let created: Order
-        do {
-            created = try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.createOrder(order) }
-        } catch {
-            // A create that timed out may still have happened: lists must not hide it.
-            await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: nil)
-            throw error
+        // Without a slot nothing is sent, so only a POST that went out invalidates.
+        let created = try await upstreamSlots.withSlot(tenantID: tenantID) {
+            do {
+                return try await api.createOrder(order)
+            } catch {
+                // A create that timed out may still have happened: lists must not hide it.
+                await self.invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: nil)
+                throw error
+            }
         }
         await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: created.id)
         return created.json

@@ -56,13 +56,15 @@ extension OrderService {
     /// Deletes an order in OrderDesk, then invalidates its cache entry and every list of the store.
     public func delete(tenantID: UUID, store: RegisteredStore, orderID: String) async throws {
         let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
-        do {
-            try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.deleteOrder(orderID) }
-        } catch let error as OrderServiceError {
-            throw error  // no slot: nothing was sent
-        } catch {
-            await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: orderID)
-            throw error
+        // Without a slot nothing is sent, so only a DELETE that went out invalidates.
+        try await upstreamSlots.withSlot(tenantID: tenantID) {
+            do {
+                try await api.deleteOrder(orderID)
+            } catch {
+                // The DELETE may have been applied even though the call failed.
+                await self.invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: orderID)
+                throw error
+            }
         }
         await invalidateAfterMutation(tenantID: tenantID, storeID: store.id, orderID: orderID)
     }

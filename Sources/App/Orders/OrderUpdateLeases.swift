@@ -78,9 +78,7 @@ struct OrderUpdateLeases: Sendable {
 
     /// Tries until `timeout`; true once the lease is `held`'s.
     private func acquire(_ held: Held, timeout: Duration) async throws -> Bool {
-        let clock = ContinuousClock()
-        let deadline = clock.now + max(timeout, .zero)
-        var pause = Duration.milliseconds(2)
+        var pauses = RetryPause(first: .milliseconds(2), cap: .milliseconds(50), deadline: .now + max(timeout, .zero))
         while true {
             let taken: Bool
             do {
@@ -91,12 +89,7 @@ struct OrderUpdateLeases: Sendable {
                 throw error
             }
             if taken { return true }
-            let now = clock.now
-            guard now < deadline else { return false }
-            // Jitter spreads the retries of many waiters; the last pause ends at the deadline so the
-            // final attempt still happens.
-            try await Task.sleep(for: min(pause * Double.random(in: 0.5...1.5), deadline - now))
-            pause = min(pause * 2, .milliseconds(50))
+            guard try await pauses.wait() else { return false }
         }
     }
 
