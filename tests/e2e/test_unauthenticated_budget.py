@@ -1,7 +1,9 @@
 """Unauthenticated traffic cannot write rows at request rate (issue 11, defect 6): per client address
 a replica admits UNAUTHENTICATED_BURST requests without a valid credential that would write (an
-unauthenticated initialize, a refused key's audit row, a login attempt by tool), then answers 429
-with Retry-After before touching the database. A valid key is never charged."""
+unauthenticated initialize, a refused key's audit row, a refused login by tool), then answers 429
+with Retry-After and writes neither a session nor an audit row. (A refused key has by then been
+looked up and counted in auth_failure_buckets, a write capped per address by
+AUTH_FAILURES_PER_MINUTE.) A valid key is never charged."""
 
 import pytest
 

@@ -15,8 +15,10 @@ struct ExchangeMiddleware: RouterMiddleware {
         -> Response
     {
         var context = context
-        context.clientIP = trustedProxies.clientAddress(
-            peer: context.clientIP, forwardedFor: request.headers[values: .xForwardedFor])
+        if !trustedProxies.isEmpty {  // the usual case has none: no header array to build
+            context.clientIP = trustedProxies.clientAddress(
+                peer: context.clientIP, forwardedFor: request.headers[values: .xForwardedFor])
+        }
         do {
             var response = try await next(request, context)
             response.headers[.requestID] = context.correlationID
