@@ -11,6 +11,7 @@ import json
 import time
 
 import pytest
+from mcp.shared.exceptions import MCPError
 
 from conftest import AUTH_CACHE_TTL_SECONDS, AUTH_FAILURES_PER_MINUTE
 from e2e_support import (
@@ -166,9 +167,9 @@ def test_keyless_modern_client_has_no_session_login(r1, tenant_a, mode):
             assert s.client.protocol_version == "2026-07-28"
             names = {t.name for t in (await s.client.list_tools()).tools}
             assert TOOL_NAMES - {"tenant_use_master_key"} <= names and "tenant_use_master_key" not in names
-            with pytest.raises(Exception) as refused:
+            with pytest.raises(MCPError) as refused:
                 await s.client.call_tool("stores_list", {})
-            assert "401" in str(refused.value) or "nauthorized" in str(refused.value), repr(refused.value)
+            assert refused.value.code == -32001 and refused.value.error.data["code"] == "unauthorized", repr(refused.value)
 
     run(main())
 
