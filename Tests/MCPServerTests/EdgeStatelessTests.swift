@@ -176,11 +176,17 @@ extension TestClientProtocol {
                     expectError(response, .badRequest, -32602, "invalid_params", id: 1)
                     #expect(response.json?["error"]?["message"]?.stringValue?.contains(missing) == true)
                 }
-                let badCapabilities = ModernMessage.request(
-                    "tools/list", meta: ModernMessage.meta([RequestEnvelope.clientCapabilitiesKey: "all"]))
-                expectError(
-                    try await client.modern(badCapabilities, method: "tools/list", key: key), .badRequest, -32602,
-                    "invalid_params", id: 1)
+                let badMeta: [(String, JSONValue)] = [
+                    (RequestEnvelope.clientCapabilitiesKey, "all"), (RequestEnvelope.clientInfoKey, [:]),
+                    (RequestEnvelope.clientInfoKey, ["name": "x"]), (RequestEnvelope.clientInfoKey, ["version": "1"]),
+                    (RequestEnvelope.clientInfoKey, ["name": "x\u{0}", "version": "1"]),
+                ]
+                for (field, value) in badMeta {
+                    let request = ModernMessage.request("tools/list", meta: ModernMessage.meta([field: value]))
+                    expectError(
+                        try await client.modern(request, method: "tools/list", key: key), .badRequest, -32602,
+                        "invalid_params", id: 1)
+                }
                 // -32020: a routing header missing, disagreeing with the body, or sent twice.
                 let list = ModernMessage.request("tools/list")
                 for name in [HTTPField.Name.mcpProtocolVersion, .mcpMethod] {
@@ -211,6 +217,13 @@ extension TestClientProtocol {
                 let duplicated = try await client.execute(
                     uri: "/mcp", method: .post, headers: twice, body: ByteBuffer(string: list))
                 expectError(duplicated, .badRequest, -32020, "header_mismatch", id: 1)
+                // The version header twice is refused before the body is read (so without the id).
+                var versionTwice = twice
+                versionTwice[values: .mcpMethod] = ["tools/list"]
+                versionTwice.append(HTTPField(name: .mcpProtocolVersion, value: "2026-07-28"))
+                let twoVersions = try await client.execute(
+                    uri: "/mcp", method: .post, headers: versionTwice, body: ByteBuffer(string: list))
+                expectError(twoVersions, .badRequest, -32020, "header_mismatch")
                 let future = ModernMessage.request(
                     "tools/list", meta: ModernMessage.meta([RequestEnvelope.protocolVersionKey: "2099-01-01"]))
                 expectError(

@@ -26,14 +26,33 @@ import Testing
         }
     }
 
-    /// The result object built as a `JSONValue` and encoded the ordinary way: the oracle.
-    static func generic(_ result: ToolResult) -> JSONValue {
-        [
+    @Test func aStatelessResponseIsByteForByteTheGenericEncodingToo() {
+        let serverInfo: JSONValue = ["name": "orderdesk-mcp", "title": "OrderDesk \"MCP\"", "version": "0.1.0"]
+        for (n, value) in Self.values.enumerated() {
+            for id in Self.ids {
+                let result = ToolResult(structured: value, isError: n % 2 == 1, correlationID: "c-\(n)")
+                let generic = JSONRPCResponse.result(id: id, Self.generic(result, serverInfo: serverInfo)).encoded()
+                let fast = result.responseBody(id: id, serverInfo: serverInfo)
+                #expect(fast == generic, "value \(n), id \(id): \(String(decoding: fast, as: UTF8.self).prefix(300))")
+            }
+        }
+    }
+
+    /// The result object built as a `JSONValue` and encoded the ordinary way: the oracle. A
+    /// 2026-07-28 result also carries `resultType` and the server's identity in `_meta`.
+    static func generic(_ result: ToolResult, serverInfo: JSONValue? = nil) -> JSONValue {
+        var meta: [String: JSONValue] = ["correlation_id": .string(result.correlationID)]
+        var members: [String: JSONValue] = [
             "content": [["type": "text", "text": .string(result.structured.encodedString())]],
             "structuredContent": result.structured,
             "isError": .bool(result.isError),
-            "_meta": ["correlation_id": .string(result.correlationID)],
         ]
+        if let serverInfo {
+            meta["io.modelcontextprotocol/serverInfo"] = serverInfo
+            members["resultType"] = "complete"
+        }
+        members["_meta"] = .object(meta)
+        return .object(members)
     }
 
     @Test func theTextContentIsTheStructuredContentAsJSONText() throws {

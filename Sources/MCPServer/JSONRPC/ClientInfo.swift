@@ -6,8 +6,12 @@ import JSON
 enum ClientInfo {
     static let maximumFieldLength = 200
 
-    /// The kept fields, nil when absent; `label` names the field in errors.
-    static func validated(_ value: JSONValue?, label: String) throws(MCPError) -> JSONValue? {
+    /// The kept fields, nil when absent; `label` names the field in errors. `requiringNameAndVersion`
+    /// (2026-07-28, whose `Implementation` requires both) refuses one without them; `initialize`
+    /// stays as lenient as it always was.
+    static func validated(_ value: JSONValue?, label: String, requiringNameAndVersion: Bool = false) throws(MCPError)
+        -> JSONValue?
+    {
         switch value {
         case .none, .some(.null):
             return nil
@@ -25,6 +29,9 @@ enum ClientInfo {
                     throw .invalidParams("`\(label).\(field)` is longer than \(maximumFieldLength) characters")
                 }
                 kept[field] = value
+            }
+            if requiringNameAndVersion, kept["name"] == nil || kept["version"] == nil {
+                throw .invalidParams("`\(label)` needs both `name` and `version`")
             }
             return .object(kept)
         case .some:

@@ -35,7 +35,8 @@ struct RequestEnvelope: Sendable {
             throw .invalidParams("`\(Self.clientCapabilitiesKey)` must be an object")
         }
         protocolVersion = meta[Self.protocolVersionKey]!
-        clientInfo = try ClientInfo.validated(meta[Self.clientInfoKey], label: Self.clientInfoKey)
+        clientInfo = try ClientInfo.validated(
+            meta[Self.clientInfoKey], label: Self.clientInfoKey, requiringNameAndVersion: true)
     }
 
     /// The version once it is known to be a modern revision we speak.
