@@ -139,10 +139,11 @@ def test_unbound_session_may_only_authenticate(r1, tenant_a, sim):
         assert len(sim.requests(path="/test", store_id="41002")) == tests_before, "an unauthenticated write reached OrderDesk"
 
 
-@pytest.mark.parametrize("mode", ["legacy", "auto"])
-def test_session_auth_with_mcp_client(r1, r2, tenant_a, mode):
+def test_session_auth_with_mcp_client(r1, r2, tenant_a):
+    """Logging a session in by tool is a legacy feature: it needs a session (mode="legacy")."""
+
     async def main():
-        async with mcp_session(r1.mcp_url, None, tenant_a.id, mode=mode) as s:
+        async with mcp_session(r1.mcp_url, None, tenant_a.id, mode="legacy") as s:
             assert TOOL_NAMES <= {t.name for t in (await s.client.list_tools()).tools}
             bound = (await s.tool("tenant_use_master_key", {"master_key": tenant_a.master_key})).ok()
             assert bound == {"tenant_id": tenant_a.id, "store_count": 1}, bound
@@ -151,6 +152,23 @@ def test_session_auth_with_mcp_client(r1, r2, tenant_a, mode):
             assert [x["id"] for x in listed["stores"]] == [tenant_a.store["id"]]
             assert (await s.tool("stores_use_store", {"store": "auth store"})).ok()["active_store"]["id"] == tenant_a.store["id"]
             assert (await s.tool("stores_list")).ok()["active_store_id"] == tenant_a.store["id"]
+
+    run(main())
+
+
+@pytest.mark.parametrize("mode", ["auto", "2026-07-28"])
+def test_keyless_modern_client_has_no_session_login(r1, tenant_a, mode):
+    """2026-07-28 has no session to log in: a keyless client discovers the server and lists the
+    tools (no tenant_use_master_key among them), and a tool call is refused with 401."""
+
+    async def main():
+        async with mcp_session(r1.mcp_url, None, tenant_a.id, mode=mode) as s:
+            assert s.client.protocol_version == "2026-07-28"
+            names = {t.name for t in (await s.client.list_tools()).tools}
+            assert TOOL_NAMES - {"tenant_use_master_key"} <= names and "tenant_use_master_key" not in names
+            with pytest.raises(Exception) as refused:
+                await s.client.call_tool("stores_list", {})
+            assert "401" in str(refused.value) or "nauthorized" in str(refused.value), repr(refused.value)
 
     run(main())
 

@@ -18,6 +18,10 @@ public struct AuditRecord: Sendable {
     public var durationMilliseconds: Int?
     public var clientIP: String?
     public var userAgent: String?
+    /// The MCP revision of the request (`2026-07-28`, or a session's negotiated version).
+    public var protocolVersion: String?
+    /// The caller's W3C `traceparent`, normalised, when it sent one.
+    public var traceParent: String?
 
     public init(
         tenantID: UUID?, correlationID: String = UUID().uuidString.lowercased(), actor: String?, action: String,
@@ -38,7 +42,7 @@ public struct AuditRecord: Sendable {
 
     /// The columns a record fills (`id` and `occurred_at` are the table's).
     private static let columns =
-        "tenant_id, correlation_id, session_hash, replica_id, actor, action, store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent"
+        "tenant_id, correlation_id, session_hash, replica_id, actor, action, store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent, protocol_version, traceparent"
 
     /// One INSERT of several records (all of one tenant), passed as one jsonb array whose keys are
     /// the column names, so the statement text (and its prepared statement) is the same for every
@@ -62,6 +66,7 @@ public struct AuditRecord: Sendable {
             "outcome": .string(outcome), "error_code": text(errorCode),
             "duration_ms": durationMilliseconds.map { .int(Int64($0)) } ?? .null,
             "client_ip": text(clientIP), "user_agent": text(userAgent),
+            "protocol_version": text(protocolVersion), "traceparent": text(traceParent),
         ]
     }
 
@@ -71,7 +76,7 @@ public struct AuditRecord: Sendable {
         INSERT INTO orderdesk.audit_log (\(unsafeSQL: Self.columns))
         VALUES (\(tenantID), \(correlationID), \(sessionHash), \(replicaID), \(actor), \(action),
             \(storeID), \(target), \(params), \(outcome), \(errorCode), \(durationMilliseconds.map(Int32.init)),
-            \(clientIP)::inet, \(userAgent))
+            \(clientIP)::inet, \(userAgent), \(protocolVersion), \(traceParent))
         """
     }
 }

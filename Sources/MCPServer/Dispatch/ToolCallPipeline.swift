@@ -17,7 +17,11 @@ struct ToolCallPipeline: Sendable {
 
     struct Caller: Sendable {
         let principal: TenantPrincipal?
-        let session: MCPSession
+        /// nil in 2026-07-28, which has no sessions.
+        let session: MCPSession?
+        /// The revision the request speaks (the session's, or the request's own in 2026-07-28).
+        let protocolVersion: String
+        let traceParent: TraceParent?
         let correlationID: String
         let clientIP: String?
         let userAgent: String?
@@ -35,6 +39,12 @@ struct ToolCallPipeline: Sendable {
             throw .invalidParams(
                 "Unknown tool: \(AuditParameters.capped(name, 100)). Call tools/list for the available tools.")
         }
+        if tool.needsSession && caller.session == nil {
+            await auditRejected(action: tool.name, caller: caller)
+            throw .invalidParams(
+                "Unknown tool in \(caller.protocolVersion): \(tool.name) authenticates a session, and this revision has "
+                    + "none. Send `Authorization: Bearer <master key>` with every request instead.")
+        }
         let rawArguments: JSONValue
         switch params["arguments"] {
         case .none, .some(.null): rawArguments = [:]
@@ -46,7 +56,7 @@ struct ToolCallPipeline: Sendable {
             tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
             actor: caller.principal?.keyPrefix, action: tool.name,
             params: AuditParameters.record(rawArguments, redactor: redactor), outcome: "started")
-        record.sessionHash = caller.session.idHashHex
+        caller.label(&record)
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
@@ -146,7 +156,7 @@ struct ToolCallPipeline: Sendable {
             tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
             actor: caller.principal?.keyPrefix, action: action.isEmpty ? "tools/call" : action, outcome: "error")
         record.errorCode = ErrorCode.unknownTool.rawValue
-        record.sessionHash = caller.session.idHashHex
+        caller.label(&record)
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
         record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
@@ -168,5 +178,14 @@ struct ToolCallPipeline: Sendable {
     /// Values that must never be stored or logged even outside secret-named fields.
     private static func secrets(in arguments: JSONValue) -> [String] {
         ["api_key", "master_key"].compactMap { arguments[$0]?.stringValue }
+    }
+}
+
+extension ToolCallPipeline.Caller {
+    /// What every audit row of the call says about the caller's connection.
+    func label(_ record: inout AuditRecord) {
+        record.sessionHash = session?.idHashHex
+        record.protocolVersion = protocolVersion
+        record.traceParent = traceParent?.value
     }
 }

@@ -8,6 +8,11 @@ public enum ErrorCode: String, Sendable {
     case invalidRequest = "invalid_request"
     case methodNotFound = "method_not_found"
     case invalidParams = "invalid_params"
+    /// 2026-07-28: an `MCP-Protocol-Version`, `Mcp-Method` or `Mcp-Name` header is missing or
+    /// disagrees with the body (`HeaderMismatch`).
+    case headerMismatch = "header_mismatch"
+    /// The requested protocol revision is not one this server speaks (`UnsupportedProtocolVersion`).
+    case unsupportedProtocolVersion = "unsupported_protocol_version"
     /// `tools/call` named no tool or an unknown one (the JSON-RPC error says `invalid_params`; the
     /// audit row says this).
     case unknownTool = "unknown_tool"
@@ -38,18 +43,23 @@ public enum ErrorCode: String, Sendable {
         case .parseError: -32700
         case .invalidRequest: -32600
         case .methodNotFound: -32601
+        case .headerMismatch: -32020
+        case .unsupportedProtocolVersion: -32022
         case .invalidParams, .unknownTool, .validationError: -32602
         case .unauthorized, .forbidden, .rateLimited: -32001
         default: -32603
         }
     }
 
-    /// The HTTP status of a failure that ends the exchange before a JSON-RPC method runs (inside a
-    /// method, JSON-RPC errors and tool errors travel in a 200, so the tool-only codes never get here).
+    /// The HTTP status of a failure that ends the exchange: at the edge, and for every JSON-RPC error
+    /// of a 2026-07-28 request (that revision gives unknown methods 404 and bad params 400). Legacy
+    /// session methods answer their JSON-RPC errors in a 200; tool errors always travel in a 200.
     var httpStatus: HTTPResponse.Status {
         switch self {
-        case .parseError, .invalidRequest, .invalidParams, .validationError: .badRequest
-        case .notFound: .notFound
+        case .parseError, .invalidRequest, .invalidParams, .unknownTool, .validationError, .headerMismatch,
+            .unsupportedProtocolVersion:
+            .badRequest
+        case .notFound, .methodNotFound: .notFound
         case .unauthorized: .unauthorized
         case .forbidden: .forbidden
         case .rateLimited: .tooManyRequests

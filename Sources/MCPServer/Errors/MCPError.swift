@@ -72,8 +72,12 @@ public struct MCPError: Error, Sendable, Equatable {
     // MARK: Wire shapes
 
     /// The JSON-RPC error object.
+    /// The JSON-RPC error object; `data` carries the stable code and the details (for example the
+    /// `supported` and `requested` versions of `UnsupportedProtocolVersion`).
     var jsonRPC: JSONRPCError {
-        JSONRPCError(code: code.jsonRPCCode, message: message, data: ["code": .string(code.rawValue)])
+        var data: [String: JSONValue] = details?.objectValue ?? [:]
+        data["code"] = .string(code.rawValue)
+        return JSONRPCError(code: code.jsonRPCCode, message: message, data: .object(data))
     }
 
     /// `structuredContent` of a tool result with `isError: true`.

@@ -26,6 +26,9 @@ struct MCPEndpoint: Sendable {
     // MARK: POST
 
     func post(_ request: Request, context: MCPRequestContext) async throws -> Response {
+        if case .modern(let version, _) = context.revision {
+            return try await serveStateless(request, context: context, version: version)
+        }
         switch context.message {
         case .request(let id, "initialize", let params):
             return try await initialize(id: id, params: params, request: request, context: context)
@@ -95,9 +98,10 @@ struct MCPEndpoint: Sendable {
             return answer(pipeline.registry.listing)
         case "tools/call":
             let caller = ToolCallPipeline.Caller(
-                principal: context.principal, session: session, correlationID: context.correlationID,
+                principal: context.principal, session: session, protocolVersion: session.protocolVersion,
+                traceParent: context.traceParent, correlationID: context.correlationID,
                 clientIP: context.clientIP, userAgent: request.headers[.userAgent],
-                logger: logger.with(requestID: context.correlationID))
+                logger: logger.with(requestID: context.correlationID, traceParent: context.traceParent))
             do {
                 let result = try await pipeline.call(params: params, caller: caller)
                 return Response.json(.ok, encoded: result.responseBody(id: id), correlationID: context.correlationID)
@@ -121,6 +125,12 @@ struct MCPEndpoint: Sendable {
     /// GET (no server-initiated stream is offered), PUT, PATCH, OPTIONS (no CORS preflight): 405
     /// naming the methods `/mcp` has.
     func methodNotAllowed(_ request: Request, context: MCPRequestContext) throws -> Response {
+        if let version = request.headers[.mcpProtocolVersion], ProtocolVersion.isModern(version) {
+            var failure = MCPError.invalidRequest(
+                "\(version) has no server-initiated stream and no sessions; use POST", status: .methodNotAllowed)
+            failure.allow = "POST"
+            throw failure
+        }
         var failure =
             request.method == .get
             ? MCPError.invalidRequest("this server sends no server-initiated stream; use POST", status: .methodNotAllowed)

@@ -19,8 +19,12 @@ public struct MCPRequestContext: RequestContext, RemoteAddressRequestContext {
     public internal(set) var principal: TenantPrincipal?
     /// The POST body's JSON-RPC message (`JSONRPCBodyMiddleware`).
     var message: JSONRPCMessage?
-    /// The request's live session (`SessionMiddleware`); nil for `initialize`.
+    /// The request's live session (`SessionMiddleware`); nil for `initialize` and for 2026-07-28.
     public internal(set) var session: MCPSession?
+    /// Which era the request speaks (`RevisionMiddleware`).
+    var revision: ProtocolRevision = .legacy
+    /// The caller's W3C trace context, when it sent a well-formed one (`RevisionMiddleware`).
+    var traceParent: TraceParent?
 
     public init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
@@ -34,4 +38,12 @@ public struct MCPRequestContext: RequestContext, RemoteAddressRequestContext {
         if case .request(let id, _, _) = message { return id }
         return nil
     }
+}
+
+/// The protocol era of one request.
+enum ProtocolRevision: Sendable, Equatable {
+    /// 2025-03-26 … 2025-11-25: the session's negotiated version applies.
+    case legacy
+    /// 2026-07-28: stateless, everything the server needs is in the request.
+    case modern(version: String, clientInfo: JSONValue?)
 }

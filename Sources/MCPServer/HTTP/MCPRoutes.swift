@@ -4,7 +4,7 @@ import Logging
 
 /// The routes of `/mcp` and the middlewares each passes, outermost first: the exchange (client
 /// address, `X-Request-ID`, failures to answers), Origin, media types (POST), protocol version,
-/// authentication, the JSON-RPC body (POST) and the session. GET, PUT, PATCH and OPTIONS get 405
+/// authentication, the JSON-RPC body (POST), the protocol era (POST) and the session (legacy era). GET, PUT, PATCH and OPTIONS get 405
 /// before any of that (they do nothing, so there is nothing to protect).
 struct MCPRoutes {
     let endpoint: MCPEndpoint
@@ -24,6 +24,7 @@ struct MCPRoutes {
             .add(middleware: ProtocolVersionMiddleware())
             .add(middleware: AuthenticationMiddleware(authenticator: authenticator, refusals: endpoint.refusals))
             .add(middleware: JSONRPCBodyMiddleware(maximumBodyBytes: maximumBodyBytes))
+            .add(middleware: RevisionMiddleware())
             .add(
                 middleware: SessionMiddleware(
                     sessions: endpoint.services.sessions, sessionKeys: endpoint.services.sessionKeys,

@@ -1,14 +1,11 @@
 import JSON
 
 /// The `initialize` request's params, checked before anything is stored: `protocolVersion` is
-/// required, and `clientInfo` (kept with the session for support) may hold only short texts without
-/// U+0000, which PostgreSQL's jsonb cannot store.
+/// required, and `clientInfo` (kept with the session for support) is checked by `ClientInfo`.
 struct InitializeParameters: Sendable {
     let protocolVersion: String
     /// `name`, `title` and `version` of the client, when it sent them; nothing else is kept.
     let clientInfo: JSONValue?
-
-    static let maximumFieldLength = 200
 
     init(_ params: [String: JSONValue]) throws(MCPError) {
         guard let version = params["protocolVersion"] else {
@@ -21,27 +18,6 @@ struct InitializeParameters: Sendable {
         if let capabilities = params["capabilities"], capabilities != .null, capabilities.objectValue == nil {
             throw .invalidParams("`capabilities` must be an object")
         }
-        switch params["clientInfo"] {
-        case .none, .some(.null):
-            clientInfo = nil
-        case .some(.object(let info)):
-            var kept: [String: JSONValue] = [:]
-            for field in ["name", "title", "version"] {
-                guard let value = info[field], value != .null else { continue }
-                guard case .string(let text) = value else {
-                    throw .invalidParams("`clientInfo.\(field)` must be a string")
-                }
-                guard !text.unicodeScalars.contains("\u{0}") else {
-                    throw .invalidParams("`clientInfo.\(field)` must not contain the NUL character (U+0000)")
-                }
-                guard text.unicodeScalars.count <= Self.maximumFieldLength else {
-                    throw .invalidParams("`clientInfo.\(field)` is longer than \(Self.maximumFieldLength) characters")
-                }
-                kept[field] = value
-            }
-            clientInfo = .object(kept)
-        case .some:
-            throw .invalidParams("`clientInfo` must be an object with `name` and `version`")
-        }
+        clientInfo = try ClientInfo.validated(params["clientInfo"], label: "clientInfo")
     }
 }

@@ -1,13 +1,35 @@
-/// MCP protocol revisions this server speaks (Streamable HTTP with JSON responses).
+import JSON
+
+/// MCP protocol revisions this server speaks (Streamable HTTP with JSON responses), in two eras:
+/// the modern, stateless revision (every request carries its version in `_meta`) and the legacy
+/// ones reached through the `initialize` handshake and a session.
 public enum ProtocolVersion {
-    public static let supported = ["2025-11-25", "2025-06-18", "2025-03-26"]
+    /// Stateless revisions: no handshake, no session (`RequestEnvelope`).
+    public static let modern = ["2026-07-28"]
+    /// Handshake revisions: `initialize` opens a session (`SessionMiddleware`).
+    public static let legacy = ["2025-11-25", "2025-06-18", "2025-03-26"]
+    /// Every revision, newest first: `server/discover`'s `supportedVersions`.
+    public static let supported = modern + legacy
+    /// What `initialize` offers when the client asks for a revision it cannot negotiate there.
     public static let latest = "2025-11-25"
     /// What a request without an `MCP-Protocol-Version` header is assumed to speak (spec).
     public static let assumedWhenAbsent = "2025-03-26"
 
-    /// The client's version when we support it, else our latest (the client then decides).
+    public static func isModern(_ version: String) -> Bool { modern.contains(version) }
+
+    /// The client's handshake version when we support it, else our latest (the client then
+    /// decides). A modern version cannot be negotiated by `initialize`: it gets the counter-offer.
     public static func negotiate(_ requested: String?) -> String {
-        guard let requested, supported.contains(requested) else { return latest }
+        guard let requested, legacy.contains(requested) else { return latest }
         return requested
+    }
+
+    /// `UnsupportedProtocolVersion` (-32022): HTTP 400 naming the revisions we speak.
+    static func unsupported(_ requested: String) -> MCPError {
+        let shown = String(requested.prefix(40))
+        return MCPError(
+            .unsupportedProtocolVersion,
+            "Unsupported protocol version \(shown); supported: \(supported.joined(separator: ", "))",
+            details: ["supported": .array(supported.map(JSONValue.string)), "requested": .string(shown)])
     }
 }

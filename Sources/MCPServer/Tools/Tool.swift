@@ -16,12 +16,16 @@ public protocol Tool: Sendable {
     var requiredScope: KeyScope { get }
     /// Whether the call is allowed on a session that is not yet authenticated.
     var allowedWithoutTenant: Bool { get }
+    /// Whether the tool only means something inside a session (legacy revisions): 2026-07-28 does
+    /// not list it and refuses it as unknown.
+    var needsSession: Bool { get }
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue
 }
 
 extension Tool {
     public var allowedWithoutTenant: Bool { false }
+    public var needsSession: Bool { false }
 
     var listing: JSONValue {
         [

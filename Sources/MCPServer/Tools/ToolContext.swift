@@ -40,7 +40,8 @@ public struct ServerServices: Sendable {
 public struct ToolContext: Sendable {
     /// The authenticated caller; nil only for tools that allow unauthenticated sessions.
     public let principal: TenantPrincipal?
-    public let session: MCPSession
+    /// The caller's session in the legacy revisions; nil in 2026-07-28, which has none.
+    public let session: MCPSession?
     public let services: ServerServices
     public let correlationID: String
     public let clientIP: String?

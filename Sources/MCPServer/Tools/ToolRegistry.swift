@@ -17,11 +17,17 @@ public struct ToolRegistry: Sendable {
             }
         }
         self.byName = byName
+        listing = ["tools": .array(tools.map(\.listing))]
+        statelessTools = .array(tools.filter { !$0.needsSession }.map(\.listing))
     }
 
     public func tool(named name: String) -> (any Tool)? { byName[name] }
 
-    var listing: JSONValue { ["tools": .array(tools.map(\.listing))] }
+    /// `tools/list` of a session (legacy revisions): every tool, in this fixed order.
+    let listing: JSONValue
+    /// `tools/list`'s tools in 2026-07-28: the same order, without the session-only tools. The same
+    /// for every caller, so it may be cached publicly.
+    let statelessTools: JSONValue
 
     /// Every tool: tenant authentication, store management, orders.
     public static let standard = ToolRegistry(tools: [

@@ -34,9 +34,10 @@ struct ExchangeMiddleware: RouterMiddleware {
 }
 
 extension Logger {
-    func with(requestID: String) -> Logger {
+    func with(requestID: String, traceParent: TraceParent? = nil) -> Logger {
         var copy = self
         copy[metadataKey: "request_id"] = "\(requestID)"
+        if let traceParent { copy[metadataKey: "trace_id"] = "\(traceParent.traceID)" }
         return copy
     }
 }

@@ -8,7 +8,7 @@ import JSON
 /// authentication mode, the key the session logged in with (`tenant_use_master_key`), else nobody.
 /// A session nobody has logged into may only `ping`, list tools, send notifications, end itself,
 /// and call `tenant_use_master_key`. `initialize` needs no session (it opens one); responses to
-/// server requests are dropped without one.
+/// server requests are dropped without one. 2026-07-28 requests pass straight through.
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = MCPRequestContext
     let sessions: SessionStore
@@ -23,6 +23,8 @@ struct SessionMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
     {
+        // 2026-07-28 has no sessions: an `Mcp-Session-Id` it sends is ignored, never looked up.
+        if case .modern = context.revision { return try await next(request, context) }
         // What a session nobody has logged into may still do.
         let isOpen: Bool
         switch context.message {

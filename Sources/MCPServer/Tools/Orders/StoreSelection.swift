@@ -1,8 +1,9 @@
 import App
 import JSON
 
-/// Which store an order tool works on: the `store` argument, else the session's active store,
-/// else the tenant's only store, else `no_active_store` listing the choices.
+/// Which store an order tool works on: the `store` argument, else the session's active store
+/// (legacy revisions only: 2026-07-28 has no session), else the tenant's only store, else
+/// `no_active_store` listing the choices.
 enum StoreSelection {
     static func store(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
         let store = try await choose(for: arguments, context: context)
@@ -16,18 +17,22 @@ enum StoreSelection {
         }
         let tenant = try context.tenantID()
         // Read with the session at the start of this request, in the tenant's transaction.
-        if let active = context.session.activeStore, context.session.tenantID == tenant { return active }
+        if let session = context.session, let active = session.activeStore, session.tenantID == tenant { return active }
         let stores = try await context.services.stores.list(tenantID: tenant)
-        if let active = context.session.activeStoreID, let store = stores.first(where: { $0.id == active }) {
+        if let active = context.session?.activeStoreID, let store = stores.first(where: { $0.id == active }) {
             return store
         }
         if stores.count == 1 { return stores[0] }
+        let names = stores.map(\.name).joined(separator: ", ")
         throw MCPError(
             .noActiveStore,
             stores.isEmpty
                 ? "This tenant has no stores yet: register one with stores_register."
-                : "Several stores are registered and none is active: pass `store` or call stores_use_store with one of: "
-                    + stores.map(\.name).joined(separator: ", ") + ".",
+                : context.session == nil
+                    ? "Several stores are registered: pass `store` (a store id, OrderDesk store id or name) with one of: "
+                        + names + "."
+                    : "Several stores are registered and none is active: pass `store` or call stores_use_store with one of: "
+                        + names + ".",
             details: ["stores": .array(stores.map(\.json))])
     }
 }

@@ -21,7 +21,7 @@ struct StoresListTool: Tool {
         let stores = try await context.services.stores.list(tenantID: try context.tenantID())
         return [
             "stores": .array(stores.map(\.json)),
-            "active_store_id": context.session.activeStoreID.map { .string($0.uuidString.lowercased()) } ?? .null,
+            "active_store_id": context.session?.activeStoreID.map { .string($0.uuidString.lowercased()) } ?? .null,
         ]
     }
 }

@@ -23,6 +23,8 @@ struct UseMasterKeyTool: Tool {
     let annotations = ToolAnnotations(readOnly: false, destructive: false, idempotent: true, openWorld: false)
     let requiredScope = KeyScope.read
     let allowedWithoutTenant = true
+    /// 2026-07-28 has no session to authenticate: the key goes in `Authorization` on every request.
+    let needsSession = true
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let key = try arguments.requiredString("master_key")
@@ -31,8 +33,9 @@ struct UseMasterKeyTool: Tool {
         if let current = context.principal, current.tenantID != principal.tenantID {
             throw MCPError.forbidden("This session belongs to another tenant; start a new session for this key.")
         }
-        _ = try await context.services.sessions.bind(id: context.session.id, to: principal.tenantID)
-        try await context.services.sessionKeys.attach(sessionID: context.session.id, principal: principal)
+        guard let session = context.session else { throw MCPError.invalidParams("\(name) needs a session") }
+        _ = try await context.services.sessions.bind(id: session.id, to: principal.tenantID)
+        try await context.services.sessionKeys.attach(sessionID: session.id, principal: principal)
         let stores = try await context.services.stores.list(tenantID: principal.tenantID)
         return ["tenant_id": .string(principal.tenantID.uuidString.lowercased()), "store_count": .int(Int64(stores.count))]
     }
