@@ -26,8 +26,15 @@ import httpx2
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
-SUPPORTED_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
-LATEST_VERSION = "2025-11-25"
+SUPPORTED_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")  # the legacy (handshake) revisions
+LATEST_VERSION = "2025-11-25"  # the newest legacy revision: what `initialize` negotiates at most
+# MCP 2026-07-28: stateless, every request carries its revision (docs/e2e.md, test_protocol_2026.py).
+MODERN_VERSION = "2026-07-28"
+ALL_VERSIONS = (MODERN_VERSION, "2025-11-25", "2025-06-18", "2025-03-26")  # server/discover's order
+META_PROTOCOL_VERSION = "io.modelcontextprotocol/protocolVersion"
+META_CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities"
+META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
+META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 ALLOWED_ORIGIN = "http://allowed.example"
 WRITE_TOOLS = {"stores_register", "stores_delete", "orders_create", "orders_update", "orders_delete"}
 TOOL_NAMES = {
@@ -662,6 +669,199 @@ class ToolResult:
 
 
 # ---------------------------------------------------------------------------------------------
+# Raw MCP 2026-07-28 (stateless) over HTTP — synchronous httpx2
+# ---------------------------------------------------------------------------------------------
+
+OMIT: Any = object()  # "leave this out of the request" (a header, `params._meta`)
+DEFAULT: Any = object()  # "the well-formed value" (`modern_meta()` for `params._meta`)
+
+
+def modern_meta(version: str = MODERN_VERSION, **extra: Any) -> dict:
+    """The `params._meta` every 2026-07-28 request carries: protocol version, client capabilities
+    (empty: none), client info; `extra` adds keys (`traceparent=...`) or replaces them."""
+    meta = {
+        META_PROTOCOL_VERSION: version,
+        META_CLIENT_CAPABILITIES: {},
+        META_CLIENT_INFO: {"name": "orderdesk-mcp-e2e", "version": "1.0"},
+    }
+    meta.update(extra)
+    return meta
+
+
+class ModernRawClient:
+    """MCP 2026-07-28 spoken by hand: no initialize, no session; every POST carries
+    `MCP-Protocol-Version`, `Mcp-Method` (and `Mcp-Name` for tools/call) and `params._meta`.
+
+    `headers={name: value}` replaces a routing header (`OMIT` drops it); `extra_headers=[(name,
+    value), ...]` are added as well (a duplicated header); `meta=` replaces the whole `_meta`
+    (`OMIT` sends none, `None` sends JSON null). Every response must carry X-Request-ID; every tools/call is recorded like
+    RawClient's (the final audit sweep covers them)."""
+
+    def __init__(
+        self,
+        mcp_url: str,
+        key: str | None = None,
+        *,
+        tenant_id: str | None = None,
+        local_address: str | None = None,
+        version: str = MODERN_VERSION,
+    ):
+        self.mcp_url = mcp_url
+        self.key = key
+        self.version = version
+        self._next_id = 0
+        transport = httpx2.HTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx2.Client(timeout=HTTP_TIMEOUT, event_hooks=sync_hooks(tenant_id), transport=transport)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> "ModernRawClient":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def header_list(
+        self,
+        method: str | None,
+        name: str | None = None,
+        *,
+        key: bool = True,
+        headers: dict | None = None,
+        extra_headers: list | None = None,
+    ) -> list[tuple[str, Any]]:
+        h: dict[str, Any] = {
+            "Content-Type": "application/json",
+            "Accept": "application/json, text/event-stream",
+            "MCP-Protocol-Version": self.version,
+        }
+        if method is not None:
+            h["Mcp-Method"] = method
+        if name is not None:
+            h["Mcp-Name"] = name
+        if key and self.key:
+            h["Authorization"] = f"Bearer {self.key}"
+        lowered = {k.lower(): k for k in h}
+        for k, v in (headers or {}).items():
+            h.pop(lowered.get(k.lower(), k), None)
+            if v is not OMIT and v is not None:
+                h[k] = v
+        out = list(h.items())
+        out += list(extra_headers or [])
+        return out
+
+    def post(self, body: Any, headers: list[tuple[str, Any]], *, url: str | None = None) -> httpx2.Response:
+        content = body if isinstance(body, (bytes, str)) else json.dumps(body)
+        r = self.http.post(url or self.mcp_url, content=content, headers=headers)
+        assert r.headers.get("x-request-id"), f"response {r.status_code} without X-Request-ID: {r.text[:300]}"
+        return r
+
+    def request(
+        self,
+        method: str,
+        params: Any = None,
+        *,
+        id: Any = OMIT,
+        meta: Any = DEFAULT,
+        name: str | None = None,
+        key: bool = True,
+        headers: dict | None = None,
+        extra_headers: list | None = None,
+        url: str | None = None,
+    ) -> httpx2.Response:
+        """A request: `params` plus `_meta` (`modern_meta()` unless `meta` is given; `OMIT`: none)."""
+        msg: dict = {"jsonrpc": "2.0", "id": self.next_id() if id is OMIT else id, "method": method}
+        if params is not OMIT:  # OMIT: a message without `params` at all
+            p = dict(params or {})
+            if meta is not OMIT:
+                p["_meta"] = modern_meta(self.version) if meta is DEFAULT else meta
+            msg["params"] = p
+        hl = self.header_list(method, name, key=key, headers=headers, extra_headers=extra_headers)
+        return self.post(msg, hl, url=url)
+
+    def notify(self, method: str, params: dict | None = None, *, meta: Any = DEFAULT, **kw) -> httpx2.Response:
+        msg: dict = {"jsonrpc": "2.0", "method": method}
+        p = dict(params or {})
+        if meta is not OMIT:
+            p["_meta"] = modern_meta(self.version) if meta is DEFAULT else meta
+        msg["params"] = p
+        url = kw.pop("url", None)
+        return self.post(msg, self.header_list(method, **kw), url=url)
+
+    def discover(self, **kw) -> httpx2.Response:
+        return self.request("server/discover", **kw)
+
+    def list_tools(self, params: dict | None = None, **kw) -> httpx2.Response:
+        return self.request("tools/list", params, **kw)
+
+    def call(self, tool: str, args: dict | None = None, *, name: Any = None, **kw) -> httpx2.Response:
+        """tools/call with `Mcp-Name: tool` (`name=` sends another header value; `OMIT`: none)."""
+        header_name = tool if name is None else (None if name is OMIT else name)
+        return self.request("tools/call", {"name": tool, "arguments": args or {}}, name=header_name, **kw)
+
+    def tool(self, tool: str, args: dict | None = None, **kw) -> "ToolResult":
+        """A tools/call that must come back as HTTP 200 with a JSON-RPC result."""
+        r = self.call(tool, args, **kw)
+        assert r.status_code == 200, f"{tool}: HTTP {r.status_code} {r.text[:500]}"
+        body = r.json()
+        assert "result" in body, f"{tool}: JSON-RPC error {body.get('error')}"
+        return ToolResult(body["result"], r.headers["x-request-id"], r)
+
+
+def audit_rows_by_request(db, request_ids: Iterable[str], columns: str = "action, outcome, protocol_version, session_hash, traceparent") -> dict[str, list[dict]]:
+    """Audit rows (orderdesk.audit_events, as the auditor) of each X-Request-ID, in id order."""
+    ids = sorted({i for i in request_ids if i})
+    if not ids:
+        return {}
+    quoted = ",".join("'" + i.replace("'", "''") + "'" for i in ids)
+    rows = psql_json(
+        db.auditor_url,
+        f"SELECT correlation_id, {columns} FROM orderdesk.audit_events WHERE correlation_id IN ({quoted}) ORDER BY id",
+    )
+    out: dict[str, list[dict]] = {i: [] for i in ids}
+    for row in rows:
+        out[row["correlation_id"]].append(row)
+    return out
+
+
+def assert_audited_as(db, request_ids: Iterable[str], version: str) -> int:
+    """Every request's audit rows say the server handled it under `version`: protocol_version =
+    `version`, and a session hash exactly for the legacy revisions (2026-07-28 has no session).
+    Returns the number of rows checked."""
+    by_request = audit_rows_by_request(db, request_ids)
+    assert by_request, "no request ids to check"
+    problems = []
+    for rid, rows in by_request.items():
+        if not rows:
+            problems.append(f"{rid}: no audit row")
+        for row in rows:
+            if row["protocol_version"] != version:
+                problems.append(f"{rid}: {row['action']} {row['outcome']} protocol_version {row['protocol_version']!r}")
+            if (row["session_hash"] is None) != (version == MODERN_VERSION):
+                problems.append(f"{rid}: {row['action']} {row['outcome']} session_hash {row['session_hash']!r}")
+    assert not problems, f"expected every row audited as {version}:\n" + "\n".join(problems[:30])
+    return sum(len(r) for r in by_request.values())
+
+
+def sessions_created_since(db, since: str, tenant_id: str | None = None) -> int:
+    """orderdesk.sessions rows created at or after `since` (a database timestamp), read as the
+    superuser (row-level security does not hide other tenants' rows)."""
+    where = f"created_at >= '{since}'::timestamptz"
+    if tenant_id:
+        where += f" AND tenant_id = '{tenant_id}'"
+    return int(psql(db.super_url, f"SELECT count(*) FROM orderdesk.sessions WHERE {where};").strip())
+
+
+def db_now(db) -> str:
+    return psql(db.super_url, "SELECT clock_timestamp();").strip()
+
+
+# ---------------------------------------------------------------------------------------------
 # The real `mcp` client
 # ---------------------------------------------------------------------------------------------
 
@@ -679,11 +879,15 @@ def mcp_http_client(key: str | None, tenant_id: str | None = None, transport=Non
 
 
 class RoundRobinTransport(httpx2.AsyncBaseTransport):
-    """Sends request n to replica n mod len(replicas): one MCP session spread over every replica."""
+    """Sends request n to replica n mod len(replicas): one MCP session spread over every replica.
+
+    `sent` holds the port of each request; `exchanges` one `(port, HTTP method, JSON-RPC method or
+    None, status, Mcp-Session-Id sent or None, Mcp-Session-Id received or None)` per request."""
 
     def __init__(self, ports: list[int]):
         self.ports = ports
         self.sent: list[int] = []
+        self.exchanges: list[tuple[int, str, str | None, int, str | None, str | None]] = []
         self.inner = httpx2.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
@@ -691,7 +895,22 @@ class RoundRobinTransport(httpx2.AsyncBaseTransport):
         self.sent.append(port)
         request.url = request.url.copy_with(port=port)
         request.headers["Host"] = f"{request.url.host}:{port}"
-        return await self.inner.handle_async_request(request)
+        response = await self.inner.handle_async_request(request)
+        try:
+            msg = _parse_json(request.content) if request.method == "POST" else None
+        except httpx2.RequestNotRead:  # a streamed body (the client sends bytes; never expected)
+            msg = None
+        self.exchanges.append(
+            (
+                port,
+                request.method,
+                msg.get("method") if isinstance(msg, dict) else None,
+                response.status_code,
+                request.headers.get("mcp-session-id"),
+                response.headers.get("mcp-session-id"),
+            )
+        )
+        return response
 
     async def aclose(self) -> None:
         await self.inner.aclose()

@@ -1,6 +1,9 @@
 """The order tools end to end with the real `mcp` client: tools/list, the complete workflow
-(authenticate → register → use store → create → get twice → paginate → update → delete → get),
-store choice (`no_active_store`, only store, active store, `store` argument) and input validation."""
+(authenticate → register → use store → create → get twice → paginate → update → delete → get) in
+legacy mode (2025-11-25, a session remembers the store), auto mode (server/discover → 2026-07-28)
+and pinned 2026-07-28 mode (no session: the store handle from stores_use_store is passed as
+`store`), store choice (`no_active_store`, only store, active store, `store` argument) and input
+validation."""
 
 import re
 from collections import Counter
@@ -8,8 +11,12 @@ from collections import Counter
 import pytest
 
 from e2e_support import (
+    LATEST_VERSION,
+    MODERN_VERSION,
     ORDER_TOOL_NAMES,
+    RECORDER,
     RawClient,
+    assert_audited_as,
     assert_tool_result_shape,
     is_store,
     item_by,
@@ -19,6 +26,8 @@ from e2e_support import (
     tool_error,
 )
 
+# mcp.Client mode → the revision the server must have served the run under.
+MODE_VERSION = {"legacy": LATEST_VERSION, "auto": MODERN_VERSION, MODERN_VERSION: MODERN_VERSION}
 ORDER_BY = {"date_added", "date_updated", "id", "order_total", "email", "source_id", "source_name", "folder_id"}
 PAGE = 7
 
@@ -62,20 +71,30 @@ def test_order_tools_listed(o1, make_tenant):
 
 async def _workflow(url, tenant, sid, key, sim, mode, auth):
     name = f"Order Flow {mode}"
+    modern = MODE_VERSION[mode] == MODERN_VERSION
     async with mcp_session(url, tenant.master_key if auth == "bearer" else None, tenant.id, mode=mode) as s:
+        assert s.client.protocol_version == MODE_VERSION[mode]
         # authenticate (session authentication by the tool, or the Bearer header)
         if auth == "tool":
             who = (await s.tool("tenant_use_master_key", {"master_key": tenant.master_key})).ok()
             assert who["tenant_id"] == tenant.id
         assert ORDER_TOOL_NAMES <= {t.name for t in (await s.client.list_tools()).tools}
 
-        # register, use store
+        # register, use store (2026-07-28: nothing is remembered; the handle goes into every call)
         store = (await s.tool("stores_register", {"store_id": sid, "api_key": key, "name": name})).ok()["store"]
-        assert (await s.tool("stores_use_store", {"store": name.upper()})).ok()["active_store"]["id"] == store["id"]
+        used = (await s.tool("stores_use_store", {"store": name.upper()})).ok()
+        assert used["active_store"]["id"] == store["id"]
+        assert used.get("store_handle") == store["id"] and used.get("remembered") is (not modern), used
+        if modern:
+            assert (await s.tool("stores_list")).ok()["active_store_id"] is None
+
+        def a(args: dict) -> dict:
+            """The order tool's arguments: legacy relies on the session's active store."""
+            return {**args, "store": used["store_handle"]} if modern else args
 
         # create
         mark = sim.mark()
-        created = await s.tool("orders_create", {"order": order_body(f"wf{mode}")})
+        created = await s.tool("orders_create", a({"order": order_body(f"wf{mode}")}))
         assert_tool_result_shape(created)
         c = created.ok()
         order = c["order"]
@@ -86,24 +105,24 @@ async def _workflow(url, tenant, sid, key, sim, mode, auth):
         assert len(posts) == 1 and posts[0]["status"] == 200, posts
 
         # get, then get again: the second comes from the cache without an upstream call
-        g1 = await s.tool("orders_get", {"order_id": oid})
+        g1 = await s.tool("orders_get", a({"order_id": oid}))
         assert_tool_result_shape(g1)
         first = g1.ok()
         assert str(first["order"]["id"]) == oid and is_store(first["store"], store) and isinstance(first["cached"], bool)
         mark = sim.mark()
-        second = (await s.tool("orders_get", {"order_id": oid})).ok()
+        second = (await s.tool("orders_get", a({"order_id": oid}))).ok()
         assert second["cached"] is True, f"second get is not cached: {second.get('cached')}"
         assert second["order"] == first["order"]
         assert sim.since(mark, store_id=sid) == [], "a cached get called OrderDesk"
         # the dotted alias
-        assert str((await s.tool("orders.get", {"order_id": oid})).ok()["order"]["id"]) == oid
+        assert str((await s.tool("orders.get", a({"order_id": oid}))).ok()["order"]["id"]) == oid
 
         # list with pagination: every order exactly once, has_more / next_offset right
         upstream_ids = {str(o["id"]) for o in sim.api("GET", "/orders", sid, params={"limit": 500}).json()["orders"]}
         assert oid in upstream_ids and len(upstream_ids) == 31
         seen, offset, pages = [], 0, 0
         while True:
-            page = await s.tool("orders_list", {"limit": PAGE, "offset": offset})
+            page = await s.tool("orders_list", a({"limit": PAGE, "offset": offset}))
             if pages == 0:
                 assert_tool_result_shape(page)
             p = page.ok()
@@ -125,7 +144,7 @@ async def _workflow(url, tenant, sid, key, sim, mode, auth):
         dup = [i for i, k in Counter(seen).items() if k > 1]
         assert not dup, f"orders listed twice: {dup}"
         assert set(seen) == upstream_ids, f"missing {upstream_ids - set(seen)}, extra {set(seen) - upstream_ids}"
-        again = (await s.tool("orders_list", {"limit": PAGE, "offset": 0})).ok()
+        again = (await s.tool("orders_list", a({"limit": PAGE, "offset": 0}))).ok()
         assert again["cached"] is True and [o["id"] for o in again["orders"]] == seen[:PAGE]
 
         # update: nested shipping.city keeps its siblings; item update, delete and add by id
@@ -134,7 +153,7 @@ async def _workflow(url, tenant, sid, key, sim, mode, auth):
         mark = sim.mark()
         upd = await s.tool(
             "orders_update",
-            {
+            a({
                 "order_id": oid,
                 "changes": {
                     "shipping": {"city": "Austin", "address2": None},
@@ -145,7 +164,7 @@ async def _workflow(url, tenant, sid, key, sim, mode, auth):
                     ],
                     "order_notes": [f"workflow note {mode}"],
                 },
-            },
+            }),
         )
         assert_tool_result_shape(upd)
         u = upd.ok()
@@ -171,30 +190,36 @@ async def _workflow(url, tenant, sid, key, sim, mode, auth):
         assert upstream["shipping"]["city"] == "Austin" and upstream["shipping"]["address1"] == before["shipping"]["address1"]
 
         # the write invalidated the cached order: the next get is fresh and shows the change
-        fresh = (await s.tool("orders_get", {"order_id": oid})).ok()
+        fresh = (await s.tool("orders_get", a({"order_id": oid}))).ok()
         assert fresh["cached"] is False and fresh["order"]["shipping"]["city"] == "Austin"
+        if modern:  # without `store`: the tenant's only store
+            only = (await s.tool("orders_get", {"order_id": oid})).ok()
+            assert is_store(only["store"], store) and str(only["order"]["id"]) == oid, only["store"]
 
         # delete → get says not_found (although the order was cached), the list no longer has it
         mark = sim.mark()
-        deleted = await s.tool("orders_delete", {"order_id": oid})
+        deleted = await s.tool("orders_delete", a({"order_id": oid}))
         assert_tool_result_shape(deleted)
         d = deleted.ok()
         assert d["deleted"] is True and str(d["order_id"]) == oid and is_store(d["store"], store), d
         dels = sim.since(mark, method="DELETE", store_id=sid)
         assert [r["path"] for r in dels] == [f"/orders/{oid}"] and dels[0]["status"] == 200, dels
-        tool_error(await s.tool("orders_get", {"order_id": oid}), "not_found", "get after delete")
-        tool_error(await s.tool("orders_delete", {"order_id": oid}), "not_found", "second delete")
-        listed = (await s.tool("orders_list", {})).ok()
+        tool_error(await s.tool("orders_get", a({"order_id": oid})), "not_found", "get after delete")
+        tool_error(await s.tool("orders_delete", a({"order_id": oid})), "not_found", "second delete")
+        listed = (await s.tool("orders_list", a({}))).ok()
         assert listed["cached"] is False and listed["total_records"] == 30
         assert listed["limit"] == 50 and listed["offset"] == 0 and listed["records_returned"] == 30, "default limit 50"
         assert oid not in {str(o["id"]) for o in listed["orders"]}
 
 
-@pytest.mark.parametrize("mode,auth", [("legacy", "tool"), ("auto", "bearer")])
-def test_order_workflow(o1, make_tenant, orders_sim, claim_store_id, mode, auth):
+@pytest.mark.parametrize("mode,auth", [("legacy", "tool"), ("auto", "bearer"), (MODERN_VERSION, "bearer")])
+def test_order_workflow(o1, make_tenant, orders_sim, claim_store_id, db, mode, auth):
     t = make_tenant(f"orders-wf-{mode}")
     sid = claim_store_id()
+    start = len(RECORDER.calls)
     run(_workflow(o1.mcp_url, t, sid, orders_sim.stores[sid], orders_sim, mode, auth))
+    # The server side says which revision it served: every row of every call of the run.
+    assert assert_audited_as(db, [c.request_id for c in RECORDER.calls[start:]], MODE_VERSION[mode]) > 15
 
 
 def test_store_choice(o1, make_tenant, orders_sim, claim_store_id, order_tenant):

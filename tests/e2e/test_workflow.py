@@ -1,5 +1,7 @@
-"""The store-management workflow through the real `mcp` client, in legacy and auto mode:
-authenticate, list tools, register two stores, list, use, resolve by id and by name, delete."""
+"""The store-management workflow through the real `mcp` client in legacy mode (2025-11-25 with a
+session), auto mode (server/discover, so 2026-07-28) and pinned 2026-07-28 mode (no probe, no
+session): authenticate, list tools, register two stores, list, use, resolve by id and by name,
+delete. Which revision served each run is read back from the audit rows."""
 
 import json
 import uuid
@@ -8,14 +10,20 @@ import pytest
 
 from e2e_support import (
     LATEST_VERSION,
+    MODERN_VERSION,
+    RECORDER,
     TOOL_NAMES,
     SECRETS,
     RawClient,
+    assert_audited_as,
     assert_tool_result_shape,
     mcp_session,
     psql_json,
     run,
 )
+
+# mcp.Client mode → the revision the server must have served the run under.
+MODE_VERSION = {"legacy": LATEST_VERSION, "auto": MODERN_VERSION, MODERN_VERSION: MODERN_VERSION}
 
 
 def _is_uuid(value) -> bool:
@@ -65,11 +73,15 @@ def _audit_rows(db, request_id):
 
 async def _workflow(url, tenant, sim, db, mode):
     k1, k2, k3 = sim.stores["41001"], sim.stores["41002"], sim.stores["41003"]
+    modern = MODE_VERSION[mode] == MODERN_VERSION
     async with mcp_session(url, tenant.master_key, tenant.id, mode=mode) as s:
-        assert s.client.protocol_version == LATEST_VERSION
+        assert s.client.protocol_version == MODE_VERSION[mode]
 
         names = {t.name for t in (await s.client.list_tools()).tools}
-        assert TOOL_NAMES <= names
+        if modern:  # no session to authenticate: the 2025 login tool is not offered
+            assert TOOL_NAMES - {"tenant_use_master_key"} <= names and "tenant_use_master_key" not in names, names
+        else:
+            assert TOOL_NAMES <= names
 
         empty = await s.tool("stores_list")
         assert_tool_result_shape(empty)
@@ -118,13 +130,16 @@ async def _workflow(url, tenant, sim, db, mode):
         text = json.dumps(listed.raw)
         assert k1 not in text and k2 not in text and "api_key" not in text
 
-        # use by name (any case), then the session remembers it
+        # use by name (any case), then the session remembers it (2026-07-28: no session, so
+        # nothing is remembered; the answer hands back the store's handle instead)
         used = (await s.tool("stores_use_store", {"store": "main street outfitters"})).ok()
         assert used["active_store"]["id"] == s1["id"] and used["matched_by"] == "name"
-        assert (await s.tool("stores_list")).ok()["active_store_id"] == s1["id"]
+        assert used.get("store_handle") == s1["id"] and used.get("remembered") is (not modern), used
+        assert (await s.tool("stores_list")).ok()["active_store_id"] == (None if modern else s1["id"])
         used = (await s.tool("stores_use_store", {"store": s2["id"]})).ok()
         assert used["active_store"]["id"] == s2["id"] and used["matched_by"] == "id"
-        assert (await s.tool("stores_list")).ok()["active_store_id"] == s2["id"]
+        assert used.get("store_handle") == s2["id"] and used.get("remembered") is (not modern), used
+        assert (await s.tool("stores_list")).ok()["active_store_id"] == (None if modern else s2["id"])
 
         # resolve by uuid, by OrderDesk store id, by name; unknown → not_found
         by_uuid = (await s.tool("stores_resolve", {"store": s1["id"]})).ok()
@@ -153,7 +168,10 @@ async def _workflow(url, tenant, sim, db, mode):
         assert again.is_error and again.error_code == "not_found", again.raw
 
 
-@pytest.mark.parametrize("mode", ["legacy", "auto"])
+@pytest.mark.parametrize("mode", ["legacy", "auto", MODERN_VERSION])
 def test_store_management_workflow(r1, make_tenant, sim, db, mode):
     tenant = make_tenant(f"workflow-{mode}")
+    start = len(RECORDER.calls)
     run(_workflow(r1.mcp_url, tenant, sim, db, mode))
+    # The server side says which revision it served: every row of every call of the run.
+    assert assert_audited_as(db, [c.request_id for c in RECORDER.calls[start:]], MODE_VERSION[mode]) > 20
