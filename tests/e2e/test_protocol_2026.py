@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import time
 import secrets
 
 import httpx2
@@ -674,6 +675,27 @@ def test_traceparent_in_meta_is_audited(mc, db):
     t = mc.tool("stores_list", meta=modern_meta(traceparent=tp))
     assert _traceparent_of(db, t.request_id) == [tp]
     assert _traceparent_of(db, mc.tool("stores_list").request_id) == [None], "a call without trace context"
+
+
+def test_traceparent_labels_the_log_lines_of_the_call(mc, r1):
+    """The replicas log at debug: each call's `tool call` line carries its request id and the
+    caller's trace id (the 32 hex digits of the traceparent)."""
+    tp = _traceparent()
+    t = mc.tool("stores_list", meta=modern_meta(traceparent=tp))
+    deadline = time.monotonic() + 5
+    lines: list[dict] = []
+    while time.monotonic() < deadline and not lines:
+        for raw in r1.stderr_path.read_text(errors="replace").splitlines():
+            try:
+                line = json.loads(raw)
+            except ValueError:
+                continue
+            if line.get("msg") == "tool call" and line.get("request_id") == t.request_id:
+                lines.append(line)
+        time.sleep(0.05)
+    assert len(lines) == 1, f"no single `tool call` line for request {t.request_id}"
+    assert lines[0].get("trace_id") == tp.split("-")[1], lines[0]
+    assert lines[0].get("protocol_version") == "2026-07-28" and lines[0].get("tool") == "stores_list", lines[0]
 
 
 def test_traceparent_header_is_the_fallback_and_meta_wins(mc, db):

@@ -127,6 +127,13 @@ struct ToolCallPipeline: Sendable {
         }
         ToolMetrics.finished(
             tool: tool.name, outcome: record.outcome, code: record.errorCode, duration: ContinuousClock.now - started)
+        // One line per call at LOG_LEVEL=debug (request_id and trace_id come with the logger).
+        caller.logger.debug(
+            "tool call",
+            metadata: [
+                "tool": "\(tool.name)", "outcome": "\(record.outcome)", "protocol_version": "\(caller.protocolVersion)",
+                "duration_ms": "\(record.durationMilliseconds ?? 0)",
+            ])
         do {
             try await services.audit.record(record)
         } catch {
