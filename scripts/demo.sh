@@ -74,20 +74,20 @@ for _ in $(seq 1 50); do
     sleep 0.2
 done
 
-# Register both simulator stores through MCP itself (idempotent: a duplicate is reported, not fatal).
+# Register both simulator stores through MCP itself, as a 2026-07-28 client (no session; idempotent:
+# a duplicate is reported, not fatal).
+meta='"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientCapabilities":{},"io.modelcontextprotocol/clientInfo":{"name":"make-demo","version":"1"}}'
 mcp() {
     curl -sS -X POST "$MCP_URL" -H 'Content-Type: application/json' -H 'Accept: application/json' \
-        -H "Authorization: Bearer $MASTER_KEY" ${session:+-H "Mcp-Session-Id: $session"} -d "$1" -D .data/demo-headers
+        -H "Authorization: Bearer $MASTER_KEY" -H 'MCP-Protocol-Version: 2026-07-28' -H 'Mcp-Method: tools/call' \
+        -H "Mcp-Name: $1" -d "$2"
 }
-mcp '{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-11-25","clientInfo":{"name":"make-demo"}}}' >/dev/null
-session=$(tr -d '\r' <.data/demo-headers | awk -F': ' 'tolower($1)=="mcp-session-id"{print $2}')
 for store in "10001 $STORE_A_KEY Main" "10002 $STORE_B_KEY Outlet"; do
     read -r id key name <<<"$store"
-    result=$(mcp "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"stores_register\",\"arguments\":{\"store_id\":\"$id\",\"api_key\":\"$key\",\"name\":\"$name\"}}}")
+    result=$(mcp stores_register "{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"tools/call\",\"params\":{\"name\":\"stores_register\",\"arguments\":{\"store_id\":\"$id\",\"api_key\":\"$key\",\"name\":\"$name\"},$meta}}")
     code=$(python3 -c 'import json,sys; r=json.load(sys.stdin)["result"]; print(r["structuredContent"].get("error",{}).get("code","registered"))' <<<"$result")
     echo "store $id ($name): $code"
 done
-rm -f .data/demo-headers
 
 cat <<MSG
 
@@ -107,8 +107,11 @@ Python (pip install mcp==2.3.0), after \`source $env_file\`:
   from mcp.shared._httpx_utils import create_mcp_http_client
   async def main():
       http = create_mcp_http_client(headers={"Authorization": "Bearer " + os.environ["MASTER_KEY"]})
-      async with http, Client(streamable_http_client(os.environ["MCP_URL"], http_client=http), mode="legacy") as c:
+      # mode="auto" speaks MCP 2026-07-28 with this server (no session: name the store in each call);
+      # mode="legacy" uses a 2025-11-25 session instead.
+      async with http, Client(streamable_http_client(os.environ["MCP_URL"], http_client=http), mode="auto") as c:
           print(await c.call_tool("stores_list", {}))
+          print(await c.call_tool("orders_list", {"store": "Main", "limit": 2}))
   asyncio.run(main())
 
 Ctrl-C (or make demo-stop) stops the server and the simulator.
