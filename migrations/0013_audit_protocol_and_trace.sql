@@ -5,13 +5,22 @@
 -- session_hash). A caller using OpenTelemetry passes a W3C traceparent in the request's _meta; it is
 -- kept so an audit row can be found from a trace and the other way round. Both are NULL on rows
 -- written before this migration and on rows that are not about one MCP request (refused logins).
+--
+-- audit_log takes every tool call's rows and only grows, so this must not hold its lock for long:
+-- the columns are added without a default (a catalog change, no rewrite) and their CHECKs NOT VALID,
+-- so no existing row is scanned (they are all NULL in the new columns, which the CHECKs allow; new
+-- rows are checked). lock_timeout makes a migration that cannot get the lock fail fast instead of
+-- queueing every replica's audit writes behind it; run it again.
 SET LOCAL ROLE orderdesk_owner;
+SET LOCAL lock_timeout = '5s';
 
 ALTER TABLE orderdesk.audit_log
-    ADD COLUMN protocol_version text
-        CHECK (protocol_version ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$'),
-    ADD COLUMN traceparent text
-        CHECK (traceparent ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$');
+    ADD COLUMN protocol_version text,
+    ADD COLUMN traceparent text,
+    ADD CONSTRAINT audit_log_protocol_version_check
+        CHECK (protocol_version ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$') NOT VALID,
+    ADD CONSTRAINT audit_log_traceparent_check
+        CHECK (traceparent ~ '^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$') NOT VALID;
 
 COMMENT ON COLUMN orderdesk.audit_log.protocol_version IS
     'MCP revision of the request: 2026-07-28 (stateless, no session) or the session''s negotiated 2025 version.';

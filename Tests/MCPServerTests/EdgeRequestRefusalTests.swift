@@ -79,14 +79,14 @@ import Testing
                     let response = try await client.post(
                         MCPMessage.request("ping", id: 1), key: tenant.masterKey, session: session,
                         headers: [.mcpProtocolVersion: version])
-                    expectError(response, .badRequest, -32022, "unsupported_protocol_version")
+                    expectError(response, .badRequest, -32022, "unsupported_protocol_version", id: 1)
                     let error = response.json?["error"]
                     #expect(error?["data"]?["requested"] == .string(version))
                     #expect(error?["data"]?["supported"] == .array(ProtocolVersion.supported.map(JSONValue.string)))
                 }
                 let initialize = try await client.post(
                     MCPMessage.initialize(), key: tenant.masterKey, headers: [.mcpProtocolVersion: "2099-01-01"])
-                expectError(initialize, .badRequest, -32022, "unsupported_protocol_version")
+                expectError(initialize, .badRequest, -32022, "unsupported_protocol_version", id: 1)
                 // Every session revision the server names is accepted in a session.
                 for version in ProtocolVersion.legacy {
                     let response = try await client.post(

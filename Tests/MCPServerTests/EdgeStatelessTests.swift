@@ -223,7 +223,7 @@ extension TestClientProtocol {
                 versionTwice.append(HTTPField(name: .mcpProtocolVersion, value: "2026-07-28"))
                 let twoVersions = try await client.execute(
                     uri: "/mcp", method: .post, headers: versionTwice, body: ByteBuffer(string: list))
-                expectError(twoVersions, .badRequest, -32020, "header_mismatch")
+                expectError(twoVersions, .badRequest, -32020, "header_mismatch", id: 1)
                 let future = ModernMessage.request(
                     "tools/list", meta: ModernMessage.meta([RequestEnvelope.protocolVersionKey: "2099-01-01"]))
                 expectError(
@@ -236,16 +236,20 @@ extension TestClientProtocol {
                 // -32022: a version we do not speak, named in both places, lists the ones we do.
                 let unknown = try await client.modern(
                     future, method: "tools/list", key: key, headers: [.mcpProtocolVersion: "2099-01-01"])
-                expectError(unknown, .badRequest, -32022, "unsupported_protocol_version")
+                expectError(unknown, .badRequest, -32022, "unsupported_protocol_version", id: 1)
                 #expect(unknown.json?["error"]?["data"]?["requested"] == "2099-01-01")
                 #expect(unknown.json?["error"]?["data"]?["supported"]?.arrayValue?.contains("2026-07-28") == true)
                 // A legacy version in `_meta`: not a per-request revision.
                 let legacyInMeta = ModernMessage.request(
                     "tools/list", meta: ModernMessage.meta([RequestEnvelope.protocolVersionKey: "2025-11-25"]))
+                let legacy = try await client.modern(
+                    legacyInMeta, method: "tools/list", key: key, headers: [.mcpProtocolVersion: "2025-11-25"])
+                expectError(legacy, .badRequest, -32022, "unsupported_protocol_version", id: 1)
+                #expect(legacy.json?["error"]?["data"]?["supported"] == ["2026-07-28"], "\(legacy.text)")
+                // A name header that is the tool's name after a byte-order mark is not the tool's name.
                 expectError(
-                    try await client.modern(
-                        legacyInMeta, method: "tools/list", key: key, headers: [.mcpProtocolVersion: "2025-11-25"]),
-                    .badRequest, -32022, "unsupported_protocol_version", id: 1)
+                    try await client.modern(call, method: "tools/call", name: "=?base64?77u/c3RvcmVzX2xpc3Q=?=", key: key),
+                    .badRequest, -32020, "header_mismatch", id: 1)
             }
         }
     }
@@ -310,6 +314,7 @@ extension TestClientProtocol {
         #expect(RoutingHeaders.decode("=?base64?SGVsbG8sIOS4lueVjA==?=") == "Hello, 世界")
         #expect(RoutingHeaders.decode("=?base64?SGVsbG8sIOS4lueVjA?=") == nil)  // not canonical (no padding)
         #expect(RoutingHeaders.decode("=?base64?//79?=") == nil)  // not UTF-8
+        #expect(RoutingHeaders.decode("=?base64?77u/c3RvcmVzX2xpc3Q=?=") == "\u{FEFF}stores_list")  // BOM kept
         #expect(RoutingHeaders.isPlain("a b\tc") && !RoutingHeaders.isPlain("é") && !RoutingHeaders.isPlain("a\u{7F}"))
     }
 }

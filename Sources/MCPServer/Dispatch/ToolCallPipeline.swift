@@ -59,7 +59,7 @@ struct ToolCallPipeline: Sendable {
         caller.label(&record)
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
-        record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
+        record.userAgent = caller.userAgent.map { AuditParameters.capped($0, 300) }
         var callAudit: CallAudit?
 
         let outcome: Result<JSONValue, MCPError>
@@ -166,7 +166,7 @@ struct ToolCallPipeline: Sendable {
         caller.label(&record)
         record.replicaID = replicaID
         record.clientIP = caller.clientIP
-        record.userAgent = caller.userAgent.map { String($0.prefix(300)) }
+        record.userAgent = caller.userAgent.map { AuditParameters.capped($0, 300) }
         do {
             try await services.audit.record(record)
         } catch {
@@ -192,7 +192,7 @@ extension ToolCallPipeline.Caller {
     /// What every audit row of the call says about the caller's connection.
     func label(_ record: inout AuditRecord) {
         record.sessionHash = session?.idHashHex
-        record.protocolVersion = protocolVersion
+        record.protocolVersion = protocolVersion.isEmpty ? nil : protocolVersion
         record.traceParent = traceParent?.value
     }
 }

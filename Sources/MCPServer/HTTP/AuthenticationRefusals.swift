@@ -84,7 +84,7 @@ struct AuthenticationRefusals: Sendable {
             tenantID: nil, correlationID: context.correlationID, actor: nil, action: "auth.failed",
             params: ["reason": .string(reason)], outcome: "denied")
         record.clientIP = context.clientIP
-        record.userAgent = request.headers[.userAgent].map { String($0.prefix(300)) }
+        record.userAgent = request.headers[.userAgent].map { AuditParameters.capped($0, 300) }
         record.errorCode = ErrorCode.unauthorized.rawValue
         do {
             try await audit.record(record)

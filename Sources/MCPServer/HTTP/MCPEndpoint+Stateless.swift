@@ -51,7 +51,7 @@ extension MCPEndpoint {
                     .ok, encoded: result.responseBody(id: id, serverInfo: Self.serverInfo),
                     correlationID: context.correlationID)
             default:
-                throw MCPError.methodNotFound(String(method.prefix(100)))
+                throw MCPError.methodNotFound(AuditParameters.capped(method, 100))
             }
         } catch {
             throw MCPError(from: error).answering(id)

@@ -109,7 +109,7 @@ struct MCPEndpoint: Sendable {
                 return refuse(error)
             }
         default:
-            return refuse(.methodNotFound(String(method.prefix(100))))
+            return refuse(.methodNotFound(AuditParameters.capped(method, 100)))
         }
     }
 

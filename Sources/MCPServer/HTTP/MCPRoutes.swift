@@ -21,7 +21,7 @@ struct MCPRoutes {
             .add(middleware: exchange)
             .add(middleware: OriginMiddleware(allowedOrigins: allowedOrigins))
             .add(middleware: MediaTypeMiddleware())
-            .add(middleware: ProtocolVersionMiddleware())
+            .add(middleware: ProtocolVersionMiddleware(maximumBodyBytes: maximumBodyBytes))
             .add(middleware: AuthenticationMiddleware(authenticator: authenticator, refusals: endpoint.refusals))
             .add(middleware: JSONRPCBodyMiddleware(maximumBodyBytes: maximumBodyBytes))
             .add(middleware: RevisionMiddleware())

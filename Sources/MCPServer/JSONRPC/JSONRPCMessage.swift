@@ -58,6 +58,18 @@ enum JSONRPCMessage: Sendable {
         return .request(id: validID, method: method, params: params)
     }
 
+    /// The id of the request in `body`, if it is a JSON object with a string or integer `id`: for
+    /// answering a request refused before its body was otherwise looked at.
+    static func requestID(in body: Data) -> JSONValue? {
+        guard JSONNesting.depth(of: body) <= maximumDepth, let value = try? JSONValue(parsing: body),
+            let id = value.objectValue?["id"]
+        else { return nil }
+        switch id {
+        case .string, .int: return id
+        default: return nil
+        }
+    }
+
 }
 
 /// Measures how deeply arrays and objects nest, without parsing (strings are skipped).

@@ -26,10 +26,21 @@ public enum ProtocolVersion {
 
     /// `UnsupportedProtocolVersion` (-32022): HTTP 400 naming the revisions we speak.
     static func unsupported(_ requested: String) -> MCPError {
-        let shown = String(requested.prefix(40))
+        let shown = AuditParameters.capped(requested, 40)
         return MCPError(
             .unsupportedProtocolVersion,
             "Unsupported protocol version \(shown); supported: \(supported.joined(separator: ", "))",
             details: ["supported": .array(supported.map(JSONValue.string)), "requested": .string(shown)])
+    }
+
+    /// A session revision declared in a request's `_meta`: those are reached through `initialize`,
+    /// so the only version a per-request `_meta` may name is a modern one (and `supported` says so,
+    /// or a client retrying from the list would go round in circles).
+    static func notPerRequest(_ requested: String) -> MCPError {
+        MCPError(
+            .unsupportedProtocolVersion,
+            "\(requested) is a session revision: open it with initialize. Per-request `_meta` is for "
+                + modern.joined(separator: ", "),
+            details: ["supported": .array(modern.map(JSONValue.string)), "requested": .string(requested)])
     }
 }

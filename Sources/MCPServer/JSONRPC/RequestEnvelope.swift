@@ -44,6 +44,7 @@ struct RequestEnvelope: Sendable {
         guard case .string(let version) = protocolVersion else {
             throw .invalidParams("`\(Self.protocolVersionKey)` must be a string such as \"\(ProtocolVersion.modern[0])\"")
         }
+        if ProtocolVersion.legacy.contains(version) { throw ProtocolVersion.notPerRequest(version) }
         guard ProtocolVersion.isModern(version) else { throw ProtocolVersion.unsupported(version) }
         return version
     }

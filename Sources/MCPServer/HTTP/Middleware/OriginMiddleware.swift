@@ -11,7 +11,7 @@ struct OriginMiddleware: RouterMiddleware {
         -> Response
     {
         if let origin = request.headers[.origin], !allowedOrigins.contains(origin) {
-            throw MCPError.invalidRequest("Origin \(origin.prefix(100)) is not allowed", status: .forbidden)
+            throw MCPError.invalidRequest("Origin \(AuditParameters.capped(origin, 100)) is not allowed", status: .forbidden)
         }
         return try await next(request, context)
     }

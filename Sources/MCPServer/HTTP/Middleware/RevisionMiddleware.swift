@@ -51,8 +51,9 @@ struct RevisionMiddleware: RouterMiddleware {
 }
 
 /// The 2026-07-28 request headers that mirror the body for intermediaries (`MCP-Protocol-Version`,
-/// `Mcp-Method`, `Mcp-Name`): each must be present once, in plain header characters, and agree with
-/// the body, or the request is refused as `HeaderMismatch` (-32020, HTTP 400).
+/// `Mcp-Method`, `Mcp-Name`): each must be present once, in plain header characters, and equal the
+/// body byte for byte (not merely canonically equivalent), or the request is refused as
+/// `HeaderMismatch` (-32020, HTTP 400).
 enum RoutingHeaders {
     /// Methods whose `Mcp-Name` mirrors a body parameter, and which one.
     static let namedParameter = ["tools/call": "name", "prompts/get": "name", "resources/read": "uri"]
@@ -68,16 +69,16 @@ enum RoutingHeaders {
             }
         }
         guard let version = headers[.mcpProtocolVersion] else { throw mismatch("the MCP-Protocol-Version header is missing") }
-        guard envelope.protocolVersion == .string(version) else {
+        guard case .string(let declared) = envelope.protocolVersion, declared.utf8.elementsEqual(version.utf8) else {
             throw mismatch("MCP-Protocol-Version \(version.prefix(40)) does not match `_meta` protocolVersion")
         }
         guard let methodHeader = headers[.mcpMethod] else { throw mismatch("the Mcp-Method header is missing") }
-        guard methodHeader == method else {
+        guard methodHeader.utf8.elementsEqual(method.utf8) else {
             throw mismatch("Mcp-Method \(methodHeader.prefix(100)) does not match the body's method")
         }
         guard let parameter = namedParameter[method], let bodyValue = params[parameter]?.stringValue else { return }
         guard let nameHeader = headers[.mcpName] else { throw mismatch("the Mcp-Name header is missing") }
-        guard decode(nameHeader) == bodyValue else {
+        guard let decoded = decode(nameHeader), decoded.utf8.elementsEqual(bodyValue.utf8) else {
             throw mismatch("Mcp-Name does not match the body's `\(parameter)`")
         }
     }
@@ -93,7 +94,9 @@ enum RoutingHeaders {
         guard value.hasPrefix("=?base64?"), value.hasSuffix("?="), value.utf8.count >= 11 else { return value }
         let payload = String(value.dropFirst(9).dropLast(2))
         guard let data = Data(base64Encoded: payload), data.base64EncodedString() == payload else { return nil }
-        return String(data: data, encoding: .utf8)
+        // Strict, and byte for byte: Foundation's decoder would drop a leading BOM, so
+        // "\u{FEFF}orders_get" would match "orders_get".
+        return String(validating: Array(data), as: UTF8.self)
     }
 
     private static func mismatch(_ detail: String) -> MCPError {
