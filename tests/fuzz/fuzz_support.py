@@ -907,8 +907,9 @@ def _evaluate(headers, msg, key, tools, leeway: Leeway) -> tuple[str, Outcome | 
     declares = isinstance(meta, dict) and PV_KEY in meta
     # --- the era ---
     if not has_id:
-        # The contract's era rule holds for notifications too: a modern one is acknowledged.
-        if header_modern or declares or method == "server/discover":
+        # A notification has no request envelope (the 2026-07-28 schema's NotificationMetaObject
+        # carries no protocol version), so the header alone makes it modern (RevisionMiddleware).
+        if header_modern:
             return "modern", Outcome(202, why="a 2026-07-28 notification")
         return legacy
     if method == "initialize" or not (header_modern or declares or method == "server/discover"):
