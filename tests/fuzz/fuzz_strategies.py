@@ -7,7 +7,9 @@ built, so generators produce *symbolic* choices (`Ref("session", "bound")`, `Ref
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import string
 from dataclasses import dataclass
 from typing import Any
@@ -16,9 +18,12 @@ from hypothesis import strategies as st
 
 MAX_BODY_BYTES = 1024 * 1024
 MAX_DEPTH = 64  # JSONRPCMessage.maximumDepth
-SUPPORTED_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
+LEGACY_VERSIONS = ("2025-03-26", "2025-06-18", "2025-11-25")
+MODERN_VERSION = "2026-07-28"  # stateless: `_meta` envelope and routing headers on every request
+SUPPORTED_VERSIONS = LEGACY_VERSIONS + (MODERN_VERSION,)
 KNOWN_METHODS = (
     "initialize",
+    "server/discover",
     "ping",
     "tools/list",
     "tools/call",
@@ -680,3 +685,356 @@ def tool_arguments(draw, schema: dict) -> tuple[Any, str]:
     elif how == "null":
         return None, how
     return args, how
+
+
+# --- 2026-07-28: the `_meta` envelope and the routing headers ------------------------------------
+#
+# A modern request carries `params._meta` (protocol version, client capabilities, optionally client
+# info and a W3C traceparent) and mirrors its version, method and (tools/call) tool name in the
+# `MCP-Protocol-Version`, `Mcp-Method` and `Mcp-Name` headers. The generators below mostly get
+# those right (so requests reach the methods) and otherwise break one or several of them.
+
+PV_KEY = "io.modelcontextprotocol/protocolVersion"
+CC_KEY = "io.modelcontextprotocol/clientCapabilities"
+CI_KEY = "io.modelcontextprotocol/clientInfo"
+SERVER_INFO_KEY = "io.modelcontextprotocol/serverInfo"
+MODERN_METHODS = ("server/discover", "tools/list", "tools/call")
+# Methods whose `Mcp-Name` header mirrors a body parameter (the server's RoutingHeaders).
+NAMED_PARAMETER = {"tools/call": "name", "prompts/get": "name", "resources/read": "uri"}
+
+# Values of a type other than the one a member wants; no raw numbers here (1e400 is a parse error,
+# which would end the request before anything modern is looked at).
+odd_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**63), 2**63 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=20),
+    st.lists(st.integers(0, 9), max_size=2),
+    st.dictionaries(st.text(max_size=5), st.integers(0, 9), max_size=2),
+)
+_odd_non_string = odd_values.filter(lambda v: not isinstance(v, str))
+_odd_non_object = odd_values.filter(lambda v: not isinstance(v, dict))
+
+modern_protocol_versions = weighted(
+    (12, st.just(MODERN_VERSION)),
+    (1, st.sampled_from(LEGACY_VERSIONS)),
+    (1, st.sampled_from(["", "2026-07-28 ", " 2026-07-28", "2026-7-28", "2026-07-29", "2026-07-28\u0000", "latest", "２０２６-07-28", "2024-11-05"])),
+    (1, st.text(max_size=50)),
+    (1, _odd_non_string),
+)
+client_capabilities = weighted(
+    (8, st.sampled_from([{}, {"sampling": {}}, {"roots": {"listChanged": True}}, {"elicitation": {}, "x-vendor": [1, 2]}])),
+    (1, st.dictionaries(st.text(max_size=10), odd_values, max_size=3)),
+    (1, _odd_non_object),
+)
+# Client-info strings: short and ordinary, at and beyond the 200-character limit (counted in code
+# points: 200 emoji or 100 e+combining-acute pairs are exactly 200), NUL, and other nasty text.
+_LONG_TEXTS = [c * n for c in ("a", "😀", "é") for n in (199, 200, 201)] + ["a\u0301" * 100, "a\u0301" * 101, "x" * 5000]
+client_info_texts = weighted(
+    (6, st.text(min_size=1, max_size=30).filter(lambda s: "\u0000" not in s)),
+    (2, st.sampled_from(_LONG_TEXTS)),
+    (1, st.sampled_from(["\u0000", "fuzz\u0000client", "a" * 199 + "\u0000", ""])),
+    (1, st.sampled_from(NASTY_STRINGS)),
+)
+
+
+@st.composite
+def client_infos(draw) -> Any:
+    """`io.modelcontextprotocol/clientInfo`: absent, well-formed, or with one field broken (missing,
+    null, not a string, too long, with NUL), extra members, or not an object at all."""
+    how = draw(weighted((4, st.just("missing")), (4, st.just("valid")), (3, st.just("field")), (1, st.just("null")), (1, st.just("not-object")), (1, st.just("random"))))
+    if how == "missing":
+        return MISSING
+    if how == "null":
+        return None
+    if how == "not-object":
+        return draw(_odd_non_object)
+    if how == "random":
+        return draw(st.dictionaries(st.sampled_from(["name", "version", "title", "Name", "websiteUrl"]), odd_values, max_size=4))
+    info: dict = {"name": draw(st.sampled_from(["fuzz-client", "Fuzz Client", "claude-ai"])), "version": draw(st.sampled_from(["1.0.0", "0", "2026.7"]))}
+    if draw(st.booleans()):
+        info["title"] = draw(st.sampled_from(["Fuzz", "Fuzz Client ✨"]))
+    if draw(st.integers(0, 3)) == 0:
+        info.update(draw(st.dictionaries(st.sampled_from(["websiteUrl", "icons", "extra", "description"]), odd_values, max_size=2)))
+    if how == "field":
+        field_ = draw(st.sampled_from(["name", "version", "title"]))
+        change = draw(st.sampled_from(["text", "text", "text", "odd", "null", "missing"]))
+        if change == "missing":
+            info.pop(field_, None)
+        elif change == "null":
+            info[field_] = None
+        elif change == "odd":
+            info[field_] = draw(_odd_non_string)
+        else:
+            info[field_] = draw(client_info_texts)
+    return info
+
+
+_HEX = "0123456789abcdef"
+_hex = lambda n: st.text(alphabet=_HEX, min_size=n, max_size=n)  # noqa: E731
+valid_traceparents = st.builds(lambda t, p, f: f"00-{t}-{p}-{f}", _hex(32), _hex(16), st.sampled_from(["00", "01", "ff", "0a"])).filter(
+    lambda v: v[3:35] != "0" * 32 and v[36:52] != "0" * 16
+)
+
+
+@st.composite
+def traceparents(draw) -> Any:
+    """W3C traceparent values: well-formed (any version but ff; 00 is exactly 55 characters, later
+    versions may append `-…`), and broken in the ways the parser must ignore."""
+    base = draw(valid_traceparents)
+    how = draw(st.sampled_from(["valid", "valid", "valid", "future", "padded", "upper", "ff", "zero-trace", "zero-parent", "short", "long", "dash", "text", "odd"]))
+    if how == "valid":
+        return base
+    if how == "future":  # a later version: more fields after a dash are allowed (the first 55 are kept)
+        return "cc" + base[2:] + draw(st.sampled_from(["", "-", "-extra", "-" + "f" * 150]))
+    if how == "padded":  # surrounding whitespace is trimmed
+        return draw(st.sampled_from([" ", "\t", "\u00a0", "\u3000"])) + base + draw(st.sampled_from(["", " ", "\t"]))
+    if how == "upper":
+        return base.upper()
+    if how == "ff":
+        return "ff" + base[2:]
+    if how == "zero-trace":
+        return base[:3] + "0" * 32 + base[35:]
+    if how == "zero-parent":
+        return base[:36] + "0" * 16 + base[52:]
+    if how == "short":
+        return base[: draw(st.integers(0, 54))]
+    if how == "long":
+        return base + draw(st.sampled_from(["0", "-", "-x", "a" * 300]))
+    if how == "dash":
+        i = draw(st.sampled_from([2, 35, 52]))
+        return base[:i] + draw(st.sampled_from(["_", "0", " "])) + base[i + 1 :]
+    if how == "text":
+        return draw(st.one_of(st.text(max_size=80), st.sampled_from(NASTY_STRINGS)))
+    return draw(_odd_non_string)
+
+
+@st.composite
+def modern_metas(draw) -> Any:
+    """`params._meta` of a modern request: mostly complete and valid, else without the version or
+    the capabilities, with odd-typed members, or not an object at all (MISSING: no `_meta`)."""
+    how = draw(weighted((14, st.just("object")), (1, st.just("missing")), (1, st.just("not-object"))))
+    if how == "missing":
+        return MISSING
+    if how == "not-object":
+        return draw(_odd_non_object)
+    meta: dict = {}
+    if draw(weighted((14, st.just(True)), (1, st.just(False)))):
+        meta[PV_KEY] = draw(modern_protocol_versions)
+    if draw(weighted((14, st.just(True)), (1, st.just(False)))):
+        meta[CC_KEY] = draw(client_capabilities)
+    info = draw(client_infos())
+    if info is not MISSING:
+        meta[CI_KEY] = info
+    if draw(st.integers(0, 2)) == 0:
+        meta["traceparent"] = draw(traceparents())
+    if draw(st.integers(0, 4)) == 0:
+        meta.update(draw(st.dictionaries(st.sampled_from(["progressToken", "x-vendor/thing", "io.modelcontextprotocol/other", "tracestate", ""]), odd_values, max_size=2)))
+    return meta
+
+
+# Routing-header values. h11 sends a header value only if it is visible ASCII / obs-text with inner
+# spaces or tabs (no leading or trailing whitespace): `sendable` says whether a value qualifies.
+_FIELD_VALUE = re.compile(rb"(?:[\x21-\x7e\x80-\xff]+(?:[ \t]+[\x21-\x7e\x80-\xff]+)*)?")
+
+
+def sendable(value: bytes) -> bool:
+    return _FIELD_VALUE.fullmatch(value) is not None
+
+
+def b64_sentinel(payload: bytes) -> bytes:
+    return b"=?base64?" + base64.b64encode(payload) + b"?="
+
+
+# Characters that make a name look the same but differ (or are canonically equivalent in Unicode).
+_LOOKALIKE_EDGES = ["\ufeff", "\u200b", "\u0000", " ", "\t", "\u00a0", "\u202e", "\u0301"]
+
+
+@st.composite
+def mcp_name_headers(draw, value: Any, mirror: int = 14) -> Any:
+    """An `Mcp-Name` value for a body parameter `value`: the plain value, its `=?base64?…?=` form,
+    broken or look-alike encodings, random payloads, raw UTF-8, or MISSING."""
+    text = value if isinstance(value, str) else draw(st.sampled_from(TOOL_NAMES))
+    raw = text.encode("utf-8", "surrogatepass")
+    plain_ok = sendable(raw) and raw.isascii()
+    how = draw(
+        weighted(
+            (max(1, mirror * 8 // 14), st.just("plain" if plain_ok else "base64")),
+            (max(1, mirror * 5 // 14), st.just("base64")),
+            (1, st.just("lookalike")),
+            (1, st.just("noncanonical")),
+            (1, st.just("random-payload")),
+            (1, st.just("sentinel")),
+            (1, st.just("raw-utf8")),
+            (1, st.just("missing")),
+            (1, st.just("garbage")),
+            (1, st.just("other-name")),
+        )
+    )
+    if how == "plain":
+        return raw
+    if how == "base64":
+        return b64_sentinel(raw)
+    if how == "lookalike":
+        edge = draw(st.sampled_from(_LOOKALIKE_EDGES))
+        variant = draw(st.sampled_from([edge + text, text + edge, text.upper(), text.replace("_", ".", 1), text.replace("_", "-")]))
+        return b64_sentinel(variant.encode("utf-8", "surrogatepass"))
+    if how == "noncanonical":
+        enc = base64.b64encode(raw)
+        return draw(
+            st.sampled_from(
+                [
+                    b"=?base64?" + enc.rstrip(b"=") + b"?=",  # padding dropped
+                    b"=?base64?" + base64.urlsafe_b64encode(raw) + b"?=",
+                    b"=?BASE64?" + enc + b"?=",
+                    b"=?base64?" + enc + b"=?=",
+                    b"=?base64? " + enc + b"?=",
+                    b"=?base64?" + enc,
+                    b"=?base64?" + enc + b"?= ",
+                    b"=?utf-8?b?" + enc + b"?=",  # RFC 2047 is not the MCP sentinel
+                ]
+            ).filter(sendable)
+        )
+    if how == "random-payload":
+        return b64_sentinel(draw(st.one_of(st.binary(max_size=40), st.text(max_size=20).map(lambda t: t.encode("utf-8")))))
+    if how == "sentinel":
+        return draw(st.sampled_from([b"=?base64?", b"=?base64?=", b"=?base64??=", b"=?base64?==?=", b"=?base64?????=", b"?=", b"="]))
+    if how == "raw-utf8":
+        return raw if sendable(raw) else b64_sentinel(raw)
+    if how == "missing":
+        return MISSING
+    if how == "other-name":
+        return draw(st.sampled_from(TOOL_NAMES)).encode()
+    return draw(header_garbage)
+
+
+@st.composite
+def routing_headers(draw, method: Any, params: Any, mirror: int = 14) -> list[tuple[str, Any]]:
+    """`MCP-Protocol-Version`, `Mcp-Method`, `Mcp-Name` for a body: mostly mirroring it (weight
+    `mirror` against 1 for each way of breaking a header), else missing, disagreeing, duplicated,
+    out of the header character set or random. Values are bytes."""
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    pv = meta.get(PV_KEY) if isinstance(meta, dict) else None
+    h: list[tuple[str, Any]] = []
+    # MCP-Protocol-Version
+    how = draw(weighted((mirror, st.just("mirror")), (1, st.just("missing")), (1, st.just("other")), (1, st.just("garbage")), (1, st.just("twice"))))
+    mirrored = pv.encode("utf-8") if isinstance(pv, str) and sendable(pv.encode("utf-8")) else MODERN_VERSION.encode()
+    if how == "mirror":
+        h.append(("MCP-Protocol-Version", mirrored))
+    elif how == "other":
+        h.append(("MCP-Protocol-Version", draw(st.sampled_from([v.encode() for v in SUPPORTED_VERSIONS] + [b"2026-07-29", b"2026-07-28,2026-07-28"]))))
+    elif how == "garbage":
+        h.append(("MCP-Protocol-Version", draw(header_garbage)))
+    elif how == "twice":
+        h += [("MCP-Protocol-Version", mirrored), ("MCP-Protocol-Version", draw(st.sampled_from([mirrored, b"2025-11-25"])))]
+    # Mcp-Method
+    m = method.encode("utf-8", "surrogatepass") if isinstance(method, str) else b"tools/call"
+    m = m if sendable(m) else b"tools/call"
+    how = draw(weighted((mirror, st.just("mirror")), (1, st.just("missing")), (1, st.just("other")), (1, st.just("case")), (1, st.just("garbage")), (1, st.just("twice"))))
+    if how == "mirror":
+        h.append(("Mcp-Method", m))
+    elif how == "other":
+        h.append(("Mcp-Method", draw(st.sampled_from([x.encode() for x in KNOWN_METHODS]))))
+    elif how == "case":
+        h.append(("Mcp-Method", m.upper() if m.upper() != m else m + b"/"))
+    elif how == "garbage":
+        h.append(("Mcp-Method", draw(header_garbage)))
+    elif how == "twice":
+        h += [("Mcp-Method", m), ("Mcp-Method", draw(st.sampled_from([m, b"tools/list"])))]
+    # Mcp-Name: for the named methods mostly; now and then on others (it must not matter there)
+    param = NAMED_PARAMETER.get(method) if isinstance(method, str) else None
+    value = params.get(param, MISSING) if param and isinstance(params, dict) else MISSING
+    if param or draw(st.integers(0, 7)) == 0:
+        name = draw(mcp_name_headers(value, mirror))
+        if name is not MISSING:
+            h.append(("Mcp-Name", name))
+            if draw(st.integers(0, 15)) == 0:
+                h.append(("Mcp-Name", draw(st.sampled_from([name, b"stores_list"]))))
+    return h
+
+
+# Headers a modern request may carry that the server must ignore: an old session id (of any kind,
+# or bogus), Last-Event-ID, a traceparent header (used only when `_meta` has none that is valid).
+@st.composite
+def modern_extra_headers(draw) -> list[tuple[str, Any]]:
+    h: list[tuple[str, Any]] = []
+    if draw(st.integers(0, 3)) == 0:
+        h.append(("Mcp-Session-Id", draw(st.one_of(st.sampled_from([Ref("session", k) for k in ("bound", "other", "ended")]), st.sampled_from([b"bogus", b"0", b"x" * 43])))))
+    if draw(st.integers(0, 7)) == 0:
+        h.append(("Last-Event-ID", draw(st.sampled_from([b"0", b"42", b"bogus"]))))
+    if draw(st.integers(0, 4)) == 0:
+        tp = draw(traceparents())
+        tp = tp.encode("utf-8") if isinstance(tp, str) else b"garbage"
+        h.append(("traceparent", tp.strip(b" \t") if sendable(tp.strip(b" \t")) else b"garbage"))
+    return h
+
+
+modern_ids = weighted(
+    (8, st.integers(-(2**63), 2**63 - 1)),
+    (4, st.text(max_size=20)),
+    (1, st.just(MISSING)),  # a notification
+    (1, st.sampled_from([None, True, 1.5, [], {"id": 1}])),  # not a valid id: -32600
+)
+modern_methods = weighted(
+    (8, st.sampled_from(MODERN_METHODS)),
+    (3, st.sampled_from(["ping", "prompts/get", "prompts/list", "resources/read", "resources/list", "completion/complete", "logging/setLevel", "notifications/initialized", "sampling/createMessage", "initialize"])),
+    (1, st.sampled_from(["Tools/List", "tools/list ", "server/discover/", "tools.call", "SERVER/DISCOVER", "server/Discover", "tools/call\u0000", "tоols/list"])),
+    (1, st.text(min_size=1, max_size=30)),
+)
+# Tool names for a modern tools/call: the listed ones, their dotted aliases, the session-only
+# login tool, look-alikes, random text and non-strings.
+modern_tool_names = weighted(
+    (6, st.sampled_from(TOOL_NAMES)),
+    (1, st.sampled_from(TOOL_NAMES).map(lambda n: n.replace("_", ".", 1))),
+    (1, st.sampled_from(["tenant_use_master_key", "tenant.use_master_key", "STORES_LIST", "stores_list ", "\ufeffstores_list", "stores_list\u0000", "", "stores\u2024list"])),
+    (1, st.text(max_size=20)),
+    (1, _odd_non_string),
+)
+
+
+@st.composite
+def modern_params(draw, method: Any) -> Any:
+    """params of a modern request: `_meta` (see modern_metas) plus what the method takes."""
+    if draw(st.integers(0, 24)) == 0:
+        return draw(st.sampled_from([MISSING, None, [], "params", 0]))
+    params: dict = {}
+    meta = draw(modern_metas())
+    if meta is not MISSING:
+        params["_meta"] = meta
+    if method == "tools/call":
+        name = draw(weighted((12, modern_tool_names), (1, st.just(MISSING))))
+        if name is not MISSING:
+            params["name"] = name
+        arguments = draw(weighted((6, st.just({})), (2, st.just(MISSING)), (1, st.just(None)), (1, json_objects), (1, json_values)))
+        if arguments is not MISSING:
+            params["arguments"] = arguments
+    elif method == "tools/list":
+        cursor = draw(weighted((6, st.just(MISSING)), (1, st.just(None)), (1, st.sampled_from(["", "abc", "0", "eyJvZmZzZXQiOjB9"])), (1, _odd_non_string)))
+        if cursor is not MISSING:
+            params["cursor"] = cursor
+    elif method in ("prompts/get", "resources/read"):
+        key = NAMED_PARAMETER[method]
+        value = draw(weighted((4, st.sampled_from(["greeting", "file:///etc/passwd", "orders://41001"])), (1, st.text(max_size=10)), (1, _odd_non_string), (1, st.just(MISSING))))
+        if value is not MISSING:
+            params[key] = value
+    if draw(st.integers(0, 5)) == 0:
+        params.update(draw(st.dictionaries(st.sampled_from(["extra", "cursor", "name", "arguments", "progressToken"]), odd_values, max_size=2)))
+    return params
+
+
+@st.composite
+def modern_envelopes(draw) -> tuple[dict, str]:
+    """A 2026-07-28 JSON-RPC message (a dict; MISSING members are left out) and a label."""
+    method = draw(modern_methods)
+    msg: dict = {"jsonrpc": draw(weighted((20, st.just("2.0")), (1, st.sampled_from(["1.0", 2.0, MISSING])))), "id": draw(modern_ids), "method": method}
+    params = draw(modern_params(method))
+    if params is not MISSING:
+        msg["params"] = params
+    if draw(st.integers(0, 29)) == 0:  # a JSON-RPC response object on a modern POST
+        msg.pop("method")
+        msg.pop("params", None)
+        msg["id"] = draw(st.integers(0, 99))
+        msg[draw(st.sampled_from(["result", "error"]))] = draw(st.sampled_from([{}, {"code": 1, "message": "x"}]))
+        return msg, "modern response object"
+    return msg, f"modern {method!r}" if isinstance(method, str) else "modern"

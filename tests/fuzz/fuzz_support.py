@@ -6,16 +6,21 @@ Nothing here generates data (see fuzz_strategies.py); the tests combine the two.
 
 from __future__ import annotations
 
+import base64
+import itertools
 import json
 import os
 import re
 import time
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx2
 from hypothesis import HealthCheck, seed, settings
+
+from fuzz_strategies import CC_KEY, CI_KEY, MODERN_VERSION, NAMED_PARAMETER, PV_KEY, SERVER_INFO_KEY, SUPPORTED_VERSIONS, TOOL_NAMES, RawJSON
 
 # ---------------------------------------------------------------------------------------------
 # Budget: FUZZ_EXAMPLES is the total number of generated examples over every hypothesis test.
@@ -32,10 +37,14 @@ DERANDOMIZE = os.environ.get("FUZZ_DERANDOMIZE", "0" if LONG_MODE else "1") == "
 
 # Share of the budget per hypothesis test (they sum to 1).
 WEIGHTS = {
-    "envelopes": 0.30,
-    "bodies": 0.12,
-    "headers": 0.18,
-    "tools": 0.40,
+    "envelopes": 0.22,
+    "bodies": 0.09,
+    "headers": 0.13,
+    "tools": 0.28,
+    # 2026-07-28 (test_fuzz_modern.py): the `_meta` envelope, the routing headers, tools/call.
+    "modern_envelopes": 0.10,
+    "modern_headers": 0.08,
+    "modern_tools": 0.10,
 }
 
 # Memory bounds of the server process (MB).
@@ -108,6 +117,29 @@ TOOL_ERROR_CODES = {
 # every input is the caller's, so neither may ever answer a fuzzed call.
 SERVER_FAILURE_CODES = {"internal_error", "database_unavailable"}
 
+# `data.code` of a JSON-RPC error (ErrorCode.swift: clients branch on these) → its JSON-RPC code
+# and the HTTP status it ends an exchange with. Legacy session methods answer their JSON-RPC errors
+# in an HTTP 200; a 2026-07-28 request always gets the error's own status.
+JSONRPC_DATA_CODES = {
+    "parse_error": (-32700, 400),
+    "invalid_request": (-32600, 400),
+    "method_not_found": (-32601, 404),
+    "invalid_params": (-32602, 400),
+    "unknown_tool": (-32602, 400),
+    "validation_error": (-32602, 400),
+    "header_mismatch": (-32020, 400),
+    "unsupported_protocol_version": (-32022, 400),
+    "unauthorized": (-32001, 401),
+    "forbidden": (-32001, 403),
+    "rate_limited": (-32001, 429),
+    "not_found": (-32603, 404),
+    "database_unavailable": (-32603, 503),
+}
+# Other statuses an error of that code legitimately ends with (body limit, methods /mcp lacks).
+EXTRA_ERROR_STATUSES = {"invalid_request": {403, 404, 405, 406, 413, 415}}
+SUPPORTED_ANSWER = ["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26"]  # data.supported, newest first
+assert sorted(SUPPORTED_ANSWER) == sorted(SUPPORTED_VERSIONS)
+
 # Server bugs this suite found, each kept as an explicit regression test (test_regressions.py,
 # strict xfail until fixed). While a bug is open, the fuzz oracle counts answers with its exact
 # signature under its id (printed in the summary line) instead of failing on every occurrence;
@@ -163,6 +195,7 @@ class Sent:
     notification: bool = False  # a well-formed JSON-RPC notification or response (→ 202 when accepted)
     tool: str | None = None  # tools/call: the tool name sent
     alt_ids: tuple = ()  # other ids the answer may carry (duplicate "id" members: either is fine)
+    era: str | None = None  # "modern" / "legacy" when the test knows; else classify_era() reads the request
 
     def repro(self, limit: int = 1500) -> str:
         body = self.body
@@ -198,6 +231,12 @@ def check_response(sent: Sent, r: httpx2.Response, stats: "FuzzStats", *, mcp_en
         _fail(sent, r, "a /mcp answer without X-Request-ID")
     text = r.content.decode("utf-8", "replace")
     _check_no_leak(sent, r, text)
+    era = classify_era(sent)
+    if r.headers.get("mcp-session-id") is not None and not (status == 200 and sent.method == "POST" and _method_of(sent.body) == "initialize"):
+        # Only a successful initialize opens a session; a 2026-07-28 request never gets one.
+        _fail(sent, r, f"Mcp-Session-Id on an answer that is not a 200 to initialize (era {era})")
+    if status == 405 and mcp_endpoint and _header(sent, "mcp-protocol-version") == MODERN_VERSION.encode() and r.headers.get("allow") != "POST":
+        _fail(sent, r, "405 to a 2026-07-28 request without `Allow: POST`")
     if status in EMPTY_BODY_STATUSES:
         if r.content:
             _fail(sent, r, f"HTTP {status} with a body")
@@ -244,13 +283,111 @@ def check_response(sent: Sent, r: httpx2.Response, stats: "FuzzStats", *, mcp_en
         if status == 200 and not sent.has_valid_id and not _known_id_bug(sent, rid, stats):
             _fail(sent, r, "HTTP 200 JSON-RPC error for a message without a valid id")
         stats.jsonrpc_errors[err["code"]] += 1
+        check_error_data(sent, r, err, era)
     if status == 401 and "bearer" not in r.headers.get("www-authenticate", "").lower():
         _fail(sent, r, "401 without WWW-Authenticate: Bearer")
     if status == 429 and not r.headers.get("retry-after"):
         _fail(sent, r, "429 without Retry-After")
     if sent.tool is not None and status == 200 and "result" in body:
         check_tool_result(sent, r, body["result"], stats)
+    if era == "modern" and "result" in body:
+        result = body["result"]
+        if not isinstance(result, dict) or result.get("resultType") != "complete":
+            _fail(sent, r, 'a 2026-07-28 result without resultType "complete"')
+        check_server_info(sent, r, (result.get("_meta") or {}).get(SERVER_INFO_KEY))
     return body
+
+
+def check_error_data(sent: Sent, r: httpx2.Response, err: dict, era: str | None) -> None:
+    """Every JSON-RPC error names its failure in `data.code` (one of ErrorCode's stable strings)
+    matching its numeric code; an UnsupportedProtocolVersion lists the revisions; a 2026-07-28
+    error travels with its own HTTP status, never in a 200; nothing is a server failure."""
+    data = err.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("code"), str):
+        _fail(sent, r, "a JSON-RPC error without a data.code string")
+    name = data["code"]
+    if name in SERVER_FAILURE_CODES:
+        _fail(sent, r, f"JSON-RPC error {name!r}: the server failed on this input")
+    if name not in JSONRPC_DATA_CODES:
+        _fail(sent, r, f"data.code {name!r} is not one of the request-level codes {sorted(JSONRPC_DATA_CODES)}")
+    number, http_status = JSONRPC_DATA_CODES[name]
+    if err["code"] != number:
+        _fail(sent, r, f"data.code {name!r} comes with JSON-RPC code {err['code']}, not {number}")
+    if number == -32022:
+        if data.get("supported") != SUPPORTED_ANSWER or not isinstance(data.get("requested"), str):
+            _fail(sent, r, f"UnsupportedProtocolVersion data without supported={SUPPORTED_ANSWER} and a requested string")
+    if era == "modern" and r.status_code not in {http_status} | EXTRA_ERROR_STATUSES.get(name, set()):
+        _fail(sent, r, f"a 2026-07-28 JSON-RPC error {name!r} with HTTP {r.status_code}, not {http_status}")
+
+
+SERVER_NAME = "orderdesk-mcp"
+
+
+def check_server_info(sent: Sent, r: httpx2.Response, info: Any) -> None:
+    if not isinstance(info, dict) or info.get("name") != SERVER_NAME or not isinstance(info.get("version"), str):
+        _fail(sent, r, f"_meta[{SERVER_INFO_KEY!r}] is not this server's identity: {info!r:.200}")
+
+
+def _header(sent: Sent, name: str) -> bytes | None:
+    """The combined value of a request header (lines joined with ", ", as swift-http-types does)."""
+    values = [v for k, v in sent.headers if k.lower() == name]
+    return b", ".join(values) if values else None
+
+
+class _Duplicate(ValueError):
+    pass
+
+
+def _no_duplicates(pairs):
+    keys = [k for k, _ in pairs]
+    if len(set(keys)) != len(keys):
+        raise _Duplicate
+    return dict(pairs)
+
+
+def _reject_constant(_):
+    raise ValueError("NaN/Infinity")
+
+
+def classify_era(sent: Sent) -> str | None:
+    """Which era the server serves a POST /mcp in (RevisionMiddleware): "modern" when the
+    MCP-Protocol-Version header says 2026-07-28, when `_meta` declares a version, or for
+    server/discover (never initialize); notifications and responses by the header alone; "legacy"
+    otherwise. None when the request ends before the era is decided or when Python might read the
+    body differently from the server (duplicate names, non-integer ids, NaN)."""
+    if sent.era is not None:
+        return sent.era
+    if sent.method != "POST" or sent.path != "/mcp":
+        return None
+    version = _header(sent, "mcp-protocol-version")
+    if version is not None and version.decode("latin-1") not in SUPPORTED_VERSIONS:
+        return None
+    header_modern = version == MODERN_VERSION.encode()
+    try:
+        msg = json.loads(sent.body, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(msg, dict) or msg.get("jsonrpc") != "2.0":
+        return None
+    has_id = "id" in msg
+    rid = msg.get("id")
+    if has_id and not (isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool) and -(2**63) <= rid < 2**63)):
+        return None
+    method = msg.get("method")
+    if method is None and has_id and ("result" in msg or "error" in msg):
+        return "modern" if header_modern else "legacy"
+    if not isinstance(method, str) or not method:
+        return None
+    params = msg.get("params")
+    if params is not None and not isinstance(params, dict):
+        return None
+    if not has_id:
+        return "modern" if header_modern else "legacy"
+    if method == "initialize":
+        return "legacy"
+    meta = (params or {}).get("_meta")
+    declares = isinstance(meta, dict) and PV_KEY in meta
+    return "modern" if header_modern or declares or method == "server/discover" else "legacy"
 
 
 def check_health(sent: Sent, r: httpx2.Response) -> Any:
@@ -562,3 +699,354 @@ class Target:
         STATS.rss_samples_mb.append(rss)
         if rss > MAX_RSS_MB:
             raise FuzzFailure(f"server RSS {rss:.0f} MB is over {MAX_RSS_MB:.0f} MB")
+
+
+# ---------------------------------------------------------------------------------------------
+# The 2026-07-28 model: what POST /mcp must answer to a request (notes/modern-contract.md)
+# ---------------------------------------------------------------------------------------------
+#
+# The edge first (MCP-Protocol-Version must be a revision we speak: -32022 before authentication;
+# a refused key: 401), then the body (parse errors, envelope), then the era, then the modern
+# validation ladder — envelope (-32602), routing headers (-32020), version (-32022) — and finally
+# the method. Where the contract leaves a choice open (see `Leeway`), every choice is accepted.
+
+LIVE_KEYS = ("valid", "read", "other")  # keys that authenticate (revoked does not)
+OVERFLOWING_NUMBERS = {"1e400", "-1e400"}  # raw numbers the server's parser refuses (-32700)
+CLIENT_INFO_MAX = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: int
+    code: int | None = None  # the JSON-RPC error code; None: a result (200) or no body (202)
+    result: str | None = None  # which result: "discover", "tools/list", "tools/call"
+    id: str = "exact"  # the error's id: "exact" (the request's), "null", or "either"
+    why: str = ""
+    requested: str | None = None  # -32022: the version the answer must name (before the 40-char cap)
+    challenge: str | None = None  # 401: the exact WWW-Authenticate
+    dispatched: bool = False  # a tools/call that reached the tool pipeline (it must be audited)
+
+    def short(self) -> str:
+        what = f"{self.code}" if self.code is not None else (self.result or "no body")
+        return f"HTTP {self.status} {what} ({self.why})"
+
+
+@dataclass
+class Expectation:
+    era: str  # "edge" (refused before the era is known), "modern", "legacy" (not predicted here)
+    outcomes: list[Outcome]
+    traceparent: str | None = None  # what audit rows of a dispatched call must carry
+
+    def describe(self) -> str:
+        return f"era {self.era}; expected one of: " + "; ".join(o.short() for o in self.outcomes)
+
+
+@dataclass(frozen=True)
+class Leeway:
+    """The points where the contract and the MCP spec leave the server a choice; the model tries
+    both ways. `title`: is a non-string/long/NUL clientInfo.title refused (the contract names only
+    name and version)? `named_others`: are prompts/get and resources/read held to Mcp-Name like
+    tools/call (the spec says so; the contract only lists tools/call, those methods are 404 anyway)?
+    `nonstring_name`: is a tools/call whose `name` is not a string refused as a header mismatch (no
+    Mcp-Name can equal it) or left to the tool pipeline (-32602)?"""
+
+    title: bool
+    named_others: bool
+    nonstring_name: bool
+
+
+ALL_LEEWAYS = [Leeway(*flags) for flags in itertools.product((False, True), repeat=3)]
+
+
+def nfd(text: str) -> str:
+    """Swift compares strings by canonical equivalence: so does the model."""
+    return unicodedata.normalize("NFD", text)
+
+
+def is_plain(value: bytes) -> bool:
+    """A routing-header value MCP allows: visible ASCII, space and tab."""
+    return all(b == 0x09 or 0x20 <= b <= 0x7E for b in value)
+
+
+def decode_mcp_name(value: str) -> str | None:
+    """`Mcp-Name` as the contract reads it: the value, or the UTF-8 text inside `=?base64?…?=`
+    (canonical, padded base64 only); None when the sentinel holds anything else. A decoded
+    U+FEFF stays a character of the name (it is not a byte-order mark to drop)."""
+    if not (value.startswith("=?base64?") and value.endswith("?=") and len(value) >= 11):
+        return value
+    payload = value[9:-2]
+    try:
+        data = base64.b64decode(payload, validate=True)
+    except (ValueError, base64.binascii.Error):
+        return None
+    if base64.b64encode(data).decode() != payload:
+        return None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_traceparent(text: Any) -> str | None:
+    """TraceParent.swift: trimmed of Zs/tab, 55..256 bytes, lowercase hex with dashes at 2/35/52,
+    not version ff, version 00 exactly 55 long, a later version's extra fields after a dash, no
+    all-zero trace or parent id; the normalised value is the first 55 characters."""
+    if not isinstance(text, str):
+        return None
+    ws = lambda c: c == "\t" or unicodedata.category(c) == "Zs"  # noqa: E731
+    start, end = 0, len(text)
+    while start < end and ws(text[start]):
+        start += 1
+    while end > start and ws(text[end - 1]):
+        end -= 1
+    raw = text[start:end].encode("utf-8", "surrogatepass")
+    if not 55 <= len(raw) <= 256:
+        return None
+    head = raw[:55]
+    for i, b in enumerate(head):
+        if i in (2, 35, 52):
+            if b != 0x2D:
+                return None
+        elif not (0x30 <= b <= 0x39 or 0x61 <= b <= 0x66):
+            return None
+    if head[:2] == b"ff" or (head[:2] == b"00" and len(raw) != 55) or (len(raw) > 55 and raw[55] != 0x2D):
+        return None
+    if head[3:35] == b"0" * 32 or head[36:52] == b"0" * 16:
+        return None
+    return head.decode()
+
+
+def _values(headers: list[tuple[str, bytes]], name: str) -> list[bytes]:
+    return [v for k, v in headers if k.lower() == name.lower()]
+
+
+def _valid_id(rid: Any) -> bool:
+    return isinstance(rid, str) or (isinstance(rid, int) and not isinstance(rid, bool) and -(2**63) <= rid < 2**63)
+
+
+def _overflows(value: Any) -> bool:
+    if isinstance(value, RawJSON):
+        return value.text in OVERFLOWING_NUMBERS
+    if isinstance(value, dict):
+        return any(_overflows(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_overflows(v) for v in value)
+    return False
+
+
+def expected_traceparent(msg: Any, headers: list[tuple[str, bytes]]) -> str | None:
+    params = msg.get("params") if isinstance(msg, dict) else None
+    meta = params.get("_meta") if isinstance(params, dict) else None
+    found = parse_traceparent(meta.get("traceparent")) if isinstance(meta, dict) else None
+    if found:
+        return found
+    header = b", ".join(_values(headers, "traceparent"))
+    return parse_traceparent(header.decode("utf-8", "replace")) if header else None
+
+
+def modern_tool_names(registry: list[str]) -> set[str]:
+    """Names a 2026-07-28 tools/call may use: each listed tool and its dotted alias."""
+    return {n for name in registry for n in (name, name.replace("_", ".", 1))}
+
+
+def expect_post(headers: list[tuple[str, bytes]], msg: Any, key: str | None, tools: set[str]) -> Expectation:
+    """The model: every outcome the contract allows for POST /mcp with these headers, this message
+    (a dict as sent, MISSING members already left out) and this key kind; `tools` are the callable
+    names (modern_tool_names of the live 2026-07-28 tools/list)."""
+    seen: dict[Outcome, None] = {}
+    era = "legacy"
+    for leeway in ALL_LEEWAYS:
+        era_, outcome = _evaluate(headers, msg, key, tools, leeway)
+        if era_ != "legacy" or era == "legacy":
+            era = era_
+        if outcome is not None:
+            seen[outcome] = None
+    return Expectation(era, list(seen), expected_traceparent(msg, headers))
+
+
+def _evaluate(headers, msg, key, tools, leeway: Leeway) -> tuple[str, Outcome | None]:
+    versions = _values(headers, "MCP-Protocol-Version")
+    combined = b", ".join(versions) if versions else None
+    # --- the edge: before the body is read, so no id to echo ---
+    # MCP-Protocol-Version sent twice: HeaderMismatch (-32020) in either era, answered by
+    # ProtocolVersionMiddleware before authentication and before the body is read.
+    if len(versions) > 1:
+        return "edge", Outcome(400, -32020, id="either", why="MCP-Protocol-Version sent twice (before the body is read)")
+    if combined is not None and combined.decode("latin-1") not in SUPPORTED_VERSIONS:
+        requested = combined.decode("latin-1") if combined.isascii() else None
+        return "edge", Outcome(400, -32022, id="either", why="MCP-Protocol-Version is not a revision we speak", requested=requested)
+    legacy = ("legacy", None)
+    if key is not None and key not in LIVE_KEYS:
+        return "edge", Outcome(401, -32001, id="either", why=f"{key} key", challenge='Bearer realm="orderdesk-mcp", error="invalid_token"')
+    principal = key in LIVE_KEYS
+    # --- the body ---
+    if _overflows(msg):
+        return "edge", Outcome(400, -32700, id="null", why="a number the parser refuses")
+    if not isinstance(msg, dict):
+        return "edge", Outcome(400, -32600, id="null", why="not an object")
+    has_id = "id" in msg
+    rid = msg.get("id")
+    if has_id and not _valid_id(rid):
+        return "edge", Outcome(400, -32600, id="null", why="id neither a string nor an integer")
+    if msg.get("jsonrpc") != "2.0" or isinstance(msg.get("jsonrpc"), RawJSON):
+        return "edge", Outcome(400, -32600, id="exact" if has_id else "null", why='"jsonrpc" is not "2.0"')
+    method = msg.get("method")
+    header_modern = combined == MODERN_VERSION.encode()
+    if method is None and has_id and ("result" in msg or "error" in msg):
+        if header_modern:
+            return "modern", Outcome(400, -32600, id="either", why="a JSON-RPC response on a 2026-07-28 POST")
+        return legacy
+    if not isinstance(method, str) or not method:
+        return "edge", Outcome(400, -32600, id="exact" if has_id else "null", why="method is not a non-empty string")
+    params = msg.get("params")
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        return "edge", Outcome(400, -32600, id="exact" if has_id else "null", why="params is not an object")
+    meta = params.get("_meta")
+    declares = isinstance(meta, dict) and PV_KEY in meta
+    # --- the era ---
+    if not has_id:
+        # A notification has no request envelope (the 2026-07-28 schema's NotificationMetaObject
+        # carries no protocol version), so the header alone makes it modern (RevisionMiddleware).
+        if header_modern:
+            return "modern", Outcome(202, why="a 2026-07-28 notification")
+        return legacy
+    if method == "initialize" or not (header_modern or declares or method == "server/discover"):
+        return legacy
+    fail = lambda code, why, **kw: ("modern", Outcome(400, code, why=why, **kw))  # noqa: E731
+    # 1. the `_meta` envelope (-32602)
+    if not isinstance(meta, dict):
+        return fail(-32602, "`params._meta` missing or not an object")
+    if PV_KEY not in meta or CC_KEY not in meta:
+        return fail(-32602, "`_meta` lacks the protocol version or the client capabilities")
+    if not isinstance(meta[CC_KEY], dict):
+        return fail(-32602, "clientCapabilities is not an object")
+    info = meta.get(CI_KEY)
+    if info is not None:
+        if not isinstance(info, dict):
+            return fail(-32602, "clientInfo is not an object")
+        for field_ in ("name", "version", "title"):
+            if field_ == "title" and (not leeway.title or info.get("title") is None):
+                continue
+            value = info.get(field_, MISSING_FIELD)
+            if not isinstance(value, str):
+                return fail(-32602, f"clientInfo.{field_} is not a string")
+            if "\u0000" in value or len(value) > CLIENT_INFO_MAX:
+                return fail(-32602, f"clientInfo.{field_} has NUL or more than {CLIENT_INFO_MAX} characters")
+    # 2. the routing headers (-32020)
+    for name in ("MCP-Protocol-Version", "Mcp-Method", "Mcp-Name"):
+        values = _values(headers, name)
+        if len(values) > 1:
+            return fail(-32020, f"{name} sent twice")
+        if values and not is_plain(values[0]):
+            return fail(-32020, f"{name} outside visible ASCII")
+    if not versions:
+        return fail(-32020, "MCP-Protocol-Version missing")
+    pv = meta[PV_KEY]
+    if not isinstance(pv, str) or nfd(pv) != nfd(versions[0].decode()):
+        return fail(-32020, "MCP-Protocol-Version differs from `_meta`")
+    method_header = _values(headers, "Mcp-Method")
+    if not method_header:
+        return fail(-32020, "Mcp-Method missing")
+    if nfd(method_header[0].decode()) != nfd(method):
+        return fail(-32020, "Mcp-Method differs from the method")
+    parameter = NAMED_PARAMETER.get(method)
+    checked = method == "tools/call" or leeway.named_others
+    if parameter and checked:
+        value = params.get(parameter)
+        name_header = _values(headers, "Mcp-Name")
+        if isinstance(value, str):
+            if not name_header:
+                return fail(-32020, "Mcp-Name missing")
+            decoded = decode_mcp_name(name_header[0].decode())
+            if decoded is None or nfd(decoded) != nfd(value):
+                return fail(-32020, f"Mcp-Name differs from params.{parameter}")
+        elif method == "tools/call" and leeway.nonstring_name:
+            return fail(-32020, "no Mcp-Name can equal a name that is not a string")
+    # 3. the version itself
+    if pv != MODERN_VERSION:
+        return fail(-32022, "`_meta` names a version that is not 2026-07-28", requested=pv)
+    # 4. the method
+    if method == "server/discover":
+        return "modern", Outcome(200, result="discover", why="server/discover")
+    if method == "tools/list":
+        if params.get("cursor") is not None:
+            return fail(-32602, "a cursor this server never issued")
+        return "modern", Outcome(200, result="tools/list", why="tools/list")
+    if method == "tools/call":
+        if not principal:
+            return "modern", Outcome(401, -32001, why="tools/call without a key", challenge='Bearer realm="orderdesk-mcp"')
+        name = params.get("name")
+        if not isinstance(name, str):
+            return "modern", Outcome(400, -32602, why="tools/call without a string name", dispatched=True)
+        if not any(nfd(name) == nfd(t) for t in tools):
+            return "modern", Outcome(400, -32602, why=f"unknown tool {name[:40]!r}", dispatched=True)
+        return "modern", Outcome(200, result="tools/call", why=f"tools/call {name}", dispatched=True)
+    return "modern", Outcome(404, -32601, why=f"no 2026-07-28 method {method[:40]!r}")
+
+
+MISSING_FIELD = object()
+
+
+def check_expectation(sent: Sent, r: httpx2.Response, body: Any, exp: Expectation, *, tools_listing: list | None = None) -> Outcome | None:
+    """The answer (already through check_response) is one the model allows; returns the outcome
+    it matched (None for legacy requests, which the model does not predict)."""
+    if exp.era == "legacy" or not exp.outcomes:
+        return None
+    status = r.status_code
+    code = body["error"]["code"] if isinstance(body, dict) and isinstance(body.get("error"), dict) else None
+    matching = [o for o in exp.outcomes if o.status == status and o.code == code and (o.code is not None or o.status == 202 or "result" in (body or {}))]
+    if not matching:
+        got = f"HTTP {status}" + (f" JSON-RPC {code}" if code is not None else "")
+        _fail(sent, r, f"the 2026-07-28 contract predicts otherwise: got {got}; {exp.describe()}")
+    outcome = matching[0]
+    if code is not None:
+        rid = body.get("id")
+        want = sent.request_id
+        if any(o.id == "exact" for o in matching) and all(o.id == "exact" for o in matching):
+            if not (rid == want and type(rid) is type(want)):
+                _fail(sent, r, f"the error's id {rid!r} is not the request's id {want!r} (the body was readable)")
+        elif all(o.id == "null" for o in matching) and rid is not None:
+            _fail(sent, r, f"the error's id {rid!r} should be null")
+        data = body["error"].get("data") or {}
+        if code == -32022:
+            requested = [o.requested for o in matching if o.requested is not None]
+            if requested and not any(data.get("requested") in (q, q[:40]) for q in requested):
+                _fail(sent, r, f"data.requested {data.get('requested')!r} is not the version sent ({requested[0][:60]!r})")
+        challenges = {o.challenge for o in matching if o.challenge}
+        if status == 401 and challenges and r.headers.get("www-authenticate") not in challenges:
+            _fail(sent, r, f"WWW-Authenticate {r.headers.get('www-authenticate')!r}, expected {sorted(challenges)}")
+    elif outcome.result == "discover":
+        check_discovery(sent, r, body["result"])
+    elif outcome.result == "tools/list" and tools_listing is not None:
+        check_modern_listing(sent, r, body["result"], tools_listing)
+    return outcome
+
+
+def check_discovery(sent: Sent, r: httpx2.Response, result: dict) -> None:
+    want = {
+        "resultType": "complete",
+        "supportedVersions": SUPPORTED_ANSWER,
+        "capabilities": {"tools": {"listChanged": False}},
+        "ttlMs": 300000,
+        "cacheScope": "public",
+    }
+    for k, v in want.items():
+        if result.get(k) != v:
+            _fail(sent, r, f"server/discover: {k} is {result.get(k)!r}, not {v!r}")
+    if not isinstance(result.get("instructions"), str) or not result["instructions"]:
+        _fail(sent, r, "server/discover without instructions")
+
+
+def check_modern_listing(sent: Sent, r: httpx2.Response, result: dict, reference: list) -> None:
+    for k, v in {"ttlMs": 300000, "cacheScope": "public", "resultType": "complete"}.items():
+        if result.get(k) != v:
+            _fail(sent, r, f"2026-07-28 tools/list: {k} is {result.get(k)!r}, not {v!r}")
+    tools = result.get("tools")
+    if not isinstance(tools, list) or any(not isinstance(t, dict) for t in tools):
+        _fail(sent, r, "2026-07-28 tools/list: tools is not a list of objects")
+    if "tenant_use_master_key" in {t.get("name") for t in tools}:
+        _fail(sent, r, "2026-07-28 tools/list lists the session-only tenant_use_master_key")
+    if tools != reference:
+        _fail(sent, r, "2026-07-28 tools/list differs from the first listing (it must be the same for every caller)")

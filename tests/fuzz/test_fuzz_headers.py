@@ -2,7 +2,10 @@
 
 Besides the oracle, the pre-body checks of POST /mcp are modelled (Origin → Content-Type → Accept →
 MCP-Protocol-Version → Authorization, in the server's order) and, where the model predicts a
-rejection from ASCII header values, the status must be exactly that.
+rejection from ASCII header values, the status must be exactly that. A POST that passes them with
+`MCP-Protocol-Version: 2026-07-28` is a 2026-07-28 request: its answer must be the one the
+2026-07-28 model (fuzz_support.expect_post) predicts — these messages carry no `_meta`, so -32602,
+a 202 for the notification, and `initialize` stays a 2025 handshake.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from fuzz_strategies import SUPPORTED_VERSIONS, Ref, header_sets
-from fuzz_support import STATS, Sent, fuzz_settings
+from fuzz_strategies import MODERN_VERSION, SUPPORTED_VERSIONS, Ref, header_sets
+from fuzz_support import STATS, Sent, check_expectation, expect_post, fuzz_settings
 
 MESSAGES = [
     ({"jsonrpc": "2.0", "id": 11, "method": "ping"}, False),
@@ -115,10 +118,18 @@ def predicted_rejection(headers: list[tuple[str, bytes]], live_keys: set[str]) -
         if not any(t in ("application/json", "application/*", "*/*") for t in types):
             return 406
     if version is not None and version not in SUPPORTED_VERSIONS:
-        return 400
+        return 400  # -32020 when sent twice, else -32022
     if auth is not None and bearer_token(auth) not in live_keys:
         return 401
     return None
+
+
+def passes_ascii(headers: list[tuple[str, bytes]]) -> bool:
+    """The headers predicted_rejection reads are ASCII (so its None means "the checks pass")."""
+    return all(
+        not any(b >= 0x80 for b in (combined(headers, n) or b""))
+        for n in ("Origin", "Content-Type", "Accept", "MCP-Protocol-Version", "Authorization")
+    )
 
 
 @fuzz_settings("headers")
@@ -134,13 +145,22 @@ def test_fuzz_headers(target, headers, message, method, path):
     if msg.get("method") == "tools/call":
         sent.tool = msg["params"]["name"]
     STATS.examples["headers"] += 1
-    r, _ = target.exchange(sent)
+    r, body = target.exchange(sent)
     if method == "POST" and path == "/mcp":
         expected = predicted_rejection(hdrs, {target.keys[k] for k in ('valid', 'read', 'other')})
         if expected is not None:
             assert r.status_code == expected, (
                 f"the pre-body checks predict {expected}, got {r.status_code}\n{sent.repro()}\n{r.text[:500]}"
             )
+        if expected == 400:
+            # The version header: twice is a HeaderMismatch, an unknown value UnsupportedProtocolVersion.
+            twice = sum(1 for n, _ in hdrs if n.lower() == "mcp-protocol-version") > 1
+            code = (body or {}).get("error", {}).get("code") if isinstance(body, dict) else None
+            assert code == (-32020 if twice else -32022), f"the version header predicts {-32020 if twice else -32022}, got {code}\n{sent.repro()}\n{r.text[:500]}"
+        elif expected is None and combined(hdrs, "MCP-Protocol-Version") == MODERN_VERSION.encode() and passes_ascii(hdrs):
+            key = "valid" if combined(hdrs, "Authorization") is not None else None
+            check_expectation(sent, r, body, expect_post(hdrs, msg, key, set()))
+            STATS.notes["headers: 2026-07-28 POST predicted"] += 1
     if method == "DELETE" and r.status_code in (200, 204) and facts["session"]:
         target.refresh(facts["session"])  # that session has ended
     if facts["session"] == "unbound":

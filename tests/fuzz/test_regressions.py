@@ -142,3 +142,45 @@ def test_bug4_nul_nested_in_order_keeps_idempotency(target, sim):
         f"the retry with the same idempotency_key was not replayed: {json.dumps(sc)[:400]}"
     )
     assert len([r for r in sim.requests()[mark:] if r["method"] == "POST"]) == 1
+
+
+# --- BUG-5 (open; deliberately NOT marked xfail: this test fails until the server is fixed) ---------
+# Found by test_fuzz_modern_tools (short mode, derandomized): a 2026-07-28 tools/call whose `Mcp-Name`
+# is `=?base64?77u/b3JkZXJzX2xpc3Q=?=` — the base64 of the UTF-8 bytes EF BB BF "orders_list", i.e.
+# "\ufefforders_list" — with body `"name": "orders_list"` was served (HTTP 200) instead of being
+# refused as a header mismatch (400, -32020). RoutingHeaders.decode turns the payload into text with
+# Foundation's `String(data:encoding: .utf8)`, which drops a leading byte-order mark, so the header
+# an intermediary decodes to "\ufefforders_list" is taken to equal the body's "orders_list". The
+# contract: `Mcp-Name` (after `=?base64?…?=` decoding) ≠ params.name → 400/-32020. Minimal
+# reproduction (no key needed: the header check comes before authentication, so the wrong answer
+# is the keyless 401 instead of 400):
+#   POST /mcp  MCP-Protocol-Version: 2026-07-28  Mcp-Method: tools/call
+#              Mcp-Name: =?base64?77u/c3RvcmVzX2xpc3Q=?=          ("\ufeffstores_list")
+#   {"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"stores_list","arguments":{},
+#    "_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28",
+#             "io.modelcontextprotocol/clientCapabilities":{}}}}
+#   → HTTP 401 -32001 (with a key: HTTP 200, the tool runs); expected HTTP 400 -32020.
+
+
+def test_bug5_mcp_name_with_a_leading_bom_is_a_header_mismatch(target):
+    import base64
+
+    meta = {"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}}
+    msg = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": "stores_list", "arguments": {}, "_meta": meta}}
+    answers = []
+    for payload in ("\ufeffstores_list", "stores_list\ufeff", "\ufeff\ufeffstores_list"):
+        name = b"=?base64?" + base64.b64encode(payload.encode()) + b"?="
+        headers = [
+            ("Content-Type", b"application/json"),
+            ("Accept", b"application/json, text/event-stream"),
+            ("MCP-Protocol-Version", b"2026-07-28"),
+            ("Mcp-Method", b"tools/call"),
+            ("Mcp-Name", name),
+        ]
+        sent = Sent("POST", "/mcp", headers, json.dumps(msg).encode(), label="regression BUG-5", request_id=1, has_valid_id=True)
+        r = target.send(sent)
+        STATS.examples["regressions"] += 1
+        code = (r.json().get("error") or {}).get("code") if r.content else None
+        answers.append((payload, name.decode(), r.status_code, code))
+    wrong = [a for a in answers if a[2:] != (400, -32020)]
+    assert not wrong, f"Mcp-Name decoding to a different name was accepted (expected 400/-32020): {wrong}"
