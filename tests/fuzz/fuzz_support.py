@@ -20,7 +20,7 @@ from typing import Any
 import httpx2
 from hypothesis import HealthCheck, seed, settings
 
-from fuzz_strategies import CC_KEY, CI_KEY, MODERN_VERSION, NAMED_PARAMETER, PV_KEY, SERVER_INFO_KEY, SUPPORTED_VERSIONS, TOOL_NAMES, RawJSON
+from fuzz_strategies import CC_KEY, CI_KEY, LEGACY_VERSIONS, MODERN_VERSION, NAMED_PARAMETER, PV_KEY, SERVER_INFO_KEY, SUPPORTED_VERSIONS, TOOL_NAMES, RawJSON
 
 # ---------------------------------------------------------------------------------------------
 # Budget: FUZZ_EXAMPLES is the total number of generated examples over every hypothesis test.
@@ -314,8 +314,12 @@ def check_error_data(sent: Sent, r: httpx2.Response, err: dict, era: str | None)
     if err["code"] != number:
         _fail(sent, r, f"data.code {name!r} comes with JSON-RPC code {err['code']}, not {number}")
     if number == -32022:
-        if data.get("supported") != SUPPORTED_ANSWER or not isinstance(data.get("requested"), str):
-            _fail(sent, r, f"UnsupportedProtocolVersion data without supported={SUPPORTED_ANSWER} and a requested string")
+        # A session revision named in a request's `_meta` is answered with the per-request revisions
+        # only (the session ones are reached through initialize); anything else with all of them.
+        requested = data.get("requested")
+        expected = [MODERN_VERSION] if requested in LEGACY_VERSIONS else SUPPORTED_ANSWER
+        if data.get("supported") != expected or not isinstance(requested, str):
+            _fail(sent, r, f"UnsupportedProtocolVersion data without supported={expected} and a requested string")
     if era == "modern" and r.status_code not in {http_status} | EXTRA_ERROR_STATUSES.get(name, set()):
         _fail(sent, r, f"a 2026-07-28 JSON-RPC error {name!r} with HTTP {r.status_code}, not {http_status}")
 
