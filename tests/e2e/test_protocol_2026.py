@@ -498,7 +498,10 @@ def test_rung3_meta_version_a_legacy_revision_is_32022(mc, anon):
             err = rpc_error(send(c), 400, -32022)
         finally:
             c.version = MODERN_VERSION
-        assert_unsupported_version(err, "2025-11-25")
+        # The session revisions are reached through initialize, so the answer names only the
+        # per-request one (a client retrying from `supported` must not pick 2025-11-25 again).
+        assert err["data"]["supported"] == [MODERN_VERSION] and err["data"]["requested"] == "2025-11-25", err
+        assert "initialize" in err["message"], err
 
 
 def test_rung3_meta_version_not_a_string(mc):
