@@ -538,7 +538,32 @@ def wrong_master_key() -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-class RawClient:
+class _HttpSpeaker:
+    """What both hand-written clients share: one httpx2 client (optionally from a chosen local
+    address), the key, the JSON-RPC id counter, and `with` support."""
+
+    def __init__(self, mcp_url: str, key: str | None, tenant_id: str | None, local_address: str | None):
+        self.mcp_url = mcp_url
+        self.key = key
+        self._next_id = 0
+        transport = httpx2.HTTPTransport(local_address=local_address) if local_address else None
+        self.http = httpx2.Client(timeout=HTTP_TIMEOUT, event_hooks=sync_hooks(tenant_id), transport=transport)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def next_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+
+class RawClient(_HttpSpeaker):
     """One MCP session spoken by hand. Every response must carry X-Request-ID (asserted here, since
     it is part of the contract for every response)."""
 
@@ -551,22 +576,9 @@ class RawClient:
         local_address: str | None = None,
         protocol_version: str = LATEST_VERSION,
     ):
-        self.mcp_url = mcp_url
-        self.key = key
+        super().__init__(mcp_url, key, tenant_id, local_address)
         self.session_id: str | None = None
         self.protocol_version = protocol_version
-        self._next_id = 0
-        transport = httpx2.HTTPTransport(local_address=local_address) if local_address else None
-        self.http = httpx2.Client(timeout=HTTP_TIMEOUT, event_hooks=sync_hooks(tenant_id), transport=transport)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> "RawClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
 
     def headers(self, extra: dict[str, str] | None = None, *, session: bool = True, key: bool = True) -> dict:
         h = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
@@ -584,10 +596,6 @@ class RawClient:
         r = self.http.post(url or self.mcp_url, content=content, headers=self.headers(headers, **kw))
         assert r.headers.get("x-request-id"), f"response {r.status_code} without X-Request-ID: {r.text[:300]}"
         return r
-
-    def next_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def request(self, method: str, params: dict | None = None, *, id: Any = None, **kw) -> httpx2.Response:
         msg = {"jsonrpc": "2.0", "id": self.next_id() if id is None else id, "method": method}
@@ -688,7 +696,7 @@ def modern_meta(version: str = MODERN_VERSION, **extra: Any) -> dict:
     return meta
 
 
-class ModernRawClient:
+class ModernRawClient(_HttpSpeaker):
     """MCP 2026-07-28 spoken by hand: no initialize, no session; every POST carries
     `MCP-Protocol-Version`, `Mcp-Method` (and `Mcp-Name` for tools/call) and `params._meta`.
 
@@ -706,25 +714,8 @@ class ModernRawClient:
         local_address: str | None = None,
         version: str = MODERN_VERSION,
     ):
-        self.mcp_url = mcp_url
-        self.key = key
+        super().__init__(mcp_url, key, tenant_id, local_address)
         self.version = version
-        self._next_id = 0
-        transport = httpx2.HTTPTransport(local_address=local_address) if local_address else None
-        self.http = httpx2.Client(timeout=HTTP_TIMEOUT, event_hooks=sync_hooks(tenant_id), transport=transport)
-
-    def close(self) -> None:
-        self.http.close()
-
-    def __enter__(self) -> "ModernRawClient":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-    def next_id(self) -> int:
-        self._next_id += 1
-        return self._next_id
 
     def header_list(
         self,
