@@ -9,6 +9,7 @@
 #   BENCH_BUILD          label of those binaries in the results (default: guessed from the path)
 #   BENCH_DURATION       seconds per measured point (default 10)
 #   BENCH_CONCURRENCY    connections of the cached orders_get curve (default "1 8 32 128")
+#   BENCH_STATELESS_CONCURRENCY  points of that curve also run in the 2026-07-28 shape (default "1 32")
 #   BENCH_RSS_CALLS      "first total" cached calls for the RSS points (default "10000 100000")
 #   BENCH_AUTH_KEYS      fresh master keys timed on first use (default 20)
 #   BENCH_UPDATE_CONNS   connections of the orders_update run (default 8)
@@ -28,6 +29,7 @@ source scripts/pg-env.sh
 BIN=${ODMCP_BIN_DIR:-$root/.build/release}
 DURATION=${BENCH_DURATION:-10}
 CONCURRENCY=${BENCH_CONCURRENCY:-1 8 32 128}
+STATELESS_CONCURRENCY=${BENCH_STATELESS_CONCURRENCY:-1 32}
 read -r RSS_FIRST RSS_TOTAL <<<"${BENCH_RSS_CALLS:-10000 100000}"
 AUTH_KEYS=${BENCH_AUTH_KEYS:-20}
 UPDATE_CONNS=${BENCH_UPDATE_CONNS:-8}
@@ -199,13 +201,15 @@ psql -X -q -v ON_ERROR_STOP=1 "$SUPER_URL" -c "ALTER DATABASE \"$DB\" RESET log_
 serve cached
 CACHED_PID=$SERVER_PID
 bench warm --mcp "$MCP_URL" --state "$STATE" --calls 3 --expect-cached true
+bench warm --mcp "$MCP_URL" --state "$STATE" --calls 1 --expect-cached true --stateless
 GET_BODY='{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"orders_get","arguments":{"order_id":"{ORDER}"}}}'
-get_wrk() { # LABEL CONNS DURATION [extra args]
-    local label=$1 conns=$2 dur=$3
+get_wrk() { # LABEL CONNS DURATION [--stateless] [extra args]: 2025-11-25 on the bench session, or 2026-07-28 (no session)
+    local label=$1 conns=$2 dur=$3 shape=(--mcp-session session)
     shift 3
+    [[ ${1:-} == --stateless ]] && { shape=(--stateless --expect '"resultType":"complete"'); shift; }
     bench wrk --label "$label" --out "$WORK/$label.json" --url "$MCP_URL" --state "$STATE" --conns "$conns" \
-        --duration "$dur" --body "$GET_BODY" --mcp-session session --auth --expect '"isError":false' \
-        --count '"cached":true' --require-count --server-pid "$CACHED_PID" "$@"
+        --duration "$dur" --body "$GET_BODY" "${shape[@]}" --auth --expect '"isError":false' \
+        --expect '"id":"{ORDER}"' --count '"cached":true' --require-count --server-pid "$CACHED_PID" "$@"
     alive "$CACHED_PID" "orderdesk-mcp serve"
 }
 say "RSS: $RSS_FIRST then $RSS_TOTAL cached calls at 32 connections on a fresh server"
@@ -221,6 +225,11 @@ curve_files=()
 for c in $CONCURRENCY; do
     get_wrk "cached_c$c" "$c" "$DURATION" --pgss-db "$SUPER_URL"
     curve_files+=("$WORK/cached_c$c.json")
+    # The same call in the 2026-07-28 shape right after it: same server, order and connections.
+    if [[ " $STATELESS_CONCURRENCY " == *" $c "* ]]; then
+        get_wrk "stateless_c$c" "$c" "$DURATION" --stateless --pgss-db "$SUPER_URL"
+        curve_files+=("$WORK/stateless_c$c.json")
+    fi
     # One more RSS point on the same server once the curve has reached 32 connections (the RSS
     # phase's concurrency; 128 connections need more memory in flight): does memory keep growing?
     if [ "$c" = 32 ]; then
@@ -280,7 +289,8 @@ import json, os, sys, datetime, platform
 meta = {
     "timestamp": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
     "build": "$BUILD", "bin_dir": "$BIN", "bin_sha256": "$bin_sha", "commit": "$commit",
-    "duration": int("$DURATION"), "concurrency": "$CONCURRENCY", "db_pool_size": int("$POOL"),
+    "duration": int("$DURATION"), "concurrency": "$CONCURRENCY", "stateless_concurrency": "$STATELESS_CONCURRENCY",
+    "db_pool_size": int("$POOL"),
     "rss_calls": [int("$RSS_FIRST"), int("$RSS_TOTAL")], "update_connections": int("$UPDATE_CONNS"),
     "sim_orders": int("$SIM_ORDERS"), "cpus": os.cpu_count(), "kernel": platform.release(),
     "wrk": os.popen("wrk --version 2>&1 | head -1").read().strip(),

@@ -6,7 +6,7 @@
 --   WRK_IDS_FILE     optional: one id per line; thread t of T uses ids t, t+T, t+2T, … in turn, so
 --                    requests in flight never share an id (as long as a thread's share of ids
 --                    exceeds its connections)
---   WRK_EXPECT       a substring every good answer contains (besides HTTP 200)
+--   WRK_EXPECT       substrings every good answer contains (besides HTTP 200), one per line
 --   WRK_COUNT        optional: a substring to count (e.g. "cached":true), reported as `counted`
 --   WRK_STOP_AFTER   optional: stop once this many answers arrived (split evenly over threads);
 --                    each thread then creates WRK_OUT.stopped.<thread>, and bench.py sends wrk
@@ -23,7 +23,7 @@ function setup(thread)
     table.insert(threads, thread)
 end
 
-local method, body_template, headers, expect, count_marker
+local method, body_template, headers, expects, count_marker
 local ids, stop_after, fixed_request
 local n, answers = 0, 0
 good, bad_status, bad_body, counted = 0, 0, 0, 0
@@ -40,7 +40,7 @@ end
 function init(args)
     method = os.getenv("WRK_METHOD") or "POST"
     body_template = os.getenv("WRK_BODY")
-    expect = os.getenv("WRK_EXPECT")
+    expects = split_lines(os.getenv("WRK_EXPECT"))
     count_marker = os.getenv("WRK_COUNT")
     if count_marker == "" then count_marker = nil end
     headers = {}
@@ -81,12 +81,19 @@ function request()
     return wrk.format(method, nil, headers, body)
 end
 
+local function lacks_expected(body)
+    for _, expect in ipairs(expects) do
+        if not string.find(body, expect, 1, true) then return true end
+    end
+    return false
+end
+
 function response(status, hdrs, body)
     answers = answers + 1
     if status ~= 200 then
         bad_status = bad_status + 1
         if first_bad == "" then first_bad = "HTTP " .. status .. ": " .. string.sub(body or "", 1, 300) end
-    elseif expect and not string.find(body or "", expect, 1, true) then
+    elseif lacks_expected(body or "") then
         bad_body = bad_body + 1
         if first_bad == "" then first_bad = string.sub(body or "", 1, 300) end
     else
