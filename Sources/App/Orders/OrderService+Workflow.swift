@@ -42,7 +42,8 @@ extension OrderService {
                     orderID: id, outcome: .notFound, message: "Not an OrderDesk order id.", originalFolderID: nil)
             }
             return OrderMoveResult(
-                orderID: id, outcome: .upstreamError, message: "OrderDesk did not report on this order; check it with orders_get.",
+                orderID: id, outcome: .upstreamError,
+                message: "OrderDesk did not report on this order; check it with orders_get.",
                 originalFolderID: nil)
         }
     }
