@@ -14,6 +14,9 @@ public struct OrderServiceError: Error, Sendable, Hashable, CustomStringConverti
         case conflict
         /// The idempotency key was used before with a different order body.
         case idempotencyMismatch = "idempotency_mismatch"
+        /// The request names something the store does not have, e.g. a folder (the message lists the
+        /// choices); nothing was sent to OrderDesk.
+        case validation = "validation_error"
     }
 
     public let code: Code

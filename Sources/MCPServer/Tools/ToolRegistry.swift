@@ -56,5 +56,6 @@ public struct ToolRegistry: Sendable {
     public static let standard = ToolRegistry(tools: [
         UseMasterKeyTool(), StoresRegisterTool(), StoresListTool(), StoresUseStoreTool(), StoresResolveTool(),
         StoresDeleteTool(), OrdersGetTool(), OrdersListTool(), OrdersCreateTool(), OrdersUpdateTool(), OrdersDeleteTool(),
+        StoreFoldersListTool(), OrdersMoveTool(), OrdersAddNoteTool(),
     ])
 }
