@@ -33,5 +33,6 @@ public struct ToolRegistry: Sendable {
     public static let standard = ToolRegistry(tools: [
         UseMasterKeyTool(), StoresRegisterTool(), StoresListTool(), StoresUseStoreTool(), StoresResolveTool(),
         StoresDeleteTool(), OrdersGetTool(), OrdersListTool(), OrdersCreateTool(), OrdersUpdateTool(), OrdersDeleteTool(),
+        ShipmentsListTool(), ShipmentsAddTool(), ShipmentsDeleteTool(),
     ])
 }
