@@ -171,7 +171,8 @@ extension OrderService {
     ) async -> Result<[Shipment], OrderDeskError>? {
         do {
             let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
-            return .success(try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.listShipments(orderID: orderID) })
+            return .success(
+                try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.listShipments(orderID: orderID) })
         } catch let error as OrderDeskError {
             return .failure(error)
         } catch {

@@ -11,9 +11,9 @@ enum ShipmentSchemas {
     static let shipment: JSONValue = [
         "type": "object",
         "description": """
-            An OrderDesk shipment as OrderDesk returns it: id, order_id, tracking_number, carrier_code, \
-            shipment_method, weight, cost, status, tracking_url, date_shipped, date_added, … (all strings).
-            """,
+        An OrderDesk shipment as OrderDesk returns it: id, order_id, tracking_number, carrier_code, \
+        shipment_method, weight, cost, status, tracking_url, date_shipped, date_added, … (all strings).
+        """,
     ]
 
     /// Carrier codes as OrderDesk's API documentation writes them; a case-insensitive match is sent
@@ -26,10 +26,10 @@ enum ShipmentSchemas {
         "maxLength": .int(Int64(carrierCodeLength.upperBound)),
         "pattern": "^[A-Za-z0-9][A-Za-z0-9 ._&/-]*$",
         "description": """
-            The carrier, as OrderDesk names it: USPS, UPS, FedEx (OrderDesk's documented codes; DHL too), \
-            matched without regard to case and sent in that spelling so OrderDesk can build the tracking URL. \
-            Other carriers: their name, 1-40 letters, digits, spaces and . _ & / - (starting with a letter or digit).
-            """,
+        The carrier, as OrderDesk names it: USPS, UPS, FedEx (OrderDesk's documented codes; DHL too), \
+        matched without regard to case and sent in that spelling so OrderDesk can build the tracking URL. \
+        Other carriers: their name, 1-40 letters, digits, spaces and . _ & / - (starting with a letter or digit).
+        """,
     ]
 
     /// One entry of `shipments_add`'s `shipments`.
