@@ -15,7 +15,9 @@ import Testing
 /// forgets it, or has no example here, fails this suite.
 @Suite(.serialized) struct WriteToolAuditTests {
     /// Valid arguments for each write tool, for a tenant whose only store is `SimulatorProcess.Store.standard`
-    /// (registered under the name "Main"); `{order}` is replaced by an order id the store has.
+    /// (registered under the name "Main"); `{order}` is replaced by an order id the store has,
+    /// `{shipment_order}` by one kept for the shipment tools and `{shipment}` by the id of the
+    /// shipment shipments_add gave it.
     static let examples: [String: JSONValue] = [
         "stores_register": [
             "store_id": .string(SimulatorProcess.Store.second.id), "api_key": .string(SimulatorProcess.Store.second.apiKey),
@@ -33,6 +35,11 @@ import Testing
         "orders_move": ["store": "Main", "order_ids": ["{order}"], "folder_name": "Closed"],
         "orders_delete": ["store": "Main", "order_id": "{order}"],
         "stores_delete": ["store": "Second"],
+        "shipments_add": [
+            "store": "Main",
+            "shipments": [["order_id": "{shipment_order}", "tracking_number": "1ZAUDIT0001", "carrier_code": "UPS"]],
+        ],
+        "shipments_delete": ["store": "Main", "order_id": "{shipment_order}", "shipment_id": "{shipment}"],
     ]
 
     @Test func everyWriteToolHasAnExample() {
@@ -56,15 +63,22 @@ import Testing
                 #expect(expectResult(registered)?["isError"] == false, "\(registered.text)")
             }
             let orderIDs = try await Self.orderIDs(simulator)
-            // In the order a tenant would call them: register, create, update, note, move, delete, unregister.
+            // In the order a tenant would call them: register, create, update, note, move, ship, delete, unregister.
             let order = [
-                "stores_register", "orders_create", "orders_update", "orders_add_note", "orders_move", "orders_delete",
+                "stores_register", "orders_create", "orders_update", "orders_add_note", "orders_move", "shipments_add",
+                "shipments_delete", "orders_delete",
                 "stores_delete",
             ]
             #expect(Set(order) == Set(Self.examples.keys))
             for (index, tool) in order.enumerated() {
                 let orderID = orderIDs[index % orderIDs.count]
-                let arguments = Self.replacing("{order}", with: orderID, in: Self.examples[tool] ?? [:])
+                var example = Self.replacing("{order}", with: orderID, in: Self.examples[tool] ?? [:])
+                example = Self.replacing("{shipment_order}", with: orderIDs[1], in: example)
+                if tool == "shipments_delete" {
+                    let shipment = try await Self.shipmentID(simulator, orderID: orderIDs[1], tracking: "1ZAUDIT0001")
+                    example = Self.replacing("{shipment}", with: shipment, in: example)
+                }
+                let arguments = example
                 let requestID = try await fixture.test { client in
                     let session = try await client.openSession(key: tenant.masterKey)
                     let response = try await client.post(
@@ -85,6 +99,15 @@ import Testing
         let ids = orders.compactMap { $0["id"]?.lenientString }
         try #require(ids.count >= 3, "the simulator's store has too few orders: \(ids)")
         return ids
+    }
+
+    private static func shipmentID(_ simulator: SimulatorProcess, orderID: String, tracking: String) async throws
+        -> String
+    {
+        let reply = try await simulator.request("GET", "/orders/\(orderID)/shipments", store: .standard)
+        let shipments = reply.json?["shipments"]?.arrayValue ?? []
+        let id = shipments.first { $0["tracking_number"]?.stringValue == tracking }?["id"]?.lenientString
+        return try #require(id, "shipments_add left no shipment \(tracking) on order \(orderID)")
     }
 
     private static func replacing(_ marker: String, with value: String, in json: JSONValue) -> JSONValue {

@@ -57,5 +57,6 @@ public struct ToolRegistry: Sendable {
         UseMasterKeyTool(), StoresRegisterTool(), StoresListTool(), StoresUseStoreTool(), StoresResolveTool(),
         StoresDeleteTool(), OrdersGetTool(), OrdersListTool(), OrdersCreateTool(), OrdersUpdateTool(), OrdersDeleteTool(),
         StoreFoldersListTool(), OrdersMoveTool(), OrdersAddNoteTool(),
+        ShipmentsListTool(), ShipmentsAddTool(), ShipmentsDeleteTool(),
     ])
 }
