@@ -31,6 +31,7 @@ import Testing
         "orders_update": ["store": "Main", "order_id": "{order}", "changes": ["email": "changed@example.com"]],
         "orders_delete": ["store": "Main", "order_id": "{order}"],
         "stores_delete": ["store": "Second"],
+        "inventory_items_update_stock": ["store": "Main", "code": "STK-PACK", "delta": 1],
     ]
 
     @Test func everyWriteToolHasAnExample() {
@@ -54,8 +55,11 @@ import Testing
                 #expect(expectResult(registered)?["isError"] == false, "\(registered.text)")
             }
             let orderIDs = try await Self.orderIDs(simulator)
-            // In the order a tenant would call them: register, create, update, delete, unregister.
-            let order = ["stores_register", "orders_create", "orders_update", "orders_delete", "stores_delete"]
+            // In the order a tenant would call them: register, create, update, delete, restock, unregister.
+            let order = [
+                "stores_register", "orders_create", "orders_update", "orders_delete", "inventory_items_update_stock",
+                "stores_delete",
+            ]
             #expect(Set(order) == Set(Self.examples.keys))
             for (index, tool) in order.enumerated() {
                 let orderID = orderIDs[index % orderIDs.count]

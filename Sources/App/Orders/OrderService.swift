@@ -137,7 +137,7 @@ public final class OrderService: Sendable {
     // MARK: Cache
 
     /// A failed fill costs only a later cache miss, never the read that fetched the value.
-    private func fill(
+    func fill(
         tenantID: UUID, storeID: UUID, scope: OrderCache.Scope, key: String, value: JSONValue, ttl: Duration,
         since: String
     ) async {

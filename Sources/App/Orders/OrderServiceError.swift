@@ -14,6 +14,11 @@ public struct OrderServiceError: Error, Sendable, Hashable, CustomStringConverti
         case conflict
         /// The idempotency key was used before with a different order body.
         case idempotencyMismatch = "idempotency_mismatch"
+        /// The request cannot be carried out as asked (e.g. a stock delta that would leave a negative
+        /// stock); nothing was written.
+        case validation = "validation_error"
+        /// What the request names does not exist in OrderDesk (e.g. no inventory item has that SKU).
+        case notFound = "not_found"
     }
 
     public let code: Code
