@@ -1,3 +1,5 @@
+import JSON
+
 /// How a caller names one inventory item: OrderDesk's integer id, or its SKU (`code`).
 public enum InventoryItemReference: Sendable, Hashable, CustomStringConvertible {
     case id(Int64)

@@ -12,9 +12,9 @@ enum InventorySchemas {
     ]
     static let item: JSONValue = [
         "type": "object",
-        "description":
+        "description": .string(
             "An OrderDesk inventory item: id (integer), name, code (SKU), price, cost, weight, stock, location, "
-            + "update_source, manufacturer_sku, metadata, variation_list, date_added, date_updated.",
+                + "update_source, manufacturer_sku, metadata, variation_list, date_added, date_updated."),
     ]
 
     /// The item named by exactly one of `item_id` and `code`.
