@@ -200,10 +200,10 @@ def test_concurrent_deltas_on_two_replicas_are_both_applied(o1, o2, order_tenant
             c.close()
     for r in results:
         r.ok()
-    assert sorted(r.ok()["stock"] for r in results) == [item["stock"] + 1, item["stock"] + 2]
-    assert _upstream_item(orders_sim, sid, iid)["stock"] == item["stock"] + 2
     # serialized across replicas: fetch → PUT, then the other's fetch → PUT
     assert _methods(orders_sim, mark, sid, iid) == ["GET", "PUT", "GET", "PUT"]
+    assert sorted(r.ok()["stock"] for r in results) == [item["stock"] + 1, item["stock"] + 2]
+    assert _upstream_item(orders_sim, sid, iid)["stock"] == item["stock"] + 2
 
 
 def test_read_only_key_cannot_update_stock(o1, cli, order_tenant, orders_sim):

@@ -49,7 +49,8 @@ extension InventoryService {
                     // Write only while the lease is still ours: OrderDesk may have been slow enough for
                     // it to expire and another change to take the item.
                     try await lease.confirm()
-                    let stored = try await api.replaceInventoryItem(itemID, with: .object(fields)) ?? InventoryItem(fields: fields)
+                    let stored =
+                        try await api.replaceInventoryItem(itemID, with: .object(fields)) ?? InventoryItem(fields: fields)
                     return StockUpdate(item: stored.json, previousStock: before, stock: stored.stock ?? after)
                 }
             }
