@@ -108,6 +108,34 @@ extension TestClientProtocol {
         }
     }
 
+    @Test func aReadOnlyKeySeesOnlyTheToolsItMayCallInEitherEra() async throws {
+        try await EdgeFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let reader = try await fixture.keys.createKey(tenantID: tenant.tenantID, scopes: [.read], label: "reader")
+            try await fixture.test { client in
+                let modern = try #require(
+                    expectResult(
+                        try await client.modern(
+                            ModernMessage.request("tools/list"), method: "tools/list", key: reader.masterKey)))
+                let names = modern["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+                let readTools = ToolRegistry.standard.tools.filter { $0.requiredScope == .read && !$0.needsSession }
+                #expect(names == readTools.map(\.name))
+                #expect(!names.contains("orders_update") && names.contains("orders_get"))
+                #expect(modern["cacheScope"] == "private", "a list that depends on the key is not public")
+                let full = expectResult(
+                    try await client.modern(ModernMessage.request("tools/list"), method: "tools/list", key: tenant.masterKey))
+                #expect(full?["cacheScope"] == "public")
+                #expect((full?["tools"]?.arrayValue?.count ?? 0) > names.count)
+                // A session of the read-only key lists the same subset (plus the session-only login tool).
+                let session = try await client.openSession(key: reader.masterKey)
+                let legacy = expectResult(
+                    try await client.post(MCPMessage.request("tools/list"), key: reader.masterKey, session: session))
+                let legacyNames = legacy?["tools"]?.arrayValue?.compactMap { $0["name"]?.stringValue } ?? []
+                #expect(legacyNames == ToolRegistry.standard.tools.filter { $0.requiredScope == .read }.map(\.name))
+            }
+        }
+    }
+
     @Test func aToolCallNeedsTheKeyAndNoSessionAndIsAuditedWithItsRevisionAndTrace() async throws {
         try await EdgeFixture.run { fixture in
             let tenant = try await fixture.createTenant()

@@ -29,6 +29,8 @@ import Testing
             ],
         ],
         "orders_update": ["store": "Main", "order_id": "{order}", "changes": ["email": "changed@example.com"]],
+        "orders_add_note": ["store": "Main", "order_id": "{order}", "note": "Audited note"],
+        "orders_move": ["store": "Main", "order_ids": ["{order}"], "folder_name": "Closed"],
         "orders_delete": ["store": "Main", "order_id": "{order}"],
         "stores_delete": ["store": "Second"],
         "inventory_items_update_stock": ["store": "Main", "code": "STK-PACK", "delta": 1],
@@ -55,9 +57,11 @@ import Testing
                 #expect(expectResult(registered)?["isError"] == false, "\(registered.text)")
             }
             let orderIDs = try await Self.orderIDs(simulator)
-            // In the order a tenant would call them: register, create, update, delete, restock, unregister.
+            // In the order a tenant would call them: register, create, update, note, move, delete, restock,
+            // unregister.
             let order = [
-                "stores_register", "orders_create", "orders_update", "orders_delete", "inventory_items_update_stock",
+                "stores_register", "orders_create", "orders_update", "orders_add_note", "orders_move", "orders_delete",
+                "inventory_items_update_stock",
                 "stores_delete",
             ]
             #expect(Set(order) == Set(Self.examples.keys))

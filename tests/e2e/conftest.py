@@ -253,7 +253,7 @@ def r2(replicas) -> Server:
 
 # OrderDesk store ids of the order simulator: each order test claims its own (`claim_store_id`),
 # so request-log assertions filtered by store id see only that test's traffic.
-ORDER_SIM_STORE_IDS = tuple(str(42001 + i) for i in range(40))
+ORDER_SIM_STORE_IDS = tuple(str(42001 + i) for i in range(80))
 ORDER_CACHE_TTL_SECONDS = 120  # long: "cached" assertions must not depend on test speed
 ORDER_SERVER_ENV = {
     # Upstream shaping must not interfere with tests that make many calls (test_orders_upstream

@@ -37,6 +37,7 @@ META_CLIENT_INFO = "io.modelcontextprotocol/clientInfo"
 META_SERVER_INFO = "io.modelcontextprotocol/serverInfo"
 ALLOWED_ORIGIN = "http://allowed.example"
 WRITE_TOOLS = {"stores_register", "stores_delete", "orders_create", "orders_update", "orders_delete"}
+WRITE_TOOLS |= {"orders_move", "orders_add_note"}  # issue 14, orders-folders
 TOOL_NAMES = {
     "tenant_use_master_key",
     "stores_register",

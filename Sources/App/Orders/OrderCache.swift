@@ -15,6 +15,9 @@ struct OrderCache: Sendable {
     enum Scope: String, Sendable {
         case order
         case orderList = "order_list"
+        /// Store-level answers (`GET /store`), e.g. the folder list under key `folders`. Order
+        /// mutations leave them alone: moving or changing an order does not change the store's folders.
+        case store
     }
 
     /// What a lookup found: the cached value, or the database time of the miss, which a later fill
@@ -31,6 +34,11 @@ struct OrderCache: Sendable {
     let database: Database
 
     static func orderKey(_ orderID: String) -> String { "order:" + orderID }
+    /// The order fetched with its `order_history` (a separate entry: the plain one lacks it). No
+    /// `order:` key starts with this prefix, so the two can never collide.
+    static func orderWithHistoryKey(_ orderID: String) -> String { "order+history:" + orderID }
+    /// The key of the store's folder list in scope `store`.
+    static let foldersKey = "folders"
 
     func lookup(tenantID: UUID, storeID: UUID, scope: Scope, key: String) async throws -> Lookup {
         let row = try await database.statement(
@@ -43,6 +51,12 @@ struct OrderCache: Sendable {
         ).rows[0]
         if let value = try row.decode(JSONValue?.self, "value") { return .hit(value) }
         return .miss(since: try row.decode(String.self, "checked_at"))
+    }
+
+    /// The database time, as `lookup` reports a miss: the `since` of a fill that did not look first.
+    func now(tenantID: UUID) async throws -> String {
+        try await database.statement("SELECT clock_timestamp()::text AS now", tenant: tenantID).rows[0]
+            .decode(String.self, "now")
     }
 
     /// Stores `value` for `ttl`, unless the store was mutated since `since` (then the value may be
@@ -74,7 +88,15 @@ struct OrderCache: Sendable {
     /// mutation so in-flight fills drop what they fetched. Returns the number of entries deleted.
     @discardableResult
     func invalidate(tenantID: UUID, storeID: UUID, orderID: String?) async throws -> Int {
-        let orderKey = orderID.map(Self.orderKey)
+        try await invalidate(tenantID: tenantID, storeID: storeID, orderIDs: orderID.map { [$0] } ?? [])
+    }
+
+    /// Deletes the entries of `orderIDs` (with and without history) and every list of the store in
+    /// one transaction, and records the mutation so in-flight fills drop what they fetched. Returns
+    /// the number of entries deleted.
+    @discardableResult
+    func invalidate(tenantID: UUID, storeID: UUID, orderIDs: [String]) async throws -> Int {
+        let orderKeys = PostgresTextArray(orderIDs.flatMap { [Self.orderKey($0), Self.orderWithHistoryKey($0)] })
         let (namespace, storeLock) = (OrderLockKeys.cacheNamespace, OrderLockKeys.cacheStore(storeID))
         let lifetime = Self.markerLifetimeSeconds
         return try await database.withTenantTransaction(tenantID) { tx in
@@ -91,7 +113,7 @@ struct OrderCache: Sendable {
                 """
                 DELETE FROM orderdesk.cache_entries
                 WHERE tenant_id = \(tenantID) AND store_id = \(storeID)
-                  AND (scope = 'order_list' OR (scope = 'order' AND key = \(orderKey)))
+                  AND (scope = 'order_list' OR (scope = 'order' AND key = ANY(\(orderKeys))))
                 """)
         }
     }

@@ -66,21 +66,28 @@ public final class OrderService: Sendable {
             logger: logger)
     }
 
-    /// One order by OrderDesk id, read through the cache (key `order:<id>`, scope `order`).
+    /// One order by OrderDesk id, read through the cache (key `order:<id>`, scope `order`; with
+    /// `includeHistory`, `order+history:<id>`, the order with its `order_history`).
     /// Returns the order's JSON object and whether it was served from the cache.
-    public func get(tenantID: UUID, store: RegisteredStore, orderID: String) async throws -> (order: JSONValue, cached: Bool) {
+    public func get(
+        tenantID: UUID, store: RegisteredStore, orderID: String, includeHistory: Bool = false
+    ) async throws -> (order: JSONValue, cached: Bool) {
         let ttl = configuration.orderTTL
         guard ttl > .zero else {
-            return (try await fetchOrder(tenantID: tenantID, store: store, orderID: orderID), false)
+            return (
+                try await fetchOrder(tenantID: tenantID, store: store, orderID: orderID, includeHistory: includeHistory),
+                false
+            )
         }
-        let key = OrderCache.orderKey(orderID)
+        let key = includeHistory ? OrderCache.orderWithHistoryKey(orderID) : OrderCache.orderKey(orderID)
         switch try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .order, key: key) {
         case .hit(let order):
             ServiceMetrics.cacheLookup(.order, hit: true)
             return (order, true)
         case .miss(let since):
             ServiceMetrics.cacheLookup(.order, hit: false)
-            let order = try await fetchOrder(tenantID: tenantID, store: store, orderID: orderID)
+            let order = try await fetchOrder(
+                tenantID: tenantID, store: store, orderID: orderID, includeHistory: includeHistory)
             await fill(tenantID: tenantID, storeID: store.id, scope: .order, key: key, value: order, ttl: ttl, since: since)
             return (order, false)
         }
@@ -124,9 +131,13 @@ public final class OrderService: Sendable {
         }
     }
 
-    private func fetchOrder(tenantID: UUID, store: RegisteredStore, orderID: String) async throws -> JSONValue {
+    private func fetchOrder(
+        tenantID: UUID, store: RegisteredStore, orderID: String, includeHistory: Bool
+    ) async throws -> JSONValue {
         let api = try await upstream(tenantID: tenantID, store: store, tokens: 1)
-        return try await upstreamSlots.withSlot(tenantID: tenantID) { try await api.getOrder(orderID).json }
+        return try await upstreamSlots.withSlot(tenantID: tenantID) {
+            try await api.getOrder(orderID, includeHistory: includeHistory).json
+        }
     }
 
     private func fetchList(tenantID: UUID, store: RegisteredStore, query: OrderQuery) async throws -> JSONValue {
@@ -154,8 +165,13 @@ public final class OrderService: Sendable {
     /// mutation itself happened, and reporting it as failed would invite a duplicate retry; the stale
     /// entries then expire within their TTL.
     func invalidateAfterMutation(tenantID: UUID, storeID: UUID, orderID: String?) async {
+        await invalidateAfterMutation(tenantID: tenantID, storeID: storeID, orderIDs: orderID.map { [$0] } ?? [])
+    }
+
+    /// `invalidateAfterMutation` for several orders at once (one transaction).
+    func invalidateAfterMutation(tenantID: UUID, storeID: UUID, orderIDs: [String]) async {
         do {
-            try await cache.invalidate(tenantID: tenantID, storeID: storeID, orderID: orderID)
+            try await cache.invalidate(tenantID: tenantID, storeID: storeID, orderIDs: orderIDs)
         } catch {
             logger.error(
                 "could not invalidate the order cache after a mutation; entries expire with their TTL",

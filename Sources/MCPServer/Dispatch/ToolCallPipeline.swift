@@ -45,12 +45,18 @@ struct ToolCallPipeline: Sendable {
                 "Unknown tool in \(caller.protocolVersion): \(tool.name) authenticates a session, and this revision has "
                     + "none. Send `Authorization: Bearer <master key>` with every request instead.")
         }
-        let rawArguments: JSONValue
+        let sentArguments: JSONValue
         switch params["arguments"] {
-        case .none, .some(.null): rawArguments = [:]
-        case .some(let value): rawArguments = value
+        case .none, .some(.null): sentArguments = [:]
+        case .some(let value): sentArguments = value
         }
         let started = ContinuousClock.now
+        // The original product's argument names, renamed (a conflict between both spellings is
+        // reported after the rate limit, like any invalid call).
+        let renaming = Result { () throws(MCPError) in
+            try ArgumentAliases.normalize(sentArguments, aliases: ArgumentAliases.of(tool))
+        }
+        let rawArguments = (try? renaming.get()) ?? sentArguments
         let redactor = Redactor(knownSecrets: Self.secrets(in: rawArguments))
         var record = AuditRecord(
             tenantID: caller.principal?.tenantID, correlationID: caller.correlationID,
@@ -81,6 +87,7 @@ struct ToolCallPipeline: Sendable {
             }
             // After the rate limit, so invalid calls are charged like any other.
             do {
+                _ = try renaming.get()
                 try ArgumentValidator.validate(rawArguments, against: tool.inputSchema)
             } catch {
                 record.params = AuditParameters.namesOnly(rawArguments)

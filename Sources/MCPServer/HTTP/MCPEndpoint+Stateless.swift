@@ -32,9 +32,10 @@ extension MCPEndpoint {
                     throw MCPError.invalidParams("unknown cursor: this server never issued it")
                 }
                 try admitWithoutKey(context)
+                let listed = pipeline.registry.statelessTools(for: context.principal)
                 let tools: JSONValue = [
-                    "tools": pipeline.registry.statelessTools, "ttlMs": .int(Self.listTTLMilliseconds),
-                    "cacheScope": "public",
+                    "tools": listed.tools, "ttlMs": .int(Self.listTTLMilliseconds),
+                    "cacheScope": listed.isPrivate ? "private" : "public",
                 ]
                 return answer(id, tools, context)
             case "tools/call":

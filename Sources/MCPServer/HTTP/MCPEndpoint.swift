@@ -95,7 +95,7 @@ struct MCPEndpoint: Sendable {
             if let cursor = params["cursor"], cursor != .null {
                 return refuse(.invalidParams("unknown cursor: this server never issued it"))
             }
-            return answer(pipeline.registry.listing)
+            return answer(pipeline.registry.listing(for: context.principal))
         case "tools/call":
             let caller = ToolCallPipeline.Caller(
                 principal: context.principal, session: session, protocolVersion: session.protocolVersion,

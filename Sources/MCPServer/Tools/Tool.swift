@@ -33,10 +33,13 @@ extension Tool {
     public var allowedWithoutTenant: Bool { false }
     public var needsSession: Bool { false }
 
+    /// The tool as `tools/list` shows it (its input schema with the old argument names beside the
+    /// current ones: `ArgumentAliases`).
     var listing: JSONValue {
         [
             "name": .string(name), "title": .string(title), "description": .string(description),
-            "inputSchema": inputSchema, "outputSchema": outputSchema, "annotations": annotations.json,
+            "inputSchema": ArgumentAliases.listedSchema(inputSchema, aliases: ArgumentAliases.of(self)),
+            "outputSchema": outputSchema, "annotations": annotations.json,
         ]
     }
 }

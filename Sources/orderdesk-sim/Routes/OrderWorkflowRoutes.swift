@@ -35,7 +35,7 @@ struct OrderWorkflowRoutes: Sendable {
             let destination =
                 byID
                 ? try body.optionalInteger("destination_folder_id").flatMap { store.profile.folder(id: $0) }
-                : store.profile.folder(named: body.text("destination_folder_name"))
+                : store.profile.folder(exactlyNamed: body.text("destination_folder_name"))
             guard let destination else { throw SimulatorError.badRequest("Destination folder not found.") }
             var moved = 0
             var results: [JSONValue] = []

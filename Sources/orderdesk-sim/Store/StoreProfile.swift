@@ -16,9 +16,14 @@ struct StoreProfile: Sendable {
 
     func folder(id: Int64) -> Folder? { folders.first { $0.id == id } }
 
+    /// The `folder_name` filter of `GET /orders`: lenient about case.
     func folder(named name: String) -> Folder? {
         folders.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
     }
+
+    /// `destination_folder_name` of `/move-orders`: OrderDesk documents an exact match, so a name that
+    /// differs only in case is not found (reference §2.7).
+    func folder(exactlyNamed name: String) -> Folder? { folders.first { $0.name == name } }
 }
 
 /// A store as given on the command line or in the `--stores` file.

@@ -8,11 +8,15 @@ struct OrdersGetTool: Tool {
     let description = """
         Fetch one OrderDesk order by id from the chosen store (the `store` argument, else the session's active \
         store, else the only store). Answers may come from a cache shared by all replicas for up to \
-        ORDER_CACHE_TTL_SECONDS (15 s by default); `cached` says which.
+        ORDER_CACHE_TTL_SECONDS (15 s by default); `cached` says which. `include_history` adds the order's \
+        `order_history` (notes and folder moves; slower in OrderDesk).
         """
     let inputSchema: JSONValue = [
         "type": "object", "additionalProperties": false, "required": ["order_id"],
-        "properties": ["order_id": OrderSchemas.orderID, "store": StoreArgument.schema],
+        "properties": [
+            "order_id": OrderSchemas.orderID, "store": StoreArgument.schema,
+            "include_history": ["type": "boolean", "description": "Add the order's order_history (default false)."],
+        ],
     ]
     let outputSchema: JSONValue = [
         "type": "object", "required": ["order", "cached", "store"],
@@ -26,7 +30,8 @@ struct OrdersGetTool: Tool {
         context.callAudit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
         let (order, cached) = try await context.services.orders.get(
-            tenantID: try context.tenantID(), store: store, orderID: orderID)
+            tenantID: try context.tenantID(), store: store, orderID: orderID,
+            includeHistory: arguments.values["include_history"] == .bool(true))
         return ["order": order, "cached": .bool(cached), "store": store.json]
     }
 }
