@@ -40,6 +40,7 @@ import Testing
             "shipments": [["order_id": "{shipment_order}", "tracking_number": "1ZAUDIT0001", "carrier_code": "UPS"]],
         ],
         "shipments_delete": ["store": "Main", "order_id": "{shipment_order}", "shipment_id": "{shipment}"],
+        "inventory_items_update_stock": ["store": "Main", "code": "STK-PACK", "delta": 1],
     ]
 
     @Test func everyWriteToolHasAnExample() {
@@ -63,10 +64,11 @@ import Testing
                 #expect(expectResult(registered)?["isError"] == false, "\(registered.text)")
             }
             let orderIDs = try await Self.orderIDs(simulator)
-            // In the order a tenant would call them: register, create, update, note, move, ship, delete, unregister.
+            // In the order a tenant would call them: register, create, update, note, move, ship, delete, restock,
+            // unregister.
             let order = [
                 "stores_register", "orders_create", "orders_update", "orders_add_note", "orders_move", "shipments_add",
-                "shipments_delete", "orders_delete",
+                "shipments_delete", "orders_delete", "inventory_items_update_stock",
                 "stores_delete",
             ]
             #expect(Set(order) == Set(Self.examples.keys))

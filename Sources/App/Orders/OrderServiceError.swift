@@ -14,9 +14,12 @@ public struct OrderServiceError: Error, Sendable, Hashable, CustomStringConverti
         case conflict
         /// The idempotency key was used before with a different order body.
         case idempotencyMismatch = "idempotency_mismatch"
-        /// The request names something the store does not have, e.g. a folder (the message lists the
-        /// choices); nothing was sent to OrderDesk.
+        /// The request cannot be carried out as asked: it names something the store does not have
+        /// (e.g. a folder; the message lists the choices) or would leave a negative stock. Nothing was
+        /// written.
         case validation = "validation_error"
+        /// What the request names does not exist in OrderDesk (e.g. no inventory item has that SKU).
+        case notFound = "not_found"
     }
 
     public let code: Code

@@ -16,7 +16,28 @@ import Postgres
 /// the row still carries the holder's token, and throws otherwise. So an update writes only while no
 /// other update can have taken the order, even if its lease ran out while OrderDesk was slow.
 /// A replica that dies holding a lease blocks that order until the lease expires (`duration`).
+///
+/// Inventory stock updates share the table: their `Subject` keys the `order_id` column with an
+/// `inventory-item:` prefix, a namespace OrderDesk order ids (plain numbers) never use.
 struct OrderUpdateLeases: Sendable {
+    /// What a lease serializes: the value of the `order_id` column and how messages name it.
+    struct Subject: Sendable, Hashable {
+        /// The `order_id` column (1…64 characters).
+        let key: String
+        /// "Order 31", "Inventory item 2510".
+        let name: String
+        /// "order", "inventory item".
+        let noun: String
+
+        static func order(_ orderID: String) -> Subject {
+            Subject(key: orderID, name: "Order \(orderID)", noun: "order")
+        }
+
+        static func inventoryItem(_ itemID: Int64) -> Subject {
+            Subject(key: "inventory-item:\(itemID)", name: "Inventory item \(itemID)", noun: "inventory item")
+        }
+    }
+
     let database: Database
     /// How long a lease is trusted after it was taken or last confirmed: longer than an update can run
     /// between two confirmations, since after it another update may take the order.
@@ -34,8 +55,10 @@ struct OrderUpdateLeases: Sendable {
         let leases: OrderUpdateLeases
         let tenantID: UUID
         let storeID: UUID
-        let orderID: String
+        let subject: Subject
         let holder: UUID
+
+        var orderID: String { subject.key }
 
         /// Extends the lease, or throws `OrderServiceError(.conflict)` when it is no longer this
         /// update's (it expired and another update took it, or it was swept). Call it right before the
@@ -44,8 +67,8 @@ struct OrderUpdateLeases: Sendable {
             guard try await leases.extend(self) else {
                 throw OrderServiceError(
                     .conflict,
-                    "Order \(orderID) was not changed: OrderDesk was so slow that another update of it may have started "
-                        + "meanwhile. Nothing was written; fetch the order and try again.",
+                    "\(subject.name) was not changed: OrderDesk was so slow that another update of it may have started "
+                        + "meanwhile. Nothing was written; fetch the \(subject.noun) and try again.",
                     retryAfterSeconds: 2)
             }
         }
@@ -59,11 +82,18 @@ struct OrderUpdateLeases: Sendable {
     func withLease<T: Sendable>(
         tenantID: UUID, storeID: UUID, orderID: String, timeout: Duration, _ body: @Sendable (Held) async throws -> T
     ) async throws -> T {
-        let held = Held(leases: self, tenantID: tenantID, storeID: storeID, orderID: orderID, holder: UUID())
+        try await withLease(tenantID: tenantID, storeID: storeID, subject: .order(orderID), timeout: timeout, body)
+    }
+
+    /// `withLease` for any subject (an order, an inventory item).
+    func withLease<T: Sendable>(
+        tenantID: UUID, storeID: UUID, subject: Subject, timeout: Duration, _ body: @Sendable (Held) async throws -> T
+    ) async throws -> T {
+        let held = Held(leases: self, tenantID: tenantID, storeID: storeID, subject: subject, holder: UUID())
         guard try await acquire(held, timeout: timeout) else {
             throw OrderServiceError(
                 .conflict,
-                "Order \(orderID) is being changed by another request that has not finished yet. Try again in a few "
+                "\(subject.name) is being changed by another request that has not finished yet. Try again in a few "
                     + "seconds.", retryAfterSeconds: 2)
         }
         let outcome: Result<T, any Error>

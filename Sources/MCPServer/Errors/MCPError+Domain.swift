@@ -59,6 +59,7 @@ extension MCPError {
                 details: error.currentDateUpdated.map { ["current_date_updated": .string($0)] })
         case .idempotencyMismatch: MCPError(.idempotencyMismatch, error.message)
         case .validation: MCPError(.validationError, error.message)
+        case .notFound: MCPError(.notFound, error.message)
         }
     }
 

@@ -5,6 +5,11 @@ import JSON
 public protocol Tool: Sendable {
     /// snake_case name; `tools/call` also accepts the dotted alias (`stores_list` → `stores.list`).
     var name: String { get }
+    /// Other snake_case names `tools/call` accepts for this tool (and their dotted forms), e.g. the
+    /// seed's `products_get`. They are not listed by `tools/list` (one entry per tool, so a client
+    /// does not offer a model the same tool twice); the tool's description names them, and audit
+    /// rows name the tool by `name`.
+    var aliases: [String] { get }
     var title: String { get }
     var description: String { get }
     /// JSON Schema of the arguments (`type: object`, `additionalProperties: false`).
@@ -24,6 +29,7 @@ public protocol Tool: Sendable {
 }
 
 extension Tool {
+    public var aliases: [String] { [] }
     public var allowedWithoutTenant: Bool { false }
     public var needsSession: Bool { false }
 

@@ -1,7 +1,8 @@
 import App
 import JSON
 
-/// The tools this server offers, by name and by dotted alias (`stores.list` for `stores_list`).
+/// The tools this server offers, by name, by extra alias (`Tool.aliases`, e.g. `products_get`) and
+/// by the dotted form of each (`stores.list` for `stores_list`). Only names appear in `tools/list`.
 public struct ToolRegistry: Sendable {
     public let tools: [any Tool]
     private let byName: [String: any Tool]
@@ -10,11 +11,14 @@ public struct ToolRegistry: Sendable {
         self.tools = tools
         var byName: [String: any Tool] = [:]
         for tool in tools {
-            byName[tool.name] = tool
-            if let underscore = tool.name.firstIndex(of: "_") {
-                var dotted = tool.name
-                dotted.replaceSubrange(underscore...underscore, with: ".")
-                byName[dotted] = tool
+            for name in [tool.name] + tool.aliases {
+                precondition(byName[name] == nil, "two tools answer to \(name)")
+                byName[name] = tool
+                if let underscore = name.firstIndex(of: "_") {
+                    var dotted = name
+                    dotted.replaceSubrange(underscore...underscore, with: ".")
+                    byName[dotted] = tool
+                }
             }
         }
         self.byName = byName
@@ -52,11 +56,12 @@ public struct ToolRegistry: Sendable {
     private let readOnlyListing: JSONValue
     private let readOnlyStatelessTools: JSONValue
 
-    /// Every tool: tenant authentication, store management, orders.
+    /// Every tool: tenant authentication, store management, orders, inventory.
     public static let standard = ToolRegistry(tools: [
         UseMasterKeyTool(), StoresRegisterTool(), StoresListTool(), StoresUseStoreTool(), StoresResolveTool(),
         StoresDeleteTool(), OrdersGetTool(), OrdersListTool(), OrdersCreateTool(), OrdersUpdateTool(), OrdersDeleteTool(),
         StoreFoldersListTool(), OrdersMoveTool(), OrdersAddNoteTool(),
         ShipmentsListTool(), ShipmentsAddTool(), ShipmentsDeleteTool(),
+        InventoryItemsListTool(), InventoryItemsGetTool(), InventoryItemsUpdateStockTool(),
     ])
 }
