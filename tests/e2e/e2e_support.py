@@ -39,6 +39,9 @@ ALLOWED_ORIGIN = "http://allowed.example"
 WRITE_TOOLS = {"stores_register", "stores_delete", "orders_create", "orders_update", "orders_delete"}
 WRITE_TOOLS |= {"orders_move", "orders_add_note"}  # issue 14, orders-folders
 WRITE_TOOLS |= {"shipments_add", "shipments_delete"}  # issue 14, shipments
+WRITE_TOOLS |= {"inventory_items_update_stock"}  # issue 14, inventory
+# Tool names the server also answers to (the original product's), and the tool they are.
+TOOL_ALIASES = {"products_list": "inventory_items_list", "products_get": "inventory_items_get"}
 TOOL_NAMES = {
     "tenant_use_master_key",
     "stores_register",
@@ -59,8 +62,10 @@ def run(coro):
 
 
 def canonical_tool(name: str) -> str:
-    """`stores.list` → `stores_list` (the audit action is the snake_case name)."""
-    return name.replace(".", "_")
+    """`stores.list` → `stores_list`, `products_get` → `inventory_items_get` (the audit action is the
+    tool's own snake_case name)."""
+    snake = name.replace(".", "_")
+    return TOOL_ALIASES.get(snake, snake)
 
 
 # ---------------------------------------------------------------------------------------------
