@@ -90,15 +90,8 @@ extension OrderService {
 extension InventoryPage {
     /// The shape `inventory_items_list` returns and the cache stores, paginated like `orders_list`.
     func listJSON(offset: Int, limit: Int) -> JSONValue {
-        let hasMore = recordsReturned > 0 && offset + recordsReturned < totalRecords
-        return [
-            "inventory_items": .array(items.map(\.json)),
-            "total_records": .int(Int64(totalRecords)),
-            "records_returned": .int(Int64(recordsReturned)),
-            "offset": .int(Int64(offset)),
-            "limit": .int(Int64(limit)),
-            "has_more": .bool(hasMore),
-            "next_offset": hasMore ? .int(Int64(offset + recordsReturned)) : .null,
-        ]
+        Pagination.json(
+            itemsKey: "inventory_items", items: items.map(\.json), totalRecords: totalRecords,
+            recordsReturned: recordsReturned, offset: offset, limit: limit)
     }
 }

@@ -26,10 +26,7 @@ struct OrdersAddNoteTool: Tool {
             "store": StoreArgument.schema,
         ],
     ]
-    let outputSchema: JSONValue = [
-        "type": "object", "required": ["order", "store"],
-        "properties": ["order": OrderSchemas.order, "store": OrderSchemas.storeJSON],
-    ]
+    let outputSchema = OrderSchemas.changedOrder
     let annotations = ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true)
     let requiredScope = KeyScope.write
 

@@ -46,4 +46,8 @@ enum OrderSchemas {
         "type": "object", "description": "An OrderDesk order object (fields as in the OrderDesk API v2).",
     ]
     static let storeJSON: JSONValue = RegisteredStore.schema
+    /// The result of a tool that changes one order: the order as OrderDesk now has it, and the store.
+    static let changedOrder: JSONValue = [
+        "type": "object", "required": ["order", "store"], "properties": ["order": order, "store": storeJSON],
+    ]
 }
