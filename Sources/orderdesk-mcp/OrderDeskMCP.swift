@@ -7,5 +7,7 @@ struct OrderDeskMCP: AsyncParsableCommand {
         commandName: "orderdesk-mcp",
         abstract: "Multi-tenant MCP server for OrderDesk.",
         version: "0.1.0",
-        subcommands: [ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self])
+        subcommands: [
+            ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, WebhooksCommand.self,
+        ])
 }

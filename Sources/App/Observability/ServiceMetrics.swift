@@ -2,7 +2,7 @@ import CoreMetrics
 
 /// The service's numbers for `/metrics`. Labels are small fixed sets: never a tenant, store, order,
 /// key or session id.
-enum ServiceMetrics {
+public enum ServiceMetrics {
     /// A read through the shared order cache.
     static func cacheLookup(_ scope: OrderCache.Scope, hit: Bool) {
         Counter(
@@ -19,6 +19,12 @@ enum ServiceMetrics {
     /// A refused authentication that got no `auth.failed` audit row (`AuthFailureAuditSampler`).
     static func authFailureAuditSuppressed() {
         Counter(label: "odmcp_auth_failure_audit_suppressed_total").increment()
+    }
+
+    /// An OrderDesk webhook post, by outcome (`stored`, `duplicate`, `unknown_store`, `bad_signature`,
+    /// `unsigned`, `invalid_payload`, `too_large`, `unsupported_media_type`, `rate_limited`, `failed`).
+    public static func webhook(_ outcome: String) {
+        Counter(label: "odmcp_webhooks_total", dimensions: [("outcome", outcome)]).increment()
     }
 
     /// A master key refused, by reason (`unknown_key`, `malformed`, `too_many_attempts`, …).

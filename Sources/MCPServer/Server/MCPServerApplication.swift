@@ -91,7 +91,7 @@ public struct MCPServerApplication: Sendable {
             audit: services.audit, logger: logger)
     }
 
-    /// `/mcp` (`MCPRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
+    /// `/mcp` (`MCPRoutes`), `/webhooks/orderdesk` (`WebhookRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
     func makeRouter(services: ServerServices, refusals: AuthenticationRefusals) -> Router<MCPRequestContext> {
         let endpoint = MCPEndpoint(
             services: services,
@@ -102,6 +102,13 @@ public struct MCPServerApplication: Sendable {
         MCPRoutes(
             endpoint: endpoint, authenticator: services.authenticator, allowedOrigins: configuration.allowedOrigins,
             trustedProxies: configuration.trustedProxies, maximumBodyBytes: configuration.maximumBodyBytes, logger: logger
+        ).add(to: router)
+        WebhookRoutes(
+            endpoint: WebhookEndpoint(
+                receiver: WebhookReceiver(database: services.database, stores: services.stores, logger: logger),
+                configuration: configuration.webhooks,
+                admission: UnauthenticatedAdmission(configuration: configuration.webhooks.admission), logger: logger),
+            trustedProxies: configuration.trustedProxies, logger: logger
         ).add(to: router)
         let health = HealthEndpoints(database: services.database)
         router.get("/healthz") { request, context in health.health(request, context: context) }

@@ -12,7 +12,7 @@ import Postgres
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
 /// `DB_ACQUIRE_TIMEOUT_MS` (10000), `MAX_BODY_BYTES` (1048576),
 /// `TRUSTED_PROXIES` (none), plus the keys read by
-/// `UnauthenticatedAdmissionConfiguration`, `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
+/// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -32,6 +32,7 @@ public struct ServerConfiguration: Sendable {
     public var maximumBodyBytes: Int
     public var trustedProxies: TrustedProxies
     public var unauthenticatedAdmission: UnauthenticatedAdmissionConfiguration
+    public var webhooks: WebhookConfiguration
 
     public init(reader: EnvironmentReader) throws {
         guard let url = reader.text("DATABASE_URL") else {
@@ -64,5 +65,6 @@ public struct ServerConfiguration: Sendable {
         maximumBodyBytes = try reader.integer("MAX_BODY_BYTES", default: 1_048_576, range: 1024...16_777_216)
         trustedProxies = try TrustedProxies(parsing: reader.text("TRUSTED_PROXIES") ?? "")
         unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(reader: reader)
+        webhooks = try WebhookConfiguration(reader: reader)
     }
 }
