@@ -98,9 +98,11 @@ let package = Package(
         .executableTarget(
             name: "orderdesk-sim",
             dependencies: [
-                "JSON",
+                "JSON", "Cryptography",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
@@ -132,6 +134,6 @@ let package = Package(
         .testTarget(
             name: "OrderDeskTests", dependencies: ["OrderDesk", "TestSupport", "JSON"], swiftSettings: swiftSettings),
         .testTarget(
-            name: "SimulatorTests", dependencies: ["TestSupport", "JSON"], swiftSettings: swiftSettings),
+            name: "SimulatorTests", dependencies: ["TestSupport", "JSON", "orderdesk-sim"], swiftSettings: swiftSettings),
     ]
 )

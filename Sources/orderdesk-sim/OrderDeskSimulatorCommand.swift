@@ -40,6 +40,9 @@ struct OrderDeskSimulatorCommand: AsyncParsableCommand {
     @Option(help: "Delay added to every API request, in milliseconds.")
     var latencyMs = 0
 
+    @Option(help: "How long a webhook receiver gets to answer one post, in milliseconds (OrderDesk: 30 s).")
+    var webhookTimeoutMs = 30_000
+
     @Option(help: "Log level for stderr: trace, debug, info, notice, warning, error, critical.")
     var logLevel = "info"
 
@@ -47,6 +50,9 @@ struct OrderDeskSimulatorCommand: AsyncParsableCommand {
         guard (0...65_535).contains(port) else { throw ValidationError("--port must be 0–65535.") }
         guard orders >= 0, orders <= 100_000 else { throw ValidationError("--orders must be 0–100000.") }
         guard latencyMs >= 0 else { throw ValidationError("--latency-ms must not be negative.") }
+        guard (1...300_000).contains(webhookTimeoutMs) else {
+            throw ValidationError("--webhook-timeout-ms must be 1–300000.")
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("Unknown --log-level \(logLevel).") }
     }
 
@@ -74,7 +80,7 @@ struct OrderDeskSimulatorCommand: AsyncParsableCommand {
         let simulator = SimulatorApplication(
             settings: .init(
                 host: host, port: port, stores: stores, seed: seed, rateLimited: !noRateLimit,
-                latencyMilliseconds: latencyMs))
+                latencyMilliseconds: latencyMs, webhookTimeout: .milliseconds(webhookTimeoutMs)))
         try await simulator.run(logger: logger) { baseURL in
             FileHandle.standardOutput.write(Data("orderdesk-sim listening on \(baseURL)\n".utf8))
         }

@@ -1045,3 +1045,132 @@ def note_update_traffic(update_calls: int, put_statuses: list[int], gave_up: int
     ORDER_OBSERVATIONS["update_calls_observed"] += update_calls
     ORDER_OBSERVATIONS["conflict_retries"] += max(len(put_statuses) - update_calls, 0)
     ORDER_OBSERVATIONS["conflicts_given_up"] += gave_up
+
+
+# --- simulator webhooks (issue 14): OrderDesk's "Post Order JSON" rule posts ------------------------
+
+
+@dataclass
+class ReceivedPost:
+    """One post a `WebhookReceiver` got: headers by lower-cased name, the raw body, the form fields."""
+
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    form: dict[str, list[str]]
+
+    @property
+    def order_value(self) -> str:
+        """The decoded `order` form field (the JSON string the hash covers)."""
+        return self.form["order"][0]
+
+    @property
+    def order(self) -> dict:
+        return json.loads(self.order_value)
+
+
+class WebhookReceiver:
+    """A tiny HTTP receiver on loopback (http.server in a thread) that records every POST and answers
+    with the statuses queued by `answer(...)`, then `default_status`. Use as a context manager."""
+
+    def __init__(self, default_status: int = 200) -> None:
+        import http.server
+        import urllib.parse
+
+        self.default_status = default_status
+        self.posts: list[ReceivedPost] = []
+        self._statuses: list[int] = []
+        self._lock = threading.Lock()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                form = urllib.parse.parse_qs(body.decode("utf-8"), keep_blank_values=True)
+                post = ReceivedPost(self.path, {k.lower(): v for k, v in self.headers.items()}, body, form)
+                with receiver._lock:
+                    receiver.posts.append(post)
+                    status = receiver._statuses.pop(0) if receiver._statuses else receiver.default_status
+                self.send_response(status)
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/orderdesk"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="webhook-receiver", daemon=True)
+        self._thread.start()
+
+    def answer(self, *statuses: int) -> None:
+        """Answer the next posts with these statuses, in order."""
+        with self._lock:
+            self._statuses.extend(statuses)
+
+    def received(self) -> list[ReceivedPost]:
+        with self._lock:
+            return list(self.posts)
+
+    def wait_for(self, count: int, timeout: float = 5.0, where=None) -> list[ReceivedPost]:
+        """Posts (matching `where`, if given) once at least `count` arrived; fails after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        while True:
+            posts = [p for p in self.received() if where is None or where(p)]
+            if len(posts) >= count or time.monotonic() > deadline:
+                assert len(posts) >= count, f"expected {count} webhook posts, got {len(posts)}"
+                return posts
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "WebhookReceiver":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def sim_add_webhook(sim: "Simulator", store_id: str, url: str, **options: Any) -> httpx2.Response:
+    """`POST /_sim/webhooks` (options: events, max_attempts, retry_delay_ms); the raw response."""
+    return httpx2.post(sim.base_url + "/_sim/webhooks", json={"store_id": store_id, "url": url, **options}, timeout=10)
+
+
+def sim_delete_webhook(sim: "Simulator", rule_id: int) -> None:
+    """Removes one rule (`DELETE /_sim/webhooks/{id}`); other tests' rules stay."""
+    httpx2.delete(f"{sim.base_url}/_sim/webhooks/{rule_id}", timeout=10).raise_for_status()
+
+
+def sim_webhook_deliveries(sim: "Simulator", **filters: str) -> list[dict]:
+    """`GET /_sim/webhooks/deliveries` (filters store_id, order_id): one entry per attempt."""
+    r = httpx2.get(sim.base_url + "/_sim/webhooks/deliveries", params=filters, timeout=10)
+    r.raise_for_status()
+    return r.json()["deliveries"]
+
+
+def sim_edit_order(sim: "Simulator", store_id: str, order_id: str, changes: dict, *, fire: bool = True) -> dict:
+    """A change "made in OrderDesk's UI" (`POST /_sim/orders/{id}/edit`): not an API call; with
+    `fire` the `updated` rules' first attempts are awaited. Returns {order, deliveries}."""
+    r = httpx2.post(
+        f"{sim.base_url}/_sim/orders/{order_id}/edit",
+        json={"store_id": store_id, "set": changes, "fire": fire},
+        timeout=60,
+    )
+    r.raise_for_status()
+    return r.json()
+
+
+def sim_fire_webhook(sim: "Simulator", store_id: str, order_id: str, event: str = "updated") -> dict:
+    """Posts the order's current state to the matching rules now (a replay); first attempts awaited."""
+    r = httpx2.post(
+        sim.base_url + "/_sim/webhooks/fire",
+        json={"store_id": store_id, "order_id": order_id, "event": event},
+        timeout=60,
+    )
+    r.raise_for_status()
+    return r.json()

@@ -9,6 +9,7 @@ struct AdminRoutes: Sendable {
     let faults: FaultQueue
     let log: RequestLog
     let limiter: RateLimiter
+    let webhooks: WebhookRegistry
 
     func register(on router: some RouterMethods<SimulatorRequestContext>) {
         router.post("_sim/faults") { request, _ in try await addFaults(request) }
@@ -70,13 +71,14 @@ struct AdminRoutes: Sendable {
         return .orderDesk(["count": .int(Int64(entries.count)), "requests": .array(entries.map { $0.json() })])
     }
 
-    /// Clears faults and the request log and refills every bucket; `{"reseed": true}` also restores
+    /// Clears faults, the request log, the webhook rules and their delivery log, and refills every bucket; `{"reseed": true}` also restores
     /// the seeded data. The body is optional.
     private func reset(_ request: Request) async throws -> Response {
         var reseed = false
         if let body = try? await request.jsonBody() { reseed = body["reseed"]?.boolValue ?? false }
         faults.clear()
         log.clear()
+        webhooks.clear()
         limiter.refillAll()
         if reseed { database.reseed() }
         return .orderDesk(["status": "success", "reseeded": .bool(reseed)])

@@ -5,6 +5,7 @@ import JSON
 /// (they are derived) and moves its `date_updated`.
 struct OrderItemRoutes: Sendable {
     let database: StoreDatabase
+    let webhooks: WebhookDispatcher
 
     func register(on router: some RouterMethods<SimulatorRequestContext>) {
         router.get("orders/:order_id/order-items") { _, context in try list(context) }
@@ -31,15 +32,17 @@ struct OrderItemRoutes: Sendable {
     private func add(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
         let body = try await request.jsonObjectBody()
         let now = Timestamp.now()
-        let item = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let (orderNumber, item) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             let item = try OrderItem(id: store.nextItemID, from: body)
             store.nextItemID += 1
             order.items.append(item)
             order.dateUpdated = now
             store.orders[order.id] = order
-            return item.json()
+            return (order.id, item.json())
         }
+        webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .updated)
         return .orderDeskSuccess(["message": "Order Item Added", "order_item": item], context: context)
     }
 
@@ -47,28 +50,32 @@ struct OrderItemRoutes: Sendable {
     private func update(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
         let body = try await request.jsonObjectBody()
         let now = Timestamp.now()
-        let item = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let (orderNumber, item) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             let existing = try Self.item(in: order, context)
             let item = try OrderItem(id: existing.id, from: body)
             order.items = order.items.map { $0.id == item.id ? item : $0 }
             order.dateUpdated = now
             store.orders[order.id] = order
-            return item.json()
+            return (order.id, item.json())
         }
+        webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .updated)
         return .orderDeskSuccess(["message": "Order Item Updated", "order_item": item], context: context)
     }
 
     private func delete(_ context: SimulatorRequestContext) throws -> Response {
         let now = Timestamp.now()
-        let id = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let (orderNumber, id) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             let item = try Self.item(in: order, context)
             order.items.removeAll { $0.id == item.id }
             order.dateUpdated = now
             store.orders[order.id] = order
-            return item.id
+            return (order.id, item.id)
         }
+        webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .updated)
         return .orderDeskSuccess(["message": .string("Order Item \(id) Deleted")], context: context)
     }
 

@@ -4,6 +4,7 @@ import JSON
 /// `/orders` and `/orders/{id}`: search, read, create, replace, delete.
 struct OrderRoutes: Sendable {
     let database: StoreDatabase
+    let webhooks: WebhookDispatcher
 
     func register(on router: some RouterMethods<SimulatorRequestContext>) {
         router.get("orders") { request, context in try list(request, context) }
@@ -52,7 +53,8 @@ struct OrderRoutes: Sendable {
     private func create(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
         let body = try await request.jsonObjectBody()
         let now = Timestamp.now()
-        let order = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let (id, order) = try database.update(storeID) { store in
             let entries = try body.objects("order_items")
             guard !entries.isEmpty else { throw SimulatorError.badRequest("An order needs at least one order item.") }
             var folderID = store.profile.folders[0].id
@@ -98,8 +100,9 @@ struct OrderRoutes: Sendable {
             store.nextItemID = nextItemID
             store.nextOrderID += 1
             store.orders[order.id] = order
-            return store.render(order)
+            return (order.id, store.render(order))
         }
+        webhooks.fire(storeID: storeID, orderIDs: [id], event: .created)
         return .orderDeskSuccess(["message": "Order Created", "order": order], context: context)
     }
 
@@ -110,7 +113,8 @@ struct OrderRoutes: Sendable {
     private func replace(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
         let body = try await request.jsonObjectBody()
         let now = Timestamp.now()
-        let order = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let (id, order) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             try order.replaceWritableFields(from: body, now: now)
             guard order.hasNameOrCompany else {
@@ -124,8 +128,9 @@ struct OrderRoutes: Sendable {
             order.dateUpdated = now
             store.nextItemID = nextItemID
             store.orders[order.id] = order
-            return store.render(order)
+            return (order.id, store.render(order))
         }
+        webhooks.fire(storeID: storeID, orderIDs: [id], event: .updated)
         return .orderDeskSuccess(["message": "Order Updated", "order": order], context: context)
     }
 

@@ -8,6 +8,7 @@ struct OrderWorkflowRoutes: Sendable {
     static let maximumNoteLength = 1800
 
     let database: StoreDatabase
+    let webhooks: WebhookDispatcher
 
     func register(on router: some RouterMethods<SimulatorRequestContext>) {
         router.post("move-orders") { request, context in try await move(request, context) }
@@ -31,13 +32,14 @@ struct OrderWorkflowRoutes: Sendable {
             throw SimulatorError.badRequest("Give exactly one of destination_folder_id or destination_folder_name.")
         }
         let now = Timestamp.now()
-        let (moved, results) = try database.update(try context.requireStore()) { store -> (Int, [JSONValue]) in
+        let storeID = try context.requireStore()
+        let (moved, results) = try database.update(storeID) { store -> ([Int64], [JSONValue]) in
             let destination =
                 byID
                 ? try body.optionalInteger("destination_folder_id").flatMap { store.profile.folder(id: $0) }
                 : store.profile.folder(exactlyNamed: body.text("destination_folder_name"))
             guard let destination else { throw SimulatorError.badRequest("Destination folder not found.") }
-            var moved = 0
+            var moved: [Int64] = []
             var results: [JSONValue] = []
             for id in ids {
                 guard var order = store.orders[id] else {
@@ -53,7 +55,7 @@ struct OrderWorkflowRoutes: Sendable {
                         sourceName: "API", note: "Order Moved from \(originalName) to \(destination.name) Folder",
                         dateAdded: now))
                 store.orders[id] = order
-                moved += 1
+                moved.append(id)
                 results.append([
                     "order_id": .int(id), "message": .string("Order Moved to \(destination.name) Folder"),
                     "original_folder_id": .int(original),
@@ -61,7 +63,9 @@ struct OrderWorkflowRoutes: Sendable {
             }
             return (moved, results)
         }
-        return .orderDeskSuccess(["message": .string("\(moved) Orders Moved"), "results": .array(results)], context: context)
+        webhooks.fire(storeID: storeID, orderIDs: moved, event: .moved)
+        return .orderDeskSuccess(
+            ["message": .string("\(moved.count) Orders Moved"), "results": .array(results)], context: context)
     }
 
     /// `POST /orders/{id}/order-history` with `note` and an optional `source_name` (default "API").

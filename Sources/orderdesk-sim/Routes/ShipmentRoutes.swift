@@ -4,6 +4,7 @@ import JSON
 /// `/orders/{id}/shipments` and `/batch-shipments`.
 struct ShipmentRoutes: Sendable {
     let database: StoreDatabase
+    let webhooks: WebhookDispatcher
 
     func register(on router: some RouterMethods<SimulatorRequestContext>) {
         router.get("orders/:order_id/shipments") { _, context in try list(context) }
@@ -33,8 +34,12 @@ struct ShipmentRoutes: Sendable {
     /// OrderDesk's `"Shipment Not Added"`.
     private func add(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
         let body = try await request.jsonObjectBody()
-        let shipment = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let shipment = try database.update(storeID) { store in
             try Self.addShipment(body, toOrder: orderID(context), in: &store)
+        }
+        if let orderNumber = shipment["order_id"]?.lenientInt {
+            webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .shipment)
         }
         return .orderDeskSuccess(["message": "Shipment Added", "shipment": shipment], context: context)
     }
@@ -73,7 +78,8 @@ struct ShipmentRoutes: Sendable {
         guard let entries = try await request.jsonBody().arrayValue else {
             throw SimulatorError.badRequest("Request body must be a JSON array of shipments.")
         }
-        let results = try database.update(try context.requireStore()) { store in
+        let storeID = try context.requireStore()
+        let results = try database.update(storeID) { store in
             entries.map { entry -> JSONValue in
                 guard let body = entry.objectValue else {
                     return ["status": "error", "message": "Each shipment must be an object."]
@@ -91,6 +97,10 @@ struct ShipmentRoutes: Sendable {
                 }
             }
         }
+        let added = results.compactMap { result in
+            result["status"]?.stringValue == "success" ? result["order_id"]?.lenientInt : nil
+        }
+        webhooks.fire(storeID: storeID, orderIDs: added, event: .shipment)
         return .orderDeskSuccess(["message": "Batch Processed", "results": .array(results)], context: context)
     }
 

@@ -21,6 +21,8 @@ struct SimulatorApplication {
         var seed: UInt64
         var rateLimited: Bool
         var latencyMilliseconds: Int
+        /// How long a webhook receiver gets to answer one post.
+        var webhookTimeout: Duration = .seconds(30)
     }
 
     let settings: Settings
@@ -28,17 +30,22 @@ struct SimulatorApplication {
     let faults = FaultQueue()
     let log: RequestLog
     let limiter: RateLimiter
+    let webhooks = WebhookRegistry()
+    let dispatcher: WebhookDispatcher
 
     init(settings: Settings) {
         self.settings = settings
         self.database = StoreDatabase(stores: settings.stores.map { StoreSeeder.seed($0, seed: settings.seed) })
         self.log = RequestLog(secrets: settings.stores.map(\.apiKey))
         self.limiter = RateLimiter(isEnabled: settings.rateLimited)
+        self.dispatcher = WebhookDispatcher(
+            registry: webhooks, database: database, poster: WebhookPoster(timeout: settings.webhookTimeout))
     }
 
     func makeRouter() -> Router<SimulatorRequestContext> {
         let router = Router(context: SimulatorRequestContext.self)
-        AdminRoutes(database: database, faults: faults, log: log, limiter: limiter).register(on: router)
+        WebhookAdminRoutes(database: database, registry: webhooks, dispatcher: dispatcher).register(on: router)
+        AdminRoutes(database: database, faults: faults, log: log, limiter: limiter, webhooks: webhooks).register(on: router)
         router.add(middleware: RequestLogMiddleware(log: log))
         router.add(middleware: LatencyMiddleware(milliseconds: settings.latencyMilliseconds))
         router.add(middleware: FaultInjectionMiddleware(faults: faults))
@@ -46,10 +53,10 @@ struct SimulatorApplication {
         router.add(middleware: RateLimitMiddleware(limiter: limiter))
         router.add(middleware: ErrorEnvelopeMiddleware())
         StoreRoutes(database: database).register(on: router)
-        OrderRoutes(database: database).register(on: router)
-        OrderWorkflowRoutes(database: database).register(on: router)
-        OrderItemRoutes(database: database).register(on: router)
-        ShipmentRoutes(database: database).register(on: router)
+        OrderRoutes(database: database, webhooks: dispatcher).register(on: router)
+        OrderWorkflowRoutes(database: database, webhooks: dispatcher).register(on: router)
+        OrderItemRoutes(database: database, webhooks: dispatcher).register(on: router)
+        ShipmentRoutes(database: database, webhooks: dispatcher).register(on: router)
         InventoryRoutes(database: database).register(on: router)
         return router
     }
