@@ -84,7 +84,8 @@ FROM (VALUES ('UPDATE'), ('DELETE')) AS priv(name)
 WHERE pg_catalog.has_table_privilege('orderdesk_app', 'orderdesk.audit_log', priv.name)
    OR (priv.name = 'UPDATE' AND pg_catalog.has_any_column_privilege('orderdesk_app', 'orderdesk.audit_log', 'UPDATE'))
 UNION ALL
--- L8 the auditor reads only audit_log, the audit views and tenants(id, name, status), and writes nothing
+-- L8 the auditor reads only audit_log, the audit views, tenants(id, name, status), webhook_deliveries
+-- and webhook_events without its payload, and writes nothing
 SELECT 'L8 auditor privilege', c.relname || ' ' || priv.name
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -94,12 +95,19 @@ WHERE n.nspname = 'orderdesk' AND c.relkind IN ('r', 'p', 'v', 'm')
        OR (priv.name IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
            AND pg_catalog.has_any_column_privilege('orderdesk_auditor', c.oid, priv.name)))
   AND NOT (priv.name = 'SELECT'
-           AND c.relname IN ('audit_log', 'audit_events', 'audit_failures', 'audit_order_history', 'tenants'))
+           AND c.relname IN ('audit_log', 'audit_events', 'audit_failures', 'audit_order_history', 'tenants',
+                             'webhook_events', 'webhook_deliveries'))
 UNION ALL
 SELECT 'L8 auditor privilege', 'tenants.' || a.attname
 FROM pg_catalog.pg_attribute a
 WHERE a.attrelid = 'orderdesk.tenants'::regclass AND a.attnum > 0 AND NOT a.attisdropped
   AND a.attname NOT IN ('id', 'name', 'status')
+  AND pg_catalog.has_column_privilege('orderdesk_auditor', a.attrelid, a.attnum, 'SELECT')
+UNION ALL
+SELECT 'L8 auditor privilege', 'webhook_events.' || a.attname
+FROM pg_catalog.pg_attribute a
+WHERE a.attrelid = 'orderdesk.webhook_events'::regclass AND a.attnum > 0 AND NOT a.attisdropped
+  AND a.attname = 'payload'
   AND pg_catalog.has_column_privilege('orderdesk_auditor', a.attrelid, a.attnum, 'SELECT')
 UNION ALL
 -- L9 functions: SECURITY DEFINER pins search_path; nothing is executable by PUBLIC

@@ -218,13 +218,20 @@ import Testing
                 try tx.query("SELECT count(*) AS n FROM orderdesk.audit_events")[0].decode(Int.self, "n")
             }
             #expect(events == 2)
-            for table in ["orderdesk.stores", "orderdesk.master_key_metadata", "orderdesk.sessions"] {
+            let webhooks = try await auditor.withUnscopedTransaction { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.webhook_deliveries")[0].decode(Int.self, "n")
+            }
+            #expect(webhooks == 2)  // one per tenant, seeded like the audit rows
+            // Webhook payloads hold customers' names and addresses: not the auditor's to read.
+            for query in [
+                "SELECT * FROM orderdesk.stores", "SELECT * FROM orderdesk.master_key_metadata",
+                "SELECT * FROM orderdesk.sessions", "SELECT payload FROM orderdesk.webhook_events",
+                "SELECT * FROM orderdesk.webhook_events",
+            ] {
                 let error = await #expect(throws: PostgresError.self) {
-                    try await auditor.withUnscopedTransaction { tx in
-                        try tx.query(PostgresQuery(unsafeSQL: "SELECT * FROM \(table)"))
-                    }
+                    try await auditor.withUnscopedTransaction { tx in try tx.query(PostgresQuery(unsafeSQL: query)) }
                 }
-                #expect(error?.sqlState == "42501", "\(table)")
+                #expect(error?.sqlState == "42501", "\(query)")
             }
             await auditor.shutdown()
         }
