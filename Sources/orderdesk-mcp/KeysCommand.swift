@@ -28,14 +28,22 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "The tenant's id (see `tenants list`).") var tenant: String
         @Option(help: "write = read and write (default); read = read only.") var scope: Scope = .write
         @Option(help: "A note to tell keys apart, e.g. who holds it.") var label: String?
+        @Option(
+            name: .customLong("store"),
+            help: ArgumentHelp(
+                "Limit the key to this OrderDesk store id (repeat for several); the tenant must have registered it. "
+                    + "Default: every store. A limited key cannot register or delete stores.",
+                valueName: "store-id"))
+        var stores: [String] = []
         @Flag(help: "Print JSON instead of text.") var json = false
 
         func run() async throws {
             let tenantID = try parseID(tenant, option: "--tenant")
             try await reportingFailures {
                 let pepper = try EnvironmentReader().masterKeyPepper()
+                let storeIDs = stores.isEmpty ? nil : stores
                 let created = try await options.withKeyAdministration(pepper: pepper) { admin in
-                    try await admin.createKey(tenantID: tenantID, scopes: scope.scopes, label: label)
+                    try await admin.createKey(tenantID: tenantID, scopes: scope.scopes, label: label, storeIDs: storeIDs)
                 }
                 let scopes = KeyScope.allCases.filter(created.scopes.contains).map(\.rawValue)
                 if json {
@@ -43,11 +51,13 @@ struct KeysCommand: AsyncParsableCommand {
                         "tenant_id": .string(tenantID.uuidString.lowercased()),
                         "key_id": .string(created.keyID.uuidString.lowercased()), "master_key": .string(created.masterKey),
                         "key_prefix": .string(created.prefix), "scopes": .array(scopes.map(JSONValue.string)),
+                        "store_ids": storeIDsJSON(created.storeIDs),
                     ]
                     print(output.encodedString())
                 } else {
                     print("key_id:     \(created.keyID.uuidString.lowercased())")
                     print("scopes:     \(scopes.joined(separator: ","))")
+                    print("stores:     \(storesText(created.storeIDs))")
                     print("master_key: \(created.masterKey)")
                     print("(the master key is shown only now; store it in a secret manager)")
                 }
@@ -76,6 +86,7 @@ struct KeysCommand: AsyncParsableCommand {
                             "last_used_at": key.lastUsedAt.map { .string(formatter.string(from: $0)) } ?? .null,
                             "revoked_at": key.revokedAt.map { .string(formatter.string(from: $0)) } ?? .null,
                             "revoked_reason": key.revokedReason.map(JSONValue.string) ?? .null,
+                            "store_ids": storeIDsJSON(key.storeIDs),
                         ]
                     }
                     print(JSONValue.array(rows).encodedString())
@@ -85,7 +96,8 @@ struct KeysCommand: AsyncParsableCommand {
                         let state = key.revokedAt.map { "revoked \(formatter.string(from: $0))" } ?? "active"
                         let used = key.lastUsedAt.map { formatter.string(from: $0) } ?? "never used"
                         print(
-                            "\(key.keyID.uuidString.lowercased())  \(key.prefix)…  \(scopes)  \(state)  \(used)  \(key.label ?? "")"
+                            "\(key.keyID.uuidString.lowercased())  \(key.prefix)…  \(scopes)  stores:\(storesText(key.storeIDs))  "
+                                + "\(state)  \(used)  \(key.label ?? "")"
                         )
                     }
                 }
@@ -115,6 +127,17 @@ struct KeysCommand: AsyncParsableCommand {
             }
         }
     }
+}
+
+/// A key's store limit in JSON: the store ids, or null for a key that may use every store (one
+/// type per field for scripts; the text output says `all`).
+func storeIDsJSON(_ storeIDs: [String]?) -> JSONValue {
+    storeIDs.map { .array($0.map(JSONValue.string)) } ?? .null
+}
+
+/// A key's store limit in text: `10001,10002`, or `all`.
+func storesText(_ storeIDs: [String]?) -> String {
+    storeIDs?.joined(separator: ",") ?? "all"
 }
 
 /// A uuid option, or a usage error naming the option.

@@ -499,10 +499,13 @@ class CLI:
         SECRETS.add_master_key(out["master_key"])
         return Tenant(out["tenant_id"], out["name"], out["master_key"], out.get("key_prefix", ""))
 
-    def create_key(self, tenant: Tenant, scope: str | None = None) -> dict:
+    def create_key(self, tenant: Tenant, scope: str | None = None, stores: tuple[str, ...] = ()) -> dict:
+        """`keys create`; `stores`: OrderDesk store ids to limit the key to (`--store`, issue 14)."""
         args = ["keys", "create", "--tenant", tenant.id, "--json"]
         if scope:
             args += ["--scope", scope]
+        for store_id in stores:
+            args += ["--store", store_id]
         out = json.loads(self._run(*args))
         SECRETS.add_master_key(out["master_key"])
         return out

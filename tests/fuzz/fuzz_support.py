@@ -105,6 +105,7 @@ TOOL_ERROR_CODES = {
     "duplicate_store_id",
     "duplicate_name",
     "no_active_store",
+    "store_not_allowed",
     "conflict",
     "idempotency_mismatch",
     "upstream_error",

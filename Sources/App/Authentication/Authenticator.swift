@@ -99,7 +99,7 @@ public final class Authenticator: Sendable {
         return .verified(
             TenantPrincipal(
                 tenantID: record.tenantID, keyID: record.keyID, keyPrefix: MasterKey.displayPrefix(masterKey),
-                scopes: record.scopes))
+                scopes: record.scopes, storeIDs: record.storeIDs))
     }
 
     /// Records `last_used_at`, once per verification (so at most once per cache period per replica).

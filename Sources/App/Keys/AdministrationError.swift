@@ -6,6 +6,8 @@ public struct AdministrationError: Error, Sendable, Hashable, CustomStringConver
     public enum Code: String, Sendable {
         case tenantNotFound = "tenant_not_found"
         case keyNotFound = "key_not_found"
+        /// `keys create --store` named a store id the tenant has not registered.
+        case storeNotRegistered = "store_not_registered"
         case validation
     }
 

@@ -19,11 +19,16 @@ struct IssuedMasterKey: Sendable {
     }
 
     /// Stores the key's metadata for `tenantID` and returns the key's id.
-    func insert(tenantID: UUID, scopeNames: [String], label: String?, in tx: TenantTransaction) throws -> UUID {
+    /// `storeIDs` nil = every store.
+    func insert(
+        tenantID: UUID, scopeNames: [String], label: String?, storeIDs: [String]? = nil, in tx: TenantTransaction
+    ) throws -> UUID {
         try tx.query(
             """
-            INSERT INTO orderdesk.master_key_metadata (tenant_id, fingerprint, key_hash, prefix, label, scopes)
-            VALUES (\(tenantID), \(fingerprint), \(hash), \(prefix), \(label), \(PostgresTextArray(scopeNames)))
+            INSERT INTO orderdesk.master_key_metadata (tenant_id, fingerprint, key_hash, prefix, label, scopes, store_ids)
+            VALUES (
+                \(tenantID), \(fingerprint), \(hash), \(prefix), \(label), \(PostgresTextArray(scopeNames)),
+                \(storeIDs.map(PostgresTextArray.init)))
             RETURNING id
             """)[0].decode(UUID.self, "id")
     }

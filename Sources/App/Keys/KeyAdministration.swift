@@ -23,6 +23,8 @@ public final class KeyAdministration: Sendable {
         public let masterKey: String
         public let prefix: String
         public let scopes: Set<KeyScope>
+        /// The OrderDesk store ids the key is limited to, in order; nil = every store.
+        public let storeIDs: [String]?
     }
 
     public struct KeySummary: Sendable, Hashable {
@@ -34,14 +36,20 @@ public final class KeyAdministration: Sendable {
         public let lastUsedAt: Date?
         public let revokedAt: Date?
         public let revokedReason: String?
+        /// The OrderDesk store ids the key is limited to, in order; nil = every store.
+        public let storeIDs: [String]?
     }
 
     /// Creates a master key for an active tenant. `write` implies `read`: a write key is stored with
-    /// both scopes.
-    /// - Throws: `AdministrationError` (`tenantNotFound`, `validation` for no scope, a long label or
-    ///   a disabled tenant).
-    public func createKey(tenantID: UUID, scopes: Set<KeyScope>, label: String?) async throws -> CreatedKey {
+    /// both scopes. `storeIDs` limits the key to those OrderDesk store ids, each of which the tenant
+    /// must have registered now; nil = every store, present and future.
+    /// - Throws: `AdministrationError` (`tenantNotFound`, `storeNotRegistered`, `validation` for no
+    ///   scope, a long label, a malformed store id or a disabled tenant).
+    public func createKey(
+        tenantID: UUID, scopes: Set<KeyScope>, label: String?, storeIDs: [String]? = nil
+    ) async throws -> CreatedKey {
         guard !scopes.isEmpty else { throw AdministrationError(.validation, "a key needs at least one scope (read or write)") }
+        let storeIDs = try storeIDs.map(Self.storeList)
         let scopes = scopes.contains(.write) ? Set(KeyScope.allCases) : scopes
         let label = label?.trimmingCharacters(in: .whitespacesAndNewlines).nilIfEmpty
         if let label, label.unicodeScalars.count > 200 {
@@ -56,16 +64,19 @@ public final class KeyAdministration: Sendable {
                 throw AdministrationError(
                     .validation, "tenant \(tenantID.uuidString.lowercased()) is disabled; its keys would be refused")
             }
-            let keyID = try issued.insert(tenantID: tenantID, scopeNames: scopeNames, label: label, in: tx)
+            if let storeIDs { try Self.requireRegistered(storeIDs, tenantID: tenantID, in: tx) }
+            let keyID = try issued.insert(
+                tenantID: tenantID, scopeNames: scopeNames, label: label, storeIDs: storeIDs, in: tx)
             try Self.audit(
                 tenantID, "cli.keys.create",
                 [
                     "key_id": .string(keyID.uuidString.lowercased()), "key_prefix": .string(prefix),
                     "scopes": .array(scopeNames.map(JSONValue.string)), "label": label.map(JSONValue.string) ?? .null,
+                    "store_ids": storeIDs.map { .array($0.map(JSONValue.string)) } ?? .null,
                 ], in: tx)
             return keyID
         }
-        return CreatedKey(keyID: keyID, masterKey: issued.key, prefix: prefix, scopes: scopes)
+        return CreatedKey(keyID: keyID, masterKey: issued.key, prefix: prefix, scopes: scopes, storeIDs: storeIDs)
     }
 
     /// The tenant's keys, oldest first, revoked ones included.
@@ -74,7 +85,7 @@ public final class KeyAdministration: Sendable {
             guard try Self.tenantStatus(tenantID, in: tx) != nil else { throw AdministrationError.tenantNotFound(tenantID) }
             return try tx.query(
                 """
-                SELECT id, prefix, label, scopes, created_at, last_used_at, revoked_at, revoked_reason
+                SELECT id, prefix, label, scopes, created_at, last_used_at, revoked_at, revoked_reason, store_ids
                 FROM orderdesk.master_key_metadata
                 ORDER BY created_at, id
                 """
@@ -85,7 +96,8 @@ public final class KeyAdministration: Sendable {
                     scopes: KeyScope.parse(try row.decode(PostgresTextArray.self, "scopes").elements),
                     createdAt: try row.decode(Date.self, "created_at"), lastUsedAt: try row.decode(Date?.self, "last_used_at"),
                     revokedAt: try row.decode(Date?.self, "revoked_at"),
-                    revokedReason: try row.decode(String?.self, "revoked_reason"))
+                    revokedReason: try row.decode(String?.self, "revoked_reason"),
+                    storeIDs: try row.decode(PostgresTextArray?.self, "store_ids").map { Self.sorted($0.elements) })
             }
         }
     }
@@ -130,6 +142,46 @@ public final class KeyAdministration: Sendable {
             try Self.audit(tenantID, "cli.tenants.disable", ["previous_status": .string(status)], in: tx)
             return true
         }
+    }
+
+    // MARK: Store limits
+
+    /// At most this many stores per key (the schema's limit too).
+    static let maximumStores = 100
+
+    /// `ids` trimmed, checked (OrderDesk store ids are 1–20 digits), without repeats, in order.
+    private static func storeList(_ ids: [String]) throws -> [String] {
+        let ids = ids.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard !ids.isEmpty else { throw AdministrationError(.validation, "--store needs at least one OrderDesk store id") }
+        for id in ids where !(1...20).contains(id.count) || !id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+            throw AdministrationError(
+                .validation, "--store \"\(id.prefix(40))\" is not an OrderDesk store id (1 to 20 digits, e.g. 10001)")
+        }
+        let unique = sorted(Array(Set(ids)))
+        guard unique.count <= maximumStores else {
+            throw AdministrationError(.validation, "a key can be limited to at most \(maximumStores) stores")
+        }
+        return unique
+    }
+
+    /// Store ids in numeric order (they are digits; shorter is smaller).
+    static func sorted(_ ids: [String]) -> [String] {
+        ids.sorted { ($0.count, $0) < ($1.count, $1) }
+    }
+
+    /// Refuses store ids the tenant has not registered, naming them and the registered ones.
+    private static func requireRegistered(_ ids: [String], tenantID: UUID, in tx: TenantTransaction) throws {
+        let registered = Set(
+            try tx.query("SELECT store_id FROM orderdesk.stores").map { try $0.decode(String.self, "store_id") })
+        let missing = ids.filter { !registered.contains($0) }
+        guard !missing.isEmpty else { return }
+        let tenant = tenantID.uuidString.lowercased()
+        throw AdministrationError(
+            .storeNotRegistered,
+            "tenant \(tenant) has no registered store with OrderDesk store id \(missing.joined(separator: ", ")); "
+                + (registered.isEmpty
+                    ? "it has no stores yet (register them with the stores_register tool first)"
+                    : "its stores are \(sorted(Array(registered)).joined(separator: ", "))"))
     }
 
     // MARK: Queries

@@ -4,7 +4,7 @@ import Postgres
 
 /// Session authentication for clients that cannot send an `Authorization` header: the session
 /// remembers which master key `tenant_use_master_key` presented, and each request authorized by the
-/// session id alone gets that key's scopes, as long as the key is not revoked and the tenant is active.
+/// session id alone gets that key's scopes and store limit, as long as the key is not revoked and the tenant is active.
 public final class SessionKeyBinding: Sendable {
     private let database: Database
 
@@ -32,7 +32,7 @@ public final class SessionKeyBinding: Sendable {
         // Every session-authenticated request asks this: one statement, one round trip.
         let rows = try await database.statement(
             """
-            SELECT k.id, k.prefix, k.scopes, (k.revoked_at IS NULL AND t.status = 'active') AS live
+            SELECT k.id, k.prefix, k.scopes, k.store_ids, (k.revoked_at IS NULL AND t.status = 'active') AS live
             FROM orderdesk.sessions s
             LEFT JOIN orderdesk.master_key_metadata k ON k.tenant_id = s.tenant_id AND k.id = s.auth_key_id
             LEFT JOIN orderdesk.tenants t ON t.id = s.tenant_id
@@ -44,7 +44,8 @@ public final class SessionKeyBinding: Sendable {
         let scopes = try row.decode(PostgresTextArray.self, "scopes").elements.compactMap(KeyScope.init(rawValue:))
         return .active(
             TenantPrincipal(
-                tenantID: tenantID, keyID: keyID, keyPrefix: try row.decode(String.self, "prefix"), scopes: Set(scopes)))
+                tenantID: tenantID, keyID: keyID, keyPrefix: try row.decode(String.self, "prefix"), scopes: Set(scopes),
+                storeIDs: try row.decode(PostgresTextArray?.self, "store_ids").map { Set($0.elements) }))
     }
 }
 

@@ -77,6 +77,10 @@ struct ToolCallPipeline: Sendable {
                 guard principal.allows(tool.requiredScope) else {
                     throw MCPError.forbidden("This master key is read-only; \(tool.name) needs a key with write scope.")
                 }
+                guard !(tool.managesStores && principal.isStoreRestricted) else {
+                    throw MCPError.forbidden(
+                        "This master key is limited to some stores; \(tool.name) needs a key for all of the tenant's stores.")
+                }
                 let cost = tool.requiredScope == .write ? services.rateLimits.writeCost : services.rateLimits.readCost
                 if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)
                 {

@@ -25,6 +25,9 @@ public enum ErrorCode: String, Sendable {
     case notFound = "not_found"
     case conflict
     case noActiveStore = "no_active_store"
+    /// The caller's key is limited to some stores and the call selected another
+    /// (`master_key_metadata.store_ids`).
+    case storeNotAllowed = "store_not_allowed"
     case duplicateStoreID = "duplicate_store_id"
     case duplicateName = "duplicate_name"
     case invalidCredentials = "invalid_credentials"
@@ -46,7 +49,7 @@ public enum ErrorCode: String, Sendable {
         case .headerMismatch: -32020
         case .unsupportedProtocolVersion: -32022
         case .invalidParams, .unknownTool, .validationError: -32602
-        case .unauthorized, .forbidden, .rateLimited: -32001
+        case .unauthorized, .forbidden, .storeNotAllowed, .rateLimited: -32001
         default: -32603
         }
     }
@@ -61,7 +64,7 @@ public enum ErrorCode: String, Sendable {
             .badRequest
         case .notFound, .methodNotFound: .notFound
         case .unauthorized: .unauthorized
-        case .forbidden: .forbidden
+        case .forbidden, .storeNotAllowed: .forbidden
         case .rateLimited: .tooManyRequests
         case .databaseUnavailable: .serviceUnavailable
         default: .internalServerError
@@ -72,7 +75,7 @@ public enum ErrorCode: String, Sendable {
     var auditOutcome: String {
         switch self {
         case .rateLimited: "rate_limited"
-        case .unauthorized, .forbidden: "denied"
+        case .unauthorized, .forbidden, .storeNotAllowed: "denied"
         default: "error"
         }
     }

@@ -24,6 +24,9 @@ public protocol Tool: Sendable {
     /// Whether the tool only means something inside a session (legacy revisions): 2026-07-28 does
     /// not list it and refuses it as unknown.
     var needsSession: Bool { get }
+    /// Whether the tool adds or removes the tenant's stores: a key limited to some stores
+    /// (`TenantPrincipal.isStoreRestricted`) neither sees nor may call it.
+    var managesStores: Bool { get }
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue
 }
@@ -32,6 +35,7 @@ extension Tool {
     public var aliases: [String] { [] }
     public var allowedWithoutTenant: Bool { false }
     public var needsSession: Bool { false }
+    public var managesStores: Bool { false }
 
     /// The tool as `tools/list` shows it (its input schema with the old argument names beside the
     /// current ones: `ArgumentAliases`).

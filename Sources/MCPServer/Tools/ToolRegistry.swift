@@ -24,37 +24,66 @@ public struct ToolRegistry: Sendable {
         self.byName = byName
         listing = ["tools": .array(tools.map(\.listing))]
         statelessTools = .array(tools.filter { !$0.needsSession }.map(\.listing))
-        let readable = tools.filter { $0.requiredScope == .read }
-        readOnlyListing = ["tools": .array(readable.map(\.listing))]
-        readOnlyStatelessTools = .array(readable.filter { !$0.needsSession }.map(\.listing))
+        var restricted: [Restriction: (listing: JSONValue, stateless: JSONValue)] = [:]
+        for restriction in Restriction.allCases {
+            let available = tools.filter(restriction.admits)
+            restricted[restriction] = (
+                ["tools": .array(available.map(\.listing))], .array(available.filter { !$0.needsSession }.map(\.listing))
+            )
+        }
+        restrictedLists = restricted
     }
 
     public func tool(named name: String) -> (any Tool)? { byName[name] }
 
-    /// The session's `tools/list` for this caller: a read-only key sees only the tools it may call;
-    /// anyone else (a key that may write, or nobody yet) sees them all.
+    /// The session's `tools/list` for this caller: a read-only key, or a key limited to some stores,
+    /// sees only the tools it may call (`Tool.isAvailable(to:)`); anyone else (a key that may write
+    /// to every store, or nobody yet) sees them all.
     func listing(for caller: TenantPrincipal?) -> JSONValue {
-        Self.readsOnly(caller) ? readOnlyListing : listing
+        Restriction(caller).flatMap { restrictedLists[$0]?.listing } ?? listing
     }
 
     /// 2026-07-28's tools for this caller, and whether the list is the caller's own (`cacheScope:
-    /// "private"`: a read-only key's) or the one everybody gets (`"public"`).
+    /// "private"`: a read-only or store-limited key's) or the one everybody gets (`"public"`).
     func statelessTools(for caller: TenantPrincipal?) -> (tools: JSONValue, isPrivate: Bool) {
-        Self.readsOnly(caller) ? (readOnlyStatelessTools, true) : (statelessTools, false)
+        guard let restriction = Restriction(caller), let lists = restrictedLists[restriction] else {
+            return (statelessTools, false)
+        }
+        return (lists.stateless, true)
     }
 
-    private static func readsOnly(_ caller: TenantPrincipal?) -> Bool {
-        guard let caller else { return false }
-        return !caller.allows(.write)
+    /// The ways a key can be narrower than "everything": each has its own fixed tool list.
+    private enum Restriction: CaseIterable {
+        case readOnly
+        case storeLimited
+        case readOnlyStoreLimited
+
+        /// nil for a caller who sees every tool.
+        init?(_ caller: TenantPrincipal?) {
+            guard let caller else { return nil }
+            switch (!caller.allows(.write), caller.isStoreRestricted) {
+            case (false, false): return nil
+            case (true, false): self = .readOnly
+            case (false, true): self = .storeLimited
+            case (true, true): self = .readOnlyStoreLimited
+            }
+        }
+
+        func admits(_ tool: any Tool) -> Bool {
+            switch self {
+            case .readOnly: tool.requiredScope == .read
+            case .storeLimited: !tool.managesStores
+            case .readOnlyStoreLimited: tool.requiredScope == .read && !tool.managesStores
+            }
+        }
     }
 
     /// `tools/list` of a session (legacy revisions): every tool, in this fixed order.
     let listing: JSONValue
     /// `tools/list`'s tools in 2026-07-28: the same order, without the session-only tools.
     let statelessTools: JSONValue
-    /// The same two lists for a read-only key: only the tools it may call.
-    private let readOnlyListing: JSONValue
-    private let readOnlyStatelessTools: JSONValue
+    /// The same two lists for each kind of narrower key: only the tools it may call.
+    private let restrictedLists: [Restriction: (listing: JSONValue, stateless: JSONValue)]
 
     /// Every tool: tenant authentication, store management, orders, inventory.
     public static let standard = ToolRegistry(tools: [

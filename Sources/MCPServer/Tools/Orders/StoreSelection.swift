@@ -2,8 +2,9 @@ import App
 import JSON
 
 /// Which store an order tool works on: the `store` argument, else the session's active store
-/// (legacy revisions only: 2026-07-28 has no session), else the tenant's only store, else
-/// `no_active_store` listing the choices.
+/// (legacy revisions only: 2026-07-28 has no session), else the tenant's only store (for a key
+/// limited to some stores: the only one it may use), else `no_active_store` listing the choices.
+/// A store outside the key's limit is `store_not_allowed` (`StoreAccess`).
 enum StoreSelection {
     static func store(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
         let store = try await choose(for: arguments, context: context)
@@ -16,18 +17,25 @@ enum StoreSelection {
             return try await StoreArgument.resolve(identifier, context: context).0
         }
         let tenant = try context.tenantID()
-        // Read with the session at the start of this request, in the tenant's transaction.
-        if let session = context.session, let active = session.activeStore, session.tenantID == tenant { return active }
-        let stores = try await context.services.stores.list(tenantID: tenant)
-        if let active = context.session?.activeStoreID, let store = stores.first(where: { $0.id == active }) {
-            return store
+        // Read with the session at the start of this request, in the tenant's transaction. It may
+        // have been chosen with another key of the tenant, so this key's store limit applies.
+        if let session = context.session, let active = session.activeStore, session.tenantID == tenant {
+            return try StoreAccess.check(active, context: context)
         }
+        let all = try await context.services.stores.list(tenantID: tenant)
+        if let active = context.session?.activeStoreID, let store = all.first(where: { $0.id == active }) {
+            return try StoreAccess.check(store, context: context)
+        }
+        // For a key limited to some stores, "the only store" is the only one it may use.
+        let stores = StoreAccess.visible(all, to: context.principal)
         if stores.count == 1 { return stores[0] }
         let names = stores.map(\.name).joined(separator: ", ")
         throw MCPError(
             .noActiveStore,
             stores.isEmpty
-                ? "This tenant has no stores yet: register one with stores_register."
+                ? all.isEmpty
+                    ? "This tenant has no stores yet: register one with stores_register."
+                    : "None of the stores this master key is limited to is registered any more."
                 : context.session == nil
                     ? "Several stores are registered: pass `store` (a store id, OrderDesk store id or name) with one of: "
                         + names + "."

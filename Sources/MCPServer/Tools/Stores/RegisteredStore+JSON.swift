@@ -32,15 +32,17 @@ enum StoreArgument {
         "description": "The store: this server's store uuid, the OrderDesk store id, or the store's name (any case).",
     ]
 
-    /// Resolves `identifier` among the caller's stores, or fails with `not_found` listing the choices.
+    /// Resolves `identifier` among the caller's stores, or fails with `not_found` listing the choices
+    /// (those the caller's key may use), or `store_not_allowed` for a store outside the key's limit.
     static func resolve(_ identifier: String, context: ToolContext) async throws -> (RegisteredStore, StoreMatch) {
         let tenant = try context.tenantID()
         context.callAudit.store(identifier)
         if let found = try await context.services.stores.resolve(tenantID: tenant, identifier: identifier) {
             context.callAudit.store(found.0.storeID)
+            try StoreAccess.check(found.0, context: context)
             return found
         }
-        let names = try await context.services.stores.list(tenantID: tenant).map(\.name)
+        let names = try await StoreAccess.list(context: context).map(\.name)
         throw MCPError(
             .notFound,
             names.isEmpty

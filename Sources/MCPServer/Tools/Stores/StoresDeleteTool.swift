@@ -18,6 +18,7 @@ struct StoresDeleteTool: Tool {
     ]
     let annotations = ToolAnnotations(readOnly: false, destructive: true, idempotent: false, openWorld: false)
     let requiredScope = KeyScope.write
+    let managesStores = true
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let (store, _) = try await StoreArgument.resolve(try arguments.requiredString("store"), context: context)

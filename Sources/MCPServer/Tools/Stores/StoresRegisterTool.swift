@@ -25,6 +25,7 @@ struct StoresRegisterTool: Tool {
     let outputSchema: JSONValue = ["type": "object", "required": ["store"], "properties": ["store": RegisteredStore.schema]]
     let annotations = ToolAnnotations(readOnly: false, destructive: false, idempotent: false, openWorld: true)
     let requiredScope = KeyScope.write
+    let managesStores = true
 
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let storeID = try arguments.requiredString("store_id")

@@ -36,7 +36,8 @@ struct UseMasterKeyTool: Tool {
         guard let session = context.session else { throw MCPError.invalidParams("\(name) needs a session") }
         _ = try await context.services.sessions.bind(id: session.id, to: principal.tenantID)
         try await context.services.sessionKeys.attach(sessionID: session.id, principal: principal)
-        let stores = try await context.services.stores.list(tenantID: principal.tenantID)
+        let stores = StoreAccess.visible(
+            try await context.services.stores.list(tenantID: principal.tenantID), to: principal)
         return ["tenant_id": .string(principal.tenantID.uuidString.lowercased()), "store_count": .int(Int64(stores.count))]
     }
 }
