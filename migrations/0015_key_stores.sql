@@ -5,10 +5,11 @@
 -- The limit is by OrderDesk store id (stores.store_id), not by registration uuid: re-registering
 -- the same store keeps it usable. Fixed at creation like scopes: to change it, create a new key.
 --
--- lookup_master_key returns the list, so a replica learns it with the key in one round trip; its
--- return type changes, which needs DROP + CREATE (CREATE OR REPLACE cannot change it), in this one
--- transaction, with 0008's grants applied again. A replica of the previous version names the
--- columns it reads, so the extra column does not disturb it during a rolling deploy.
+-- lookup_master_key_v2 returns the list, so a replica learns it with the key in one round trip.
+-- The old lookup_master_key stays for replicas of the previous version during a rolling deploy,
+-- and fails closed: it no longer returns a limited key (those replicas would not know the limit
+-- and would let the key reach every store), so a limited key is refused as unknown there until
+-- the rollout is done. A later migration drops it.
 --
 -- master_key_metadata is small, but authentication reads it on every cache miss: lock_timeout makes
 -- a migration that cannot get its lock fail fast instead of queueing logins behind it; run it again.
@@ -49,10 +50,32 @@ COMMENT ON COLUMN orderdesk.master_key_metadata.store_ids IS
 -- The app already has table-wide SELECT and INSERT (0002), which cover the new column; it gets no
 -- UPDATE on it: the limit is fixed at creation.
 
-DROP FUNCTION orderdesk.lookup_master_key(bytea);
+-- Replicas of the previous version: unchanged columns, but never a limited key.
+CREATE OR REPLACE FUNCTION orderdesk.lookup_master_key(p_fingerprint bytea)
+    RETURNS TABLE (
+        key_id         uuid,
+        tenant_id      uuid,
+        key_hash       text,
+        scopes         text[],
+        revoked        boolean,
+        tenant_active  boolean
+    )
+    LANGUAGE sql
+    STABLE
+    SECURITY DEFINER
+    SET search_path = ''
+AS $$
+    SELECT k.id, k.tenant_id, k.key_hash, k.scopes, k.revoked_at IS NOT NULL, t.status = 'active'
+    FROM orderdesk.master_key_metadata AS k
+    JOIN orderdesk.tenants AS t ON t.id = k.tenant_id
+    WHERE k.fingerprint = p_fingerprint AND k.store_ids IS NULL
+$$;
+
+COMMENT ON FUNCTION orderdesk.lookup_master_key(bytea) IS
+    'Pre-0015 key lookup, kept for replicas of the previous version during a rolling deploy: never returns a store-limited key (fails closed). Use lookup_master_key_v2. SECURITY DEFINER.';
 
 -- As in 0008, plus store_ids (NULL = every store).
-CREATE FUNCTION orderdesk.lookup_master_key(p_fingerprint bytea)
+CREATE FUNCTION orderdesk.lookup_master_key_v2(p_fingerprint bytea)
     RETURNS TABLE (
         key_id         uuid,
         tenant_id      uuid,
@@ -73,9 +96,9 @@ AS $$
     WHERE k.fingerprint = p_fingerprint
 $$;
 
-COMMENT ON FUNCTION orderdesk.lookup_master_key(bytea) IS
+COMMENT ON FUNCTION orderdesk.lookup_master_key_v2(bytea) IS
     'Pre-tenant key lookup by fingerprint (HMAC-SHA256(pepper, key)); returns at most one row, with the key''s store limit (NULL = all). SECURITY DEFINER.';
-REVOKE ALL ON FUNCTION orderdesk.lookup_master_key(bytea) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION orderdesk.lookup_master_key(bytea) TO orderdesk_app;
+REVOKE ALL ON FUNCTION orderdesk.lookup_master_key_v2(bytea) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION orderdesk.lookup_master_key_v2(bytea) TO orderdesk_app;
 
 RESET ROLE;

@@ -1,3 +1,4 @@
+import Cryptography
 import Foundation
 import JSON
 import Postgres
@@ -195,19 +196,47 @@ import Testing
         try await withFixture { fixture, database in
             let found = try await database.withUnscopedTransaction { tx in
                 try tx.query(
-                    "SELECT tenant_id, revoked, tenant_active FROM orderdesk.lookup_master_key(\(fixture.a.fingerprint))")
+                    "SELECT tenant_id, revoked, tenant_active FROM orderdesk.lookup_master_key_v2(\(fixture.a.fingerprint))")
             }
             #expect(found.count == 1)
             #expect(try found[0].decode(UUID.self, "tenant_id") == fixture.a.id)
             #expect(try found[0].decode(Bool.self, "revoked") == false)
             let unknown = try await database.withUnscopedTransaction { tx in
-                try tx.query("SELECT * FROM orderdesk.lookup_master_key(\([UInt8](repeating: 7, count: 32)))")
+                try tx.query("SELECT * FROM orderdesk.lookup_master_key_v2(\([UInt8](repeating: 7, count: 32)))")
             }
             #expect(unknown.isEmpty)
             let direct = try await database.withUnscopedTransaction { tx in
                 try tx.query("SELECT count(*) AS n FROM orderdesk.master_key_metadata")[0].decode(Int.self, "n")
             }
             #expect(direct == 0)
+        }
+    }
+
+    /// Replicas of the version before 0015 call `lookup_master_key`, which knows no store limit:
+    /// during a rolling deploy it must not return a limited key at all (fail closed), while
+    /// `lookup_master_key_v2` returns it with its limit.
+    @Test func thePreviousKeyLookupNeverReturnsAStoreLimitedKey() async throws {
+        try await withFixture { fixture, database in
+            let limited = SecureRandom.bytes(32)
+            try await database.withTenantTransaction(fixture.a.id) { tx in
+                try tx.execute(
+                    """
+                    INSERT INTO orderdesk.master_key_metadata (tenant_id, fingerprint, key_hash, prefix, store_ids)
+                    VALUES (\(fixture.a.id), \(limited), '$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA', 'odmk_lim',
+                            ARRAY['10001'])
+                    """)
+            }
+            let (old, current, unlimited) = try await database.withUnscopedTransaction { tx in
+                (
+                    try tx.query("SELECT * FROM orderdesk.lookup_master_key(\(limited))").count,
+                    try tx.query("SELECT store_ids FROM orderdesk.lookup_master_key_v2(\(limited))").first?
+                        .decode(PostgresTextArray?.self, "store_ids")?.elements,
+                    try tx.query("SELECT * FROM orderdesk.lookup_master_key(\(fixture.a.fingerprint))").count
+                )
+            }
+            #expect(old == 0)
+            #expect(current == .some(["10001"]))
+            #expect(unlimited == 1)
         }
     }
 

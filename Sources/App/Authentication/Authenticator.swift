@@ -7,7 +7,7 @@ import Synchronization
 /// Turns a presented master key into a `TenantPrincipal`, or refuses it.
 ///
 /// The path of a key: shape check (no I/O) → fingerprint `HMAC(pepper, key)` → per-replica cache →
-/// per-address failure budget (Postgres, shared by replicas) → `orderdesk.lookup_master_key` →
+/// per-address failure budget (Postgres, shared by replicas) → `orderdesk.lookup_master_key_v2` →
 /// argon2id verification on the `KeyHasher` pool → revoked / disabled checks → cache. So argon2 runs
 /// once per key per replica per `cacheTTL`, and an attacker gets `failuresPerIPPerMinute` guesses a
 /// minute per address, whatever the number of replicas.

@@ -1,7 +1,7 @@
 import Foundation
 import Postgres
 
-/// What `orderdesk.lookup_master_key` tells about a fingerprint: just enough to verify the key and
+/// What `orderdesk.lookup_master_key_v2` tells about a fingerprint: just enough to verify the key and
 /// decide whether to accept it.
 struct MasterKeyRecord: Sendable {
     let keyID: UUID
@@ -19,7 +19,7 @@ struct MasterKeyRecord: Sendable {
         let rows = try tx.query(
             """
             SELECT key_id, tenant_id, key_hash, scopes, revoked, tenant_active, store_ids
-            FROM orderdesk.lookup_master_key(\(fingerprint))
+            FROM orderdesk.lookup_master_key_v2(\(fingerprint))
             """)
         guard let row = rows.first else { return nil }
         return MasterKeyRecord(
