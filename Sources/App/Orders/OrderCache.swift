@@ -96,26 +96,33 @@ struct OrderCache: Sendable {
     /// the number of entries deleted.
     @discardableResult
     func invalidate(tenantID: UUID, storeID: UUID, orderIDs: [String]) async throws -> Int {
-        let orderKeys = PostgresTextArray(orderIDs.flatMap { [Self.orderKey($0), Self.orderWithHistoryKey($0)] })
-        let (namespace, storeLock) = (OrderLockKeys.cacheNamespace, OrderLockKeys.cacheStore(storeID))
-        let lifetime = Self.markerLifetimeSeconds
-        return try await database.withTenantTransaction(tenantID) { tx in
-            try tx.query("SELECT pg_advisory_xact_lock(\(namespace), \(storeLock))")
-            try tx.execute(
-                """
-                INSERT INTO orderdesk.cache_entries AS c (tenant_id, store_id, scope, key, value, expires_at, created_at)
-                VALUES (\(tenantID), \(storeID), 'invalidation', 'store', '{}'::jsonb,
-                        clock_timestamp() + \(lifetime) * interval '1 second', clock_timestamp())
-                ON CONFLICT (tenant_id, store_id, scope, key) DO UPDATE
-                SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
-                """)
-            return try tx.execute(
-                """
-                DELETE FROM orderdesk.cache_entries
-                WHERE tenant_id = \(tenantID) AND store_id = \(storeID)
-                  AND (scope = 'order_list' OR (scope = 'order' AND key = ANY(\(orderKeys))))
-                """)
+        try await database.withTenantTransaction(tenantID) { tx in
+            try Self.invalidate(tenantID: tenantID, storeID: storeID, orderIDs: orderIDs, in: tx)
         }
+    }
+
+    /// `invalidate` inside the caller's transaction `tx` of tenant `tenantID`, so that it commits
+    /// (or not) with the caller's other writes.
+    @discardableResult
+    static func invalidate(tenantID: UUID, storeID: UUID, orderIDs: [String], in tx: TenantTransaction) throws -> Int {
+        let orderKeys = PostgresTextArray(orderIDs.flatMap { [orderKey($0), orderWithHistoryKey($0)] })
+        let (namespace, storeLock) = (OrderLockKeys.cacheNamespace, OrderLockKeys.cacheStore(storeID))
+        let lifetime = markerLifetimeSeconds
+        try tx.query("SELECT pg_advisory_xact_lock(\(namespace), \(storeLock))")
+        try tx.execute(
+            """
+            INSERT INTO orderdesk.cache_entries AS c (tenant_id, store_id, scope, key, value, expires_at, created_at)
+            VALUES (\(tenantID), \(storeID), 'invalidation', 'store', '{}'::jsonb,
+                    clock_timestamp() + \(lifetime) * interval '1 second', clock_timestamp())
+            ON CONFLICT (tenant_id, store_id, scope, key) DO UPDATE
+            SET expires_at = EXCLUDED.expires_at, created_at = EXCLUDED.created_at
+            """)
+        return try tx.execute(
+            """
+            DELETE FROM orderdesk.cache_entries
+            WHERE tenant_id = \(tenantID) AND store_id = \(storeID)
+              AND (scope = 'order_list' OR (scope = 'order' AND key = ANY(\(orderKeys))))
+            """)
     }
 }
 

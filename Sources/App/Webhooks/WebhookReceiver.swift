@@ -9,9 +9,10 @@ import Postgres
 /// `orderdesk.webhook_events`, and drops the order's cached answer and the store's cached lists so
 /// that the next call on any replica reads the change (the cache is shared in Postgres).
 ///
-/// The order of work makes a failure safe to retry: the cache is invalidated before the event is
-/// stored, so an event on record has had its effect, and a post that failed half-way (answered 503)
-/// is redone in full when OrderDesk retries it.
+/// Storing the event and invalidating the cache are one transaction: an event on record has had
+/// its effect, a post that failed (answered 503) is redone in full when OrderDesk retries it, and a
+/// redelivery of a stored payload changes nothing (so replaying a captured post cannot keep a
+/// store's cache cold).
 public final class WebhookReceiver: Sendable {
     /// One post as it arrived. `signature` is the decoded `X-ORDER-DESK-HASH`; `order` the exact
     /// bytes of the form field `order`.
@@ -70,6 +71,11 @@ public final class WebhookReceiver: Sendable {
             }
         }
         guard !registrations.isEmpty else { throw Refusal.unknownStore }
+        if registrations.count >= Self.registrationLimit {
+            logger.warning(
+                "a store id has more registrations than a webhook is checked against; later ones miss its webhooks",
+                metadata: ["store_id": "\(delivery.storeID)", "limit": "\(Self.registrationLimit)"])
+        }
         var verified: [Registration] = []
         for registration in registrations where try await isSigned(delivery, for: registration) {
             verified.append(registration)
@@ -80,20 +86,69 @@ public final class WebhookReceiver: Sendable {
         let payload = JSONValue.object(order)
         let dedupKey = SHA256.hash(delivery.order)
         var duplicates = 0
+        var stored = 0
         for registration in verified {
-            try await cache.invalidate(tenantID: registration.tenantID, storeID: registration.storeRowID, orderID: orderID)
-            let stored = try await database.withTenantTransaction(registration.tenantID) { [storeID = delivery.storeID] tx in
-                try tx.execute(
+            switch try await store(payload, dedupKey: dedupKey, orderID: orderID, of: delivery, for: registration) {
+            case .stored: stored += 1
+            case .duplicate: duplicates += 1
+            case .storeDeleted: break
+            }
+        }
+        return Receipt(orderID: orderID, registrations: stored + duplicates, duplicates: duplicates)
+    }
+
+    /// At most this many registrations of one store id are checked (`webhook_registrations`' LIMIT).
+    static let registrationLimit = 64
+
+    private enum Outcome {
+        case stored, duplicate, storeDeleted
+    }
+
+    /// Stores the event for one registration and, if it is new, drops the cached entries, in one
+    /// transaction. A payload PostgreSQL cannot keep as `jsonb` (a NUL in a string, a number out of
+    /// range) is recorded as `failed` with a placeholder, and the cache is still invalidated: the
+    /// post is genuine and says the order changed, and refusing it would only make OrderDesk retry
+    /// the same bytes in vain.
+    private func store(
+        _ payload: JSONValue, dedupKey: [UInt8], orderID: String?, of delivery: Delivery, for registration: Registration
+    ) async throws -> Outcome {
+        do {
+            return try await insert(payload, status: "processed", dedupKey: dedupKey, orderID: orderID, delivery, registration)
+        } catch let error as PostgresError where error.sqlState.map(Self.unstorablePayloadStates.contains) == true {
+            logger.warning(
+                "a webhook payload cannot be stored as jsonb; recorded as failed",
+                metadata: ["store_id": "\(delivery.storeID)", "sqlstate": "\(error.sqlState ?? "")"])
+            let placeholder: JSONValue = ["unstorable": true, "sqlstate": .string(error.sqlState ?? "")]
+            return try await insert(placeholder, status: "failed", dedupKey: dedupKey, orderID: orderID, delivery, registration)
+        }
+    }
+
+    /// 22P05: a `\u0000` in a string; 22P02/22003: a number `jsonb` cannot hold; 54000: too deep or big.
+    private static let unstorablePayloadStates: Set<String> = ["22P05", "22P02", "22003", "54000"]
+
+    private func insert(
+        _ payload: JSONValue, status: String, dedupKey: [UInt8], orderID: String?, _ delivery: Delivery,
+        _ registration: Registration
+    ) async throws -> Outcome {
+        do {
+            return try await database.withTenantTransaction(registration.tenantID) { [storeID = delivery.storeID] tx in
+                let inserted = try tx.execute(
                     """
                     INSERT INTO orderdesk.webhook_events
                         (tenant_id, store_id, dedup_key, order_id, payload, status, processed_at)
-                    VALUES (\(registration.tenantID), \(storeID), \(dedupKey), \(orderID), \(payload), 'processed', now())
+                    VALUES (\(registration.tenantID), \(storeID), \(dedupKey), \(orderID), \(payload), \(status), now())
                     ON CONFLICT (tenant_id, store_id, dedup_key) DO NOTHING
-                    """) > 0
+                    """)
+                guard inserted > 0 else { return .duplicate }
+                try OrderCache.invalidate(
+                    tenantID: registration.tenantID, storeID: registration.storeRowID, orderIDs: orderID.map { [$0] } ?? [],
+                    in: tx)
+                return .stored
             }
-            if !stored { duplicates += 1 }
+        } catch let error as PostgresError where error.sqlState == "23503" {
+            // The store was deleted since the lookup (its cache rows' foreign key): nothing to keep true.
+            return .storeDeleted
         }
-        return Receipt(orderID: orderID, registrations: verified.count, duplicates: duplicates)
     }
 
     private struct Registration: Sendable {
@@ -101,12 +156,13 @@ public final class WebhookReceiver: Sendable {
         let storeRowID: UUID
     }
 
-    /// Checks the signature with the registration's API key: the cached one first, and when that does
-    /// not match, the stored one (the key may have been replaced since it was cached).
+    /// Checks the signature with the registration's API key (cached after its first decryption).
     private func isSigned(_ delivery: Delivery, for registration: Registration) async throws -> Bool {
+        // A store row's API key never changes (a new key means a new registration, a new row id), so
+        // a cached key that does not verify is a wrong signature: no second decryption, or every
+        // forged post would cost a database transaction per registration.
         if let cached = signingKeys.key(for: registration.storeRowID) {
-            if HMACSHA256.isValidAuthenticationCode(delivery.signature, key: cached, message: delivery.order) { return true }
-            signingKeys.forget(registration.storeRowID)
+            return HMACSHA256.isValidAuthenticationCode(delivery.signature, key: cached, message: delivery.order)
         }
         let key: [UInt8]
         do {

@@ -5,8 +5,8 @@ import Synchronization
 /// OrderDesk posts for one store decrypts its key once, not once per post.
 ///
 /// Entries live `lifetime` (60 s by default) and at most `capacity` are kept; when full, the table
-/// starts over (a miss only costs one decryption). A key that was replaced in the meantime makes a
-/// cached entry fail the check once: the receiver then decrypts again (`WebhookReceiver`).
+/// starts over (a miss only costs one decryption). A store row's key never changes (registering the
+/// store again makes a new row), so an entry cannot go stale, only be forgotten.
 final class WebhookSigningKeys: Sendable {
     private struct Entry {
         let key: [UInt8]
@@ -41,9 +41,5 @@ final class WebhookSigningKeys: Sendable {
             if entries.count >= capacity { entries.removeAll(keepingCapacity: true) }
             entries[storeRowID] = entry
         }
-    }
-
-    func forget(_ storeRowID: UUID) {
-        _ = entries.withLock { $0.removeValue(forKey: storeRowID) }
     }
 }

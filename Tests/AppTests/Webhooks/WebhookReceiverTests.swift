@@ -134,6 +134,66 @@ import Testing
         }
     }
 
+    /// A redelivery changes nothing: it neither stores a second row nor drops what was cached since.
+    @Test func aReplayDoesNotInvalidateAgain() async throws {
+        try await OrdersHarness.run { h in
+            let id = try await h.orderIDs(1)[0]
+            let receiver = Self.receiver(h)
+            let post = Self.delivery(orderJSON: #"{"id":"\#(id)"}"#)
+            _ = try await receiver.receive(post)
+            _ = try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id)
+            #expect(try await h.cacheRows(scope: "order") == 1)
+            #expect(try await receiver.receive(post).duplicates == 1)
+            #expect(try await h.cacheRows(scope: "order") == 1)
+            #expect(try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id).cached)
+        }
+    }
+
+    /// Genuine posts PostgreSQL cannot keep as jsonb are accepted (no endless OrderDesk retries),
+    /// recorded as failed with a placeholder, and still invalidate the order.
+    @Test func aSignedPayloadJsonbCannotHoldIsRecordedAsFailed() async throws {
+        try await OrdersHarness.run { h in
+            let id = try await h.orderIDs(1)[0]
+            _ = try await h.service.get(tenantID: h.tenantID, store: h.store, orderID: id)
+            let receiver = Self.receiver(h)
+            let receipt = try await receiver.receive(Self.delivery(orderJSON: #"{"id":"\#(id)","note":"a\u0000b"}"#))
+            #expect(receipt == .init(orderID: id, registrations: 1, duplicates: 0))
+            #expect(try await h.cacheRows(scope: "order") == 0)
+            let events = try await WebhookEventLog(database: h.database).recent(tenantID: h.tenantID, limit: 10)
+            #expect(events.map(\.status) == ["failed"])
+            #expect(events.first?.orderID == id)
+            // A number no double holds is not JSON this server reads: refused before anything is stored.
+            let huge = await caught(WebhookReceiver.Refusal.self) {
+                try await receiver.receive(Self.delivery(orderJSON: #"{"id":"\#(id)","total":1e999}"#))
+            }
+            #expect(huge == .invalidPayload)
+            #expect(try await WebhookEventLog(database: h.database).recent(tenantID: h.tenantID, limit: 10).count == 1)
+        }
+    }
+
+    /// The cached key is the only check once cached: a forged post does not decrypt the key again.
+    @Test func forgedPostsDoNotDecryptTheKeyAgain() async throws {
+        try await OrdersHarness.run { h in
+            let receiver = Self.receiver(h)
+            _ = try await receiver.receive(Self.delivery(orderJSON: #"{"id":"1"}"#))
+            // Make the stored ciphertext undecryptable: a decryption would now fail and be logged,
+            // a cached key still verifies and still refuses forgeries.
+            let changed = try await h.database.withTenantTransaction(h.tenantID) { tx in
+                try tx.execute("UPDATE orderdesk.stores SET api_key_tag = \([UInt8](repeating: 0, count: 16))")
+            }
+            #expect(changed == 1)
+            let forged = WebhookReceiver.Delivery(
+                storeID: "10001", signature: [UInt8](repeating: 1, count: 32), order: Array(#"{"id":"2"}"#.utf8))
+            #expect(await caught(WebhookReceiver.Refusal.self) { try await receiver.receive(forged) } == .badSignature)
+            #expect(try await receiver.receive(Self.delivery(orderJSON: #"{"id":"3"}"#)).registrations == 1)
+            // A fresh receiver (another replica) has no cached key and cannot decrypt: refused.
+            let other = Self.receiver(h)
+            #expect(
+                await caught(WebhookReceiver.Refusal.self) { try await other.receive(Self.delivery(orderJSON: #"{"id":"4"}"#)) }
+                    == .badSignature)
+        }
+    }
+
     @Test func formDecodingKeepsTheExactBytesOfTheOrderField() throws {
         let json = #"{"id":"1","note":"a+b & c=d %"}"#
         let body = Array(("x=1&order=" + Self.formEncode(json) + "&y=%41").utf8)
