@@ -1,9 +1,11 @@
 """Keys limited to some stores (issue 14, part 4: `keys create --scope read --store 10001`), through
 the real client in both protocol eras (and, in 2025, with the key given to `tenant_use_master_key`
 instead of the Authorization header): such a key lists and selects only its stores, the tenant's
-"only store" is the only one it may use, any other store (by OrderDesk id, name or uuid handle, or
-a session's active store) is `store_not_allowed` naming the allowed ids, nothing of the other store
-reaches OrderDesk, and the tools that register or delete stores are neither listed nor callable.
+"only store" is the only one it may use, any other store by OrderDesk id, name or uuid handle is
+`not_found` exactly as a store that does not exist (so guessing one confirms nothing), a session's
+active store chosen with another key is `store_not_allowed` naming only the allowed ids, nothing of
+the other store reaches OrderDesk, and the tools that register or delete stores are neither listed
+nor callable.
 An unlimited key of the same tenant still sees everything. The CLI refuses a store the tenant has
 not registered."""
 
@@ -68,19 +70,37 @@ def test_a_read_key_limited_to_store_a_sees_and_uses_only_a(
             assert str(got["order"]["id"]) == order_id
             assert orders_sim.since(mark, store_id=a["store_id"]), "A's orders came from OrderDesk"
 
-            # B, however named: store_not_allowed, naming A's id and nothing of B's secrets.
-            mark = orders_sim.mark()
-            for ident in (b["store_id"], b["id"], b["name"]):
+            # B, however named: not_found, listing only A, exactly as once B no longer exists.
+            calls = [
+                (tool, args)
+                for ident in (b["store_id"], b["id"], b["name"])
                 for tool, args in (
                     ("orders_list", {"store": ident}),
                     ("orders_get", {"store": ident, "order_id": order_id}),
                     ("stores_use_store", {"store": ident}),
                     ("stores_resolve", {"store": ident}),
-                ):
-                    err = tool_error(await s.tool(tool, args), "store_not_allowed", f"{tool} {ident}")
-                    assert a["store_id"] in err["message"], err
-                    assert orders_sim.stores[b["store_id"]] not in str(err)
+                )
+            ]
+
+            async def refusals():
+                results = []
+                for tool, args in calls:
+                    result = await s.tool(tool, args)
+                    err = tool_error(result, "not_found", f"{tool} {args['store']}")
+                    assert err["message"] == f'No store matches "{args["store"]}". Registered stores: {a["name"]}.', err
+                    assert err["details"] == {"stores": [a["name"]]}, err
+                    assert b["store_id"] not in json.dumps(err["details"]), err
+                    results.append({k: v for k, v in result.raw.items() if k != "_meta"})  # _meta: the request id
+                return results
+
+            mark = orders_sim.mark()
+            hidden = await refusals()
             assert orders_sim.since(mark, store_id=b["store_id"]) == [], "nothing of B reached OrderDesk"
+            with RawClient(o1.mcp_url, t.master_key, tenant_id=t.id) as full:
+                full.open()
+                full.tool("stores_delete", {"store": b["id"]}).ok()
+            unknown = await refusals()
+            assert hidden == unknown, "a store outside the key's limit answers as one that does not exist"
 
             # The store tools it cannot see cannot be called either.
             tool_error(
@@ -107,9 +127,10 @@ def test_a_write_key_limited_to_a_cannot_manage_stores_or_write_to_b(
             listed = {x.name for x in (await s.client.list_tools()).tools}
             assert {"orders_update", "orders_create", "orders_delete"} <= listed and not (listed & STORE_TOOLS), listed
             mark = orders_sim.mark()
-            tool_error(
+            err = tool_error(
                 await s.tool("orders_add_note", {"store": b["store_id"], "order_id": "1", "note": "hi"}),
-                "store_not_allowed", "orders_add_note on B")
+                "not_found", "orders_add_note on B")
+            assert err["message"] == f'No store matches "{b["store_id"]}". Registered stores: {a["name"]}.', err
             tool_error(await s.tool("stores_delete", {"store": b["id"]}), "forbidden", "stores_delete B")
             assert orders_sim.since(mark, store_id=b["store_id"]) == []
         # The unlimited key of the same tenant still sees and may use everything.
@@ -133,7 +154,11 @@ def test_a_legacy_sessions_active_store_chosen_by_another_key_is_not_allowed(
         c.open()
         c.tool("stores_use_store", {"store": b["id"]}).ok()
         c.key = reader
-        tool_error(c.tool("orders_list", {"limit": 1}), "store_not_allowed", "B active, limited key")
+        err = tool_error(c.tool("orders_list", {"limit": 1}), "store_not_allowed", "B active, limited key")
+        # It names the ids the key may use, never B's.
+        assert err["details"] == {"allowed_store_ids": [a["store_id"]]}, err
+        assert a["store_id"] in err["message"] and b["store_id"] not in err["message"], err
+        assert b["name"] not in err["message"], err
         listed = c.tool("stores_list").ok()
         assert [x["store_id"] for x in listed["stores"]] == [a["store_id"]] and listed["active_store_id"] is None
 

@@ -4,7 +4,8 @@ import JSON
 /// Which store an order tool works on: the `store` argument, else the session's active store
 /// (legacy revisions only: 2026-07-28 has no session), else the tenant's only store (for a key
 /// limited to some stores: the only one it may use), else `no_active_store` listing the choices.
-/// A store outside the key's limit is `store_not_allowed` (`StoreAccess`).
+/// A `store` outside the key's limit is `not_found`; an active store outside it (chosen with another
+/// key) is `store_not_allowed` (`StoreAccess`).
 enum StoreSelection {
     static func store(for arguments: ToolArguments, context: ToolContext) async throws -> RegisteredStore {
         let store = try await choose(for: arguments, context: context)
@@ -20,11 +21,11 @@ enum StoreSelection {
         // Read with the session at the start of this request, in the tenant's transaction. It may
         // have been chosen with another key of the tenant, so this key's store limit applies.
         if let session = context.session, let active = session.activeStore, session.tenantID == tenant {
-            return try StoreAccess.check(active, context: context)
+            return try StoreAccess.checkActive(active, context: context)
         }
         let all = try await context.services.stores.list(tenantID: tenant)
         if let active = context.session?.activeStoreID, let store = all.first(where: { $0.id == active }) {
-            return try StoreAccess.check(store, context: context)
+            return try StoreAccess.checkActive(store, context: context)
         }
         // For a key limited to some stores, "the only store" is the only one it may use.
         let stores = StoreAccess.visible(all, to: context.principal)

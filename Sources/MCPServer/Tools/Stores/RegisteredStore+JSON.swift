@@ -32,17 +32,26 @@ enum StoreArgument {
         "description": "The store: this server's store uuid, the OrderDesk store id, or the store's name (any case).",
     ]
 
-    /// Resolves `identifier` among the caller's stores, or fails with `not_found` listing the choices
-    /// (those the caller's key may use), or `store_not_allowed` for a store outside the key's limit.
+    /// Resolves `identifier` among the stores the caller's key may use, or fails with `not_found`
+    /// listing those. A store outside the key's limit is answered exactly as an unknown identifier
+    /// (same message, same audit), so guessing a name, uuid or OrderDesk id confirms nothing.
     static func resolve(_ identifier: String, context: ToolContext) async throws -> (RegisteredStore, StoreMatch) {
         let tenant = try context.tenantID()
         context.callAudit.store(identifier)
-        if let found = try await context.services.stores.resolve(tenantID: tenant, identifier: identifier) {
-            context.callAudit.store(found.0.storeID)
-            try StoreAccess.check(found.0, context: context)
+        let found = try await context.services.stores.resolve(tenantID: tenant, identifier: identifier)
+        if let found, StoreAccess.allows(found.store, to: context.principal) {
+            context.callAudit.store(found.store.storeID)
             return found
         }
-        let names = try await StoreAccess.list(context: context).map(\.name)
+        // Unknown, or outside the key's limit: the same one query for the stores the key may use.
+        let stores = try await StoreAccess.list(context: context)
+        // The best match was outside the limit; a store the key may use can still match with a
+        // lower rank (say its name is another store's OrderDesk id).
+        if found != nil, let match = StoreAccess.match(identifier, among: stores) {
+            context.callAudit.store(match.0.storeID)
+            return match
+        }
+        let names = stores.map(\.name)
         throw MCPError(
             .notFound,
             names.isEmpty
