@@ -114,6 +114,73 @@ struct WebhookAdminTests {
         #expect(try await admin(sim, "GET", "/_sim/webhooks").json?["rules"] == [])
     }
 
+    @Test func removingARuleStopsItsPendingRetries() async throws {
+        let sim = try await SimulatorProcess.launch()
+        defer { sim.stop() }
+        let id = try await sim.orderID { _ in true }
+        let created = try await admin(
+            sim, "POST", "/_sim/webhooks",
+            ["store_id": "10001", "url": "http://127.0.0.1:9/hook", "max_attempts": 5, "retry_delay_ms": 1000])
+        let ruleID = try #require(created.json?["rule"]?["id"]?.lenientInt)
+
+        let fired = try await admin(
+            sim, "POST", "/_sim/webhooks/fire", ["store_id": "10001", "order_id": .string(id), "event": "updated"])
+        #expect(fired.json?["deliveries"]?.arrayValue?.map { $0["status"] } == [0])
+        #expect(try await admin(sim, "DELETE", "/_sim/webhooks/\(ruleID)").status == 200)
+        // The delay leaves a loaded machine time to delete the rule before the second attempt is due.
+        try await Task.sleep(for: .milliseconds(2500))  // two retries would have come by now
+
+        let deliveries = try await admin(sim, "GET", "/_sim/webhooks/deliveries?order_id=\(id)").json?["deliveries"]
+        #expect(deliveries?.arrayValue?.map { $0["attempt"] } == [1])
+    }
+
+    @Test func clearingTheRulesStopsPendingRetries() async throws {
+        let sim = try await SimulatorProcess.launch()
+        defer { sim.stop() }
+        let id = try await sim.orderID { _ in true }
+        _ = try await admin(
+            sim, "POST", "/_sim/webhooks",
+            ["store_id": "10001", "url": "http://127.0.0.1:9/hook", "max_attempts": 5, "retry_delay_ms": 300])
+        _ = try await admin(
+            sim, "POST", "/_sim/webhooks/fire", ["store_id": "10001", "order_id": .string(id), "event": "updated"])
+
+        _ = try await admin(sim, "DELETE", "/_sim/webhooks")
+        // A rule added after the clear must not pick up the old post's retries either.
+        _ = try await admin(
+            sim, "POST", "/_sim/webhooks", ["store_id": "10001", "url": "http://127.0.0.1:9/other", "events": ["created"]])
+        try await Task.sleep(for: .milliseconds(1200))
+
+        #expect(try await admin(sim, "GET", "/_sim/webhooks/deliveries").json?["count"] == 0)
+    }
+
+    @Test func anOrderListedTwiceInOneMoveIsPostedOnce() async throws {
+        let sim = try await SimulatorProcess.launch()
+        defer { sim.stop() }
+        let folders = try #require(try await sim.request("GET", "/store").json?["store"]?["folders"]?.objectValue)
+        let prepared = try #require(folders.first { $0.value == "Prepared" }?.key)
+        let id = try await sim.orderID { $0["folder_id"]?.lenientString != prepared }
+        _ = try await admin(
+            sim, "POST", "/_sim/webhooks",
+            ["store_id": "10001", "url": "http://127.0.0.1:9/hook", "max_attempts": 1, "events": ["moved"]])
+
+        let reply = try await sim.request(
+            "POST", "/move-orders",
+            body: ["order_id_list": [.string(id), .int(Int64(id)!)], "destination_folder_id": .int(Int64(prepared)!)])
+        #expect(reply.status == 200)
+        var deliveries: [JSONValue] = []
+        for _ in 0..<30 {
+            deliveries =
+                try await admin(sim, "GET", "/_sim/webhooks/deliveries?order_id=\(id)").json?["deliveries"]?
+                .arrayValue ?? []
+            if !deliveries.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try await Task.sleep(for: .milliseconds(300))  // a second post would be logged by now
+        deliveries =
+            try await admin(sim, "GET", "/_sim/webhooks/deliveries?order_id=\(id)").json?["deliveries"]?.arrayValue ?? []
+        #expect(deliveries.map { $0["event"] } == ["moved"])
+    }
+
     /// An admin call; unlike `SimulatorProcess`'s own helper it hands back error answers too.
     private func admin(_ sim: SimulatorProcess, _ method: String, _ path: String, _ body: JSONValue? = nil) async throws
         -> AdminReply

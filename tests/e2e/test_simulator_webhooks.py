@@ -2,8 +2,9 @@
 `orderdesk-sim` fires them, received by a tiny Python HTTP server. Checks the wire format (form field
 `order`, `X-ORDER-DESK-STORE-ID`, `X-ORDER-DESK-HASH` = HMAC-SHA256 of the field under the store's
 API key), a change "made in OrderDesk's UI" delivered synchronously, the API mutations that fire
-(create, update, move, shipment, batch shipment), retries after a failed answer, `fire: false`,
-replays, and rule validation. The server's receiver is tested elsewhere; no MCP server runs here."""
+(create, update, move, shipment, batch shipment), each post carrying the order as its own mutation
+left it, an order listed twice in one batch posted once, retries after a failed answer and their end
+when the rule is removed, `fire: false`, replays, and rule validation. The server's receiver is tested elsewhere; no MCP server runs here."""
 
 import hashlib
 import hmac
@@ -206,6 +207,60 @@ def test_attempts_stop_at_max_attempts(hooks):
     assert len(hooks.receiver.received()) == 2
     log = sim_webhook_deliveries(hooks.sim, order_id=oid, store_id=hooks.sid)
     assert [(d["attempt"], d["status"]) for d in log] == [(1, 503), (2, 502)], log
+
+
+def test_removing_a_rule_stops_its_pending_retries(hooks):
+    rule = hooks.add_rule(max_attempts=5, retry_delay_ms=1000)  # ample time to delete before attempt 2
+    oid = hooks.first_order_id()
+    hooks.receiver.answer(500, 500, 500, 500, 500)
+
+    edited = sim_edit_order(hooks.sim, hooks.sid, oid, {"email": "removed-rule@example.com"})
+    assert edited["deliveries"] == [{"rule_id": rule["id"], "status": 500, "error": None}], edited
+    sim_delete_webhook(hooks.sim, rule["id"])
+    hooks.rule_ids.remove(rule["id"])
+
+    time.sleep(2.5)  # two retries 1 s apart would have come by now
+    assert len(hooks.receiver.received()) == 1
+    log = sim_webhook_deliveries(hooks.sim, order_id=oid, store_id=hooks.sid)
+    assert [(d["attempt"], d["status"]) for d in log] == [(1, 500)], log
+
+
+def test_each_quick_update_posts_the_order_as_it_left_it(hooks):
+    """Two PUTs in quick succession: each post carries its own mutation's state (a receiver that
+    dedupes on the payload hash must see two distinct posts)."""
+    hooks.add_rule(events=["updated"], retry_delay_ms=0)
+    oid = hooks.first_order_id()
+    order = hooks.order(oid)
+    tag = secrets.token_hex(3)
+    emails = [f"first-{tag}@example.com", f"second-{tag}@example.com"]
+
+    for email in emails:
+        hooks.api("PUT", f"/orders/{oid}", json={**order, "email": email})
+
+    posts = hooks.receiver.wait_for(2, where=lambda p: p.order["id"] == oid)
+    time.sleep(0.3)
+    posts = [p for p in hooks.receiver.received() if p.order["id"] == oid]
+    assert sorted(p.order["email"] for p in posts) == sorted(emails), [p.order["email"] for p in posts]
+    assert posts[0].headers["x-order-desk-hash"] != posts[1].headers["x-order-desk-hash"]
+    for post in posts:
+        hooks.assert_signed(post)
+
+
+def test_an_order_listed_twice_in_one_move_is_posted_once(hooks):
+    hooks.add_rule(events=["moved"], retry_delay_ms=0)
+    oid = hooks.first_order_id()
+    order = hooks.order(oid)
+    folders = hooks.sim.store_info()[hooks.sid]["folders"]
+    destination = next(int(f) for f in folders if int(f) != int(order["folder_id"]))
+
+    hooks.api("POST", "/move-orders", json={"order_id_list": [int(oid), oid], "destination_folder_id": destination})
+
+    post = hooks.receiver.wait_for(1)[0]
+    time.sleep(0.3)
+    assert len(hooks.receiver.received()) == 1
+    assert post.order["id"] == oid and post.order["folder_id"] == destination
+    log = sim_webhook_deliveries(hooks.sim, order_id=oid, store_id=hooks.sid)
+    assert [d["event"] for d in log] == ["moved"], log
 
 
 def test_edit_with_fire_false_sends_nothing(hooks):

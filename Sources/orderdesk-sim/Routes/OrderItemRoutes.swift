@@ -33,16 +33,16 @@ struct OrderItemRoutes: Sendable {
         let body = try await request.jsonObjectBody()
         let now = Timestamp.now()
         let storeID = try context.requireStore()
-        let (orderNumber, item) = try database.update(storeID) { store in
+        let (orderNumber, item, rendered) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             let item = try OrderItem(id: store.nextItemID, from: body)
             store.nextItemID += 1
             order.items.append(item)
             order.dateUpdated = now
             store.orders[order.id] = order
-            return (order.id, item.json())
+            return (order.id, item.json(), store.render(order))
         }
-        webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .updated)
+        webhooks.fire(storeID: storeID, orders: [(orderNumber, rendered)], event: .updated)
         return .orderDeskSuccess(["message": "Order Item Added", "order_item": item], context: context)
     }
 
@@ -51,31 +51,31 @@ struct OrderItemRoutes: Sendable {
         let body = try await request.jsonObjectBody()
         let now = Timestamp.now()
         let storeID = try context.requireStore()
-        let (orderNumber, item) = try database.update(storeID) { store in
+        let (orderNumber, item, rendered) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             let existing = try Self.item(in: order, context)
             let item = try OrderItem(id: existing.id, from: body)
             order.items = order.items.map { $0.id == item.id ? item : $0 }
             order.dateUpdated = now
             store.orders[order.id] = order
-            return (order.id, item.json())
+            return (order.id, item.json(), store.render(order))
         }
-        webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .updated)
+        webhooks.fire(storeID: storeID, orders: [(orderNumber, rendered)], event: .updated)
         return .orderDeskSuccess(["message": "Order Item Updated", "order_item": item], context: context)
     }
 
     private func delete(_ context: SimulatorRequestContext) throws -> Response {
         let now = Timestamp.now()
         let storeID = try context.requireStore()
-        let (orderNumber, id) = try database.update(storeID) { store in
+        let (orderNumber, id, rendered) = try database.update(storeID) { store in
             var order = try store.order(orderID(context))
             let item = try Self.item(in: order, context)
             order.items.removeAll { $0.id == item.id }
             order.dateUpdated = now
             store.orders[order.id] = order
-            return (order.id, item.id)
+            return (order.id, item.id, store.render(order))
         }
-        webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .updated)
+        webhooks.fire(storeID: storeID, orders: [(orderNumber, rendered)], event: .updated)
         return .orderDeskSuccess(["message": .string("Order Item \(id) Deleted")], context: context)
     }
 

@@ -102,7 +102,7 @@ struct OrderRoutes: Sendable {
             store.orders[order.id] = order
             return (order.id, store.render(order))
         }
-        webhooks.fire(storeID: storeID, orderIDs: [id], event: .created)
+        webhooks.fire(storeID: storeID, orders: [(id, order)], event: .created)
         return .orderDeskSuccess(["message": "Order Created", "order": order], context: context)
     }
 
@@ -130,7 +130,7 @@ struct OrderRoutes: Sendable {
             store.orders[order.id] = order
             return (order.id, store.render(order))
         }
-        webhooks.fire(storeID: storeID, orderIDs: [id], event: .updated)
+        webhooks.fire(storeID: storeID, orders: [(id, order)], event: .updated)
         return .orderDeskSuccess(["message": "Order Updated", "order": order], context: context)
     }
 

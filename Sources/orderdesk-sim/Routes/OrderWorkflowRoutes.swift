@@ -33,7 +33,8 @@ struct OrderWorkflowRoutes: Sendable {
         }
         let now = Timestamp.now()
         let storeID = try context.requireStore()
-        let (moved, results) = try database.update(storeID) { store -> ([Int64], [JSONValue]) in
+        let (moved, rendered, results) = try database.update(storeID) {
+            store -> ([Int64], [(id: Int64, order: JSONValue)], [JSONValue]) in
             let destination =
                 byID
                 ? try body.optionalInteger("destination_folder_id").flatMap { store.profile.folder(id: $0) }
@@ -61,9 +62,15 @@ struct OrderWorkflowRoutes: Sendable {
                     "original_folder_id": .int(original),
                 ])
             }
-            return (moved, results)
+            // One `moved` post per order, even when the list names it twice, as the batch left it.
+            let counts = store.emailCounts()
+            var seen: Set<Int64> = []
+            let rendered = moved.filter { seen.insert($0).inserted }.compactMap { id in
+                store.orders[id].map { (id: id, order: store.render($0, emailCounts: counts)) }
+            }
+            return (moved, rendered, results)
         }
-        webhooks.fire(storeID: storeID, orderIDs: moved, event: .moved)
+        webhooks.fire(storeID: storeID, orders: rendered, event: .moved)
         return .orderDeskSuccess(
             ["message": .string("\(moved.count) Orders Moved"), "results": .array(results)], context: context)
     }

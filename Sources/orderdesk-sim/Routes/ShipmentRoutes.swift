@@ -35,12 +35,12 @@ struct ShipmentRoutes: Sendable {
     private func add(_ request: Request, _ context: SimulatorRequestContext) async throws -> Response {
         let body = try await request.jsonObjectBody()
         let storeID = try context.requireStore()
-        let shipment = try database.update(storeID) { store in
-            try Self.addShipment(body, toOrder: orderID(context), in: &store)
+        let (shipment, order) = try database.update(storeID) { store in
+            let shipment = try Self.addShipment(body, toOrder: orderID(context), in: &store)
+            let order = try store.order(orderID(context))
+            return (shipment, (id: order.id, order: store.render(order)))
         }
-        if let orderNumber = shipment["order_id"]?.lenientInt {
-            webhooks.fire(storeID: storeID, orderIDs: [orderNumber], event: .shipment)
-        }
+        webhooks.fire(storeID: storeID, orders: [order], event: .shipment)
         return .orderDeskSuccess(["message": "Shipment Added", "shipment": shipment], context: context)
     }
 
@@ -79,13 +79,15 @@ struct ShipmentRoutes: Sendable {
             throw SimulatorError.badRequest("Request body must be a JSON array of shipments.")
         }
         let storeID = try context.requireStore()
-        let results = try database.update(storeID) { store in
-            entries.map { entry -> JSONValue in
+        let (results, added) = try database.update(storeID) { store -> ([JSONValue], [(id: Int64, order: JSONValue)]) in
+            var addedTo: [Int64] = []
+            let results = entries.map { entry -> JSONValue in
                 guard let body = entry.objectValue else {
                     return ["status": "error", "message": "Each shipment must be an object."]
                 }
                 do {
                     let shipment = try Self.addShipment(body, toOrder: body.text("order_id"), in: &store)
+                    if let id = shipment["order_id"]?.lenientInt, !addedTo.contains(id) { addedTo.append(id) }
                     return [
                         "status": "success", "message": "Shipment Added", "order_id": .string(body.text("order_id")),
                         "shipment_id": shipment["id"] ?? .null,
@@ -96,11 +98,14 @@ struct ShipmentRoutes: Sendable {
                     return ["status": "error", "message": "Shipment Not Added"]
                 }
             }
+            // Each order that got a shipment, once (first seen first), as the whole batch left it.
+            let counts = store.emailCounts()
+            let added = addedTo.compactMap { id in
+                store.orders[id].map { (id: id, order: store.render($0, emailCounts: counts)) }
+            }
+            return (results, added)
         }
-        let added = results.compactMap { result in
-            result["status"]?.stringValue == "success" ? result["order_id"]?.lenientInt : nil
-        }
-        webhooks.fire(storeID: storeID, orderIDs: added, event: .shipment)
+        webhooks.fire(storeID: storeID, orders: added, event: .shipment)
         return .orderDeskSuccess(["message": "Batch Processed", "results": .array(results)], context: context)
     }
 

@@ -7,7 +7,8 @@ import JSON
 ///
 /// - `POST /_sim/webhooks`: add a rule (`store_id`, `url`, optional `events`, `max_attempts`,
 ///   `retry_delay_ms`); `GET` lists the rules; `DELETE` removes every rule and the delivery log;
-///   `DELETE /_sim/webhooks/{rule_id}` removes one rule (its deliveries stay in the log).
+///   `DELETE /_sim/webhooks/{rule_id}` removes one rule (its deliveries stay in the log). Both stop
+///   the retries of posts already fired: no attempt starts after the call answered.
 /// - `GET /_sim/webhooks/deliveries`: one entry per attempt (filters `store_id`, `order_id`).
 /// - `POST /_sim/webhooks/fire`: post an order's current state to the matching rules now.
 /// - `POST /_sim/orders/{order_id}/edit`: change plain order fields outside the API, then post

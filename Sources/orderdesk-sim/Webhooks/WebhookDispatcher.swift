@@ -24,18 +24,19 @@ struct WebhookDispatcher: Sendable {
     let database: StoreDatabase
     let poster: WebhookPoster
 
-    /// After an API mutation: posts each order, as stored when the post is built, to every rule of
-    /// the store that listens to `event`. Returns at once.
-    func fire(storeID: String, orderIDs: [Int64], event: WebhookEvent) {
+    /// After an API mutation: posts each order, as the mutation left it (`orders` are rendered inside
+    /// the mutation, so two quick mutations never send the same state twice), to every rule of the
+    /// store that listens to `event`. An order listed twice is posted once (its first entry).
+    /// Returns at once.
+    func fire(storeID: String, orders: [(id: Int64, order: JSONValue)], event: WebhookEvent) {
         let (rules, generation) = registry.rules(storeID: storeID, event: event)
-        guard !rules.isEmpty, !orderIDs.isEmpty else { return }
-        Task {
-            for orderID in orderIDs {
-                guard let order = try? database.read(storeID, { store in store.render(try store.order(String(orderID))) }),
-                    let payload = payload(storeID: storeID, orderID: orderID, event: event, order: order)
-                else { continue }
-                for rule in rules {
-                    Task { await deliver(payload, rule: rule, fromAttempt: 1, generation: generation) }
+        guard !rules.isEmpty, !orders.isEmpty else { return }
+        var seen: Set<Int64> = []
+        for (orderID, order) in orders where seen.insert(orderID).inserted {
+            guard let payload = payload(storeID: storeID, orderID: orderID, event: event, order: order) else { continue }
+            for rule in rules {
+                registry.launch(ruleID: rule.id) {
+                    await deliver(payload, rule: rule, fromAttempt: 1, generation: generation)
                 }
             }
         }
@@ -55,7 +56,9 @@ struct WebhookDispatcher: Sendable {
                 group.addTask {
                     let outcome = await attempt(payload, rule: rule, number: 1, generation: generation)
                     if !Self.succeeded(outcome), rule.maxAttempts > 1 {
-                        Task { await deliver(payload, rule: rule, fromAttempt: 2, generation: generation) }
+                        registry.launch(ruleID: rule.id) {
+                            await deliver(payload, rule: rule, fromAttempt: 2, generation: generation)
+                        }
                     }
                     let result: JSONValue = [
                         "rule_id": .int(rule.id), "status": .int(Int64(outcome.status)),
@@ -80,13 +83,14 @@ struct WebhookDispatcher: Sendable {
     }
 
     /// Attempts `fromAttempt` … `max_attempts`, waiting `retry_delay_ms` before each but the first;
-    /// stops at the first success or when the rules are cleared.
+    /// stops at the first success, when the rules are cleared or the rule is removed (checked before
+    /// every attempt; both also cancel this task, which ends a waiting retry at once).
     private func deliver(_ payload: Payload, rule: WebhookRule, fromAttempt: Int, generation: Int) async {
         for number in fromAttempt...max(fromAttempt, rule.maxAttempts) where number <= rule.maxAttempts {
             if number > 1 {
                 try? await Task.sleep(for: .milliseconds(rule.retryDelayMilliseconds))
             }
-            guard registry.isCurrent(generation) else { return }
+            guard registry.mayAttempt(ruleID: rule.id, generation: generation) else { return }
             if Self.succeeded(await attempt(payload, rule: rule, number: number, generation: generation)) { return }
         }
     }
@@ -99,6 +103,8 @@ struct WebhookDispatcher: Sendable {
             url: rule.url,
             headers: [(Self.storeIDHeader, payload.storeID), (Self.hashHeader, payload.signature)],
             body: payload.body)
+        // A post cut short because its rule was removed or the rules cleared is not an attempt.
+        if outcome.status == 0, Task.isCancelled { return outcome }
         registry.record(
             WebhookDelivery(
                 ruleID: rule.id, storeID: payload.storeID, orderID: payload.orderID, event: payload.event,
