@@ -26,21 +26,22 @@ final class ClientMetadataCache: @unchecked Sendable {
     }
 
     /// The remembered outcome for `url`, or the result of `fetch`, which returns the outcome and how
-    /// long to remember it (zero: not at all).
+    /// long to remember it (zero: not at all). A caller joining a fetch in progress waits for it; the
+    /// fetch itself is not cancelled with any one caller (it is bounded by the fetch timeout).
     func outcome(
         for url: String, fetch: @escaping @Sendable () async -> (Outcome, Duration)
     ) async -> Outcome {
-        let task: Task<(Outcome, Duration), Never> = lock.withLock {
-            switch entries[url] {
-            case .done(let outcome, let expires, _) where now() < expires:
-                return Task { (outcome, .zero) }
-            case .fetching(let task):
-                return task
-            default:
-                let task = Task { await fetch() }
-                entries[url] = .fetching(task)
-                return task
-            }
+        let entry = lock.withLock { () -> Entry in
+            if case .done(_, let expires, _) = entries[url], now() < expires { return entries[url]! }
+            if case .fetching = entries[url] { return entries[url]! }
+            let task = Task { await fetch() }
+            entries[url] = .fetching(task)
+            return .fetching(task)
+        }
+        let task: Task<(Outcome, Duration), Never>
+        switch entry {
+        case .done(let outcome, _, _): return outcome
+        case .fetching(let running): task = running
         }
         let (outcome, lifetime) = await task.value
         lock.withLock {

@@ -87,9 +87,10 @@ struct ClientMetadataTransfer {
             return curl_easy_perform(handle)
         }
 
-        if state.refusedPeer { return .failure(ClientMetadataError(.privateAddress)) }
         switch code {
         case CURLE_OK: break
+        // A name may resolve to several addresses; only when none could be used is the refusal the reason.
+        case _ where state.refusedPeer: return .failure(ClientMetadataError(.privateAddress))
         case CURLE_OPERATION_TIMEDOUT: return .failure(ClientMetadataError(.timeout))
         case CURLE_WRITE_ERROR where state.overflowed, CURLE_FILESIZE_EXCEEDED:
             return .failure(ClientMetadataError(.tooLarge))
