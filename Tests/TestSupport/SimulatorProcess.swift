@@ -125,7 +125,8 @@ public final class SimulatorProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
 
-        let line = await firstLine(of: stdoutPipe.fileHandleForReading, pid: process.processIdentifier, timeout: startupTimeout)
+        let line = await ProcessOutput.firstLine(
+            of: stdoutPipe.fileHandleForReading, pid: process.processIdentifier, timeout: startupTimeout)
         let prefix = "orderdesk-sim listening on "
         guard let line, line.hasPrefix(prefix), let url = URL(string: String(line.dropFirst(prefix.count))) else {
             if process.isRunning { process.terminate() }
@@ -155,29 +156,6 @@ public final class SimulatorProcess: @unchecked Sendable {
     /// What the simulator wrote to stderr so far (for failure messages).
     public func errorOutput() -> String {
         (try? String(contentsOf: errorLogURL, encoding: .utf8)) ?? ""
-    }
-
-    /// Reads up to the first newline on a plain thread (a blocking read must not sit on the
-    /// cooperative pool). If the line does not come in time the process is killed, which ends the read.
-    private static func firstLine(of handle: FileHandle, pid: Int32, timeout: TimeInterval) async -> String? {
-        let reading = ReadState()
-        DispatchQueue.global().asyncAfter(deadline: .now() + timeout) {
-            if !reading.isDone { kill(pid, SIGKILL) }
-        }
-        return await withCheckedContinuation { continuation in
-            Thread.detachNewThread {
-                var data = Data()
-                while !data.contains(UInt8(ascii: "\n")) {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    data.append(chunk)
-                }
-                reading.markDone()
-                let text = String(decoding: data, as: UTF8.self)
-                let line = text.split(separator: "\n", maxSplits: 1).first.map(String.init)
-                continuation.resume(returning: line?.trimmingCharacters(in: .whitespacesAndNewlines))
-            }
-        }
     }
 
     private static func simulatorBinary() throws -> URL {
@@ -306,14 +284,4 @@ public final class SimulatorProcess: @unchecked Sendable {
         }
         return Reply(status: http.statusCode, headers: replyHeaders, body: data)
     }
-}
-
-/// Whether the startup line has been read; shared by the reader thread and the timeout.
-/// `@unchecked Sendable`: the flag is only accessed under `lock`.
-private final class ReadState: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = false
-
-    var isDone: Bool { lock.withLock { done } }
-    func markDone() { lock.withLock { done = true } }
 }

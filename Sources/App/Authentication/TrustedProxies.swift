@@ -7,55 +7,18 @@
 /// one may be forged). The client address is what the failed-login budget counts, what the
 /// `auth.failed` sampling groups by, and what audit rows record.
 public struct TrustedProxies: Sendable, Equatable {
-    private struct Network: Sendable, Equatable {
-        let bytes: [UInt8]
-        let prefixLength: Int
-
-        func contains(_ address: [UInt8]) -> Bool {
-            guard address.count == bytes.count else { return false }
-            var remaining = prefixLength
-            for index in bytes.indices where remaining > 0 {
-                let bits = min(8, remaining)
-                let mask = UInt8(truncatingIfNeeded: 0xFF << (8 - bits))
-                if address[index] & mask != bytes[index] & mask { return false }
-                remaining -= bits
-            }
-            return true
-        }
-    }
-
-    private let networks: [Network]
+    private let networks: [IPNetwork]
 
     /// No proxy is trusted: the client is the connection's peer.
     public static let none = TrustedProxies(networks: [])
 
-    private init(networks: [Network]) {
+    private init(networks: [IPNetwork]) {
         self.networks = networks
     }
 
     /// Comma-separated addresses and CIDR networks: `10.0.0.5, 10.1.0.0/16, fd00::/8`.
     public init(parsing text: String) throws(ConfigurationError) {
-        var networks: [Network] = []
-        for item in text.split(separator: ",") {
-            let entry = item.trimmingCharacters(in: .whitespaces)
-            if entry.isEmpty { continue }
-            let parts = entry.split(separator: "/", maxSplits: 1)
-            guard let bytes = ClientAddress.bytes(String(parts[0])) else {
-                throw ConfigurationError(
-                    variable: "TRUSTED_PROXIES", problem: "\"\(entry.prefix(60))\" is not an IP address or CIDR network")
-            }
-            let maximum = bytes.count * 8
-            var prefixLength = maximum
-            if parts.count == 2 {
-                guard let length = Int(parts[1]), (0...maximum).contains(length) else {
-                    throw ConfigurationError(
-                        variable: "TRUSTED_PROXIES", problem: "\"\(entry.prefix(60))\" has a prefix length outside 0–\(maximum)")
-                }
-                prefixLength = length
-            }
-            networks.append(Network(bytes: bytes, prefixLength: prefixLength))
-        }
-        self.networks = networks
+        networks = try IPNetwork.list(parsing: text, variable: "TRUSTED_PROXIES")
     }
 
     public var isEmpty: Bool { networks.isEmpty }
