@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "Postgres", "Cryptography", "OrderDesk", "JSON",
+                "Postgres", "Cryptography", "OrderDesk", "JSON", "CCurl",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
