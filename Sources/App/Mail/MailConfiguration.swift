@@ -35,12 +35,14 @@ public struct MailConfiguration: Sendable {
         let dropDirectory = reader.text("MAIL_DROP_DIR")
         if smtpURL != nil, dropDirectory != nil {
             throw ConfigurationError(
-                variable: "MAIL_DROP_DIR", problem: "set either SMTP_URL (real mail) or MAIL_DROP_DIR (development mailbox), not both")
+                variable: "MAIL_DROP_DIR",
+                problem: "set either SMTP_URL (real mail) or MAIL_DROP_DIR (development mailbox), not both")
         }
         let fromText = reader.text("MAIL_FROM")
         if smtpURL != nil, fromText == nil {
             throw ConfigurationError(
-                variable: "MAIL_FROM", problem: "must be set with SMTP_URL, like noreply@example.com or OrderDesk <noreply@example.com>")
+                variable: "MAIL_FROM",
+                problem: "must be set with SMTP_URL, like noreply@example.com or OrderDesk <noreply@example.com>")
         }
         do {
             from = try MailMailbox(parsing: fromText ?? Self.developmentSender)

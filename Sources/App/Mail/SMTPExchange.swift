@@ -71,18 +71,24 @@ enum SMTPExchange {
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_CONNECT:
             return MailError(
-                .connectFailed, "could not connect to \(server.endpoint); check SMTP_URL's host and port and that the server is up")
+                .connectFailed,
+                "could not connect to \(server.endpoint); check SMTP_URL's host and port and that the server is up")
         case CURLE_OPERATION_TIMEDOUT:
-            return MailError(.timedOut, "the SMTP exchange with \(server.endpoint) timed out (SMTP_TIMEOUT_MS, SMTP_CONNECT_TIMEOUT_MS)")
+            return MailError(
+                .timedOut, "the SMTP exchange with \(server.endpoint) timed out (SMTP_TIMEOUT_MS, SMTP_CONNECT_TIMEOUT_MS)")
         case CURLE_USE_SSL_FAILED:
             return MailError(
                 .tlsFailed,
-                "\(server.endpoint) does not offer STARTTLS; use smtps:// or, on a trusted network only, SMTP_ALLOW_PLAINTEXT=true")
+                "\(server.endpoint) does not offer STARTTLS; use smtps:// or, on a trusted network only, SMTP_ALLOW_PLAINTEXT=true"
+            )
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM:
             return MailError(
-                .tlsFailed, "TLS with \(server.endpoint) failed (\(String(cString: curl_easy_strerror(code)))); check the certificate and port")
+                .tlsFailed,
+                "TLS with \(server.endpoint) failed (\(String(cString: curl_easy_strerror(code)))); check the certificate and port"
+            )
         case CURLE_LOGIN_DENIED:
-            return MailError(.authenticationFailed, "\(server.endpoint) refused the user name and password in SMTP_URL\(replyText)")
+            return MailError(
+                .authenticationFailed, "\(server.endpoint) refused the user name and password in SMTP_URL\(replyText)")
         default:
             break
         }
@@ -98,7 +104,8 @@ enum SMTPExchange {
             break
         }
         return MailError(
-            .deliveryFailed, "sending through \(server.endpoint) failed: \(String(cString: curl_easy_strerror(code)))\(replyText)")
+            .deliveryFailed, "sending through \(server.endpoint) failed: \(String(cString: curl_easy_strerror(code)))\(replyText)"
+        )
     }
 
     private static func useSSL(_ security: SMTPServer.Security) -> Int {

@@ -58,7 +58,9 @@ public struct SMTPServer: Sendable, CustomStringConvertible {
         username = part(CURLUPART_USER, flags: decoded).flatMap { $0.isEmpty ? nil : $0 }
         password = part(CURLUPART_PASSWORD, flags: decoded)
         if password != nil, username == nil { throw problem("has a password but no user name") }
-        if let username, username.utf8.contains(where: { $0 < 0x20 }) { throw problem("has a control character in the user name") }
+        if let username, username.utf8.contains(where: { $0 < 0x20 }) {
+            throw problem("has a control character in the user name")
+        }
         if let password, password.utf8.contains(where: { $0 < 0x20 }) { throw problem("has a control character in the password") }
 
         var ehlo = String((part(CURLUPART_PATH) ?? "/").dropFirst())
