@@ -6,7 +6,8 @@ import CCurl
 /// the `CURL_VERSION_THREADSAFE` feature), must not run concurrently with anything else in libcurl.
 /// A Swift `static let` is initialised lazily under `swift_once`, so the first client to be created
 /// runs it once and every other thread waits for it to finish. Public so every libcurl user in the
-/// process (the OrderDesk client, the OAuth client-metadata fetcher) goes through this one `swift_once`.
+/// process (the OrderDesk client, the OAuth client-metadata fetcher, the mail sender) goes through
+/// this one `swift_once`.
 public enum CurlRuntime {
     private static let initialisation: CURLcode = curl_global_init(Int(CURL_GLOBAL_ALL))
 
