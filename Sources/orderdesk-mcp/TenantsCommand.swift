@@ -4,12 +4,13 @@ import Foundation
 import JSON
 import Postgres
 
-/// `orderdesk-mcp tenants create|list|disable`: operator commands on tenants, run as the app role
+/// `orderdesk-mcp tenants create|list|disable|add-member|remove-member|members`: operator commands
+/// on tenants and their members (TenantMembersCommand.swift), run as the app role
 /// (`DATABASE_URL`) with `MASTER_KEY_PEPPER` set like the server's.
 struct TenantsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "tenants", abstract: "Create, list and disable tenants.",
-        subcommands: [Create.self, List.self, Disable.self])
+        commandName: "tenants", abstract: "Create, list and disable tenants; manage who may sign in for them.",
+        subcommands: [Create.self, List.self, Disable.self, AddMember.self, RemoveMember.self, Members.self])
 
     struct Options: ParsableArguments {
         @Option(help: "App-role connection URL (default: $DATABASE_URL).")

@@ -240,6 +240,82 @@ import Testing
         }
     }
 
+    @Test func tenantANeitherSeesNorChangesTenantBMembers() async throws {
+        try await withFixture { fixture, database in
+            let b = fixture.b.id
+            // Both tenants have owner@example.com; A sees only its own row of it.
+            let (visible, deleted) = try await database.withTenantTransaction(fixture.a.id) { tx in
+                (
+                    try tx.query("SELECT tenant_id FROM orderdesk.tenant_members WHERE email = 'owner@example.com'")
+                        .map { try $0.decode(UUID.self, "tenant_id") },
+                    try tx.execute("DELETE FROM orderdesk.tenant_members WHERE tenant_id = \(b)")
+                )
+            }
+            #expect(visible == [fixture.a.id])
+            #expect(deleted == 0)
+            let planted = await #expect(throws: PostgresError.self) {
+                try await database.withTenantTransaction(fixture.a.id) { tx in
+                    try tx.execute("INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(b), 'mallory@example.com')")
+                }
+            }
+            #expect(planted?.sqlState == "42501")
+            let bMembers = try await database.withTenantTransaction(b) { tx in
+                try tx.query("SELECT email FROM orderdesk.tenant_members").map { try $0.decode(String.self, "email") }
+            }
+            #expect(bMembers == ["owner@example.com"])
+        }
+    }
+
+    @Test func memberStorageRefusesAddressesThatAreNotNormalized() async throws {
+        try await withFixture { fixture, database in
+            // The app normalizes (MemberEmail); the CHECK stops a write that skipped it.
+            for email in [
+                "Owner@example.com", "a b@example.com", "a\r\n@example.com", "a@b@example.com", "@example.com",
+                "é@example.com", String(repeating: "a", count: 65) + "@example.com",
+                "a@" + String(repeating: "b", count: 253),
+            ] {
+                let error = await #expect(throws: PostgresError.self) {
+                    try await database.withTenantTransaction(fixture.a.id) { tx in
+                        try tx.execute(
+                            "INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(fixture.a.id), \(email))")
+                    }
+                }
+                #expect(error?.sqlState == "23514", "\(email.debugDescription)")
+            }
+            // Control: the longest address the rule allows is stored.
+            let longest = "a@" + String(repeating: "b", count: 252)
+            let stored = try await database.withTenantTransaction(fixture.a.id) { tx in
+                try tx.execute("INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(fixture.a.id), \(longest))")
+            }
+            #expect(stored == 1)
+        }
+    }
+
+    @Test func memberLookupWorksBeforeTheTenantIsKnownAndReturnsOnlyActiveTenants() async throws {
+        try await withFixture { fixture, database in
+            func lookup(_ email: String) async throws -> [UUID] {
+                try await database.withUnscopedTransaction { tx in
+                    try tx.query("SELECT tenant_id, tenant_name FROM orderdesk.member_tenants(\(email))")
+                        .map { try $0.decode(UUID.self, "tenant_id") }
+                }
+            }
+            // Ordered by name: "Tenant A", "Tenant B".
+            #expect(try await lookup("owner@example.com") == [fixture.a.id, fixture.b.id])
+            #expect(try await lookup("nobody@example.com") == [])
+            // Only the normalized spelling matches (the app normalizes before it asks).
+            #expect(try await lookup("Owner@example.com") == [])
+            // The rows themselves stay hidden with no tenant set.
+            let direct = try await database.withUnscopedTransaction { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.tenant_members")[0].decode(Int.self, "n")
+            }
+            #expect(direct == 0)
+            _ = try await database.withTenantTransaction(fixture.b.id) { tx in
+                try tx.execute("UPDATE orderdesk.tenants SET status = 'disabled' WHERE id = \(fixture.b.id)")
+            }
+            #expect(try await lookup("owner@example.com") == [fixture.a.id])
+        }
+    }
+
     @Test func auditorReadsTheAuditViewsButNoTenantSecrets() async throws {
         try await withFixture { fixture, _ in
             let auditor = Database(configuration: DatabaseConfiguration(url: fixture.scratch.auditorURL, poolSize: 1))
@@ -255,7 +331,8 @@ import Testing
             for query in [
                 "SELECT * FROM orderdesk.stores", "SELECT * FROM orderdesk.master_key_metadata",
                 "SELECT * FROM orderdesk.sessions", "SELECT payload FROM orderdesk.webhook_events",
-                "SELECT * FROM orderdesk.webhook_events",
+                "SELECT * FROM orderdesk.webhook_events", "SELECT * FROM orderdesk.tenant_members",
+                "SELECT * FROM orderdesk.member_tenants('owner@example.com')",
             ] {
                 let error = await #expect(throws: PostgresError.self) {
                     try await auditor.withUnscopedTransaction { tx in try tx.query(PostgresQuery(unsafeSQL: query)) }

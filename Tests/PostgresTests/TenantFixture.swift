@@ -54,6 +54,7 @@ struct TenantFixture {
                 INSERT INTO orderdesk.magic_links (token_hash, tenant_id, email, expires_at)
                 VALUES (\(SecureRandom.bytes(32)), \(tenant), 'owner@example.com', now() + interval '1 hour')
                 """)
+            try tx.execute("INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenant), 'owner@example.com')")
             try tx.execute(
                 """
                 INSERT INTO orderdesk.cache_entries (tenant_id, store_id, scope, key, value, expires_at)
