@@ -181,6 +181,8 @@ def _expected_outcome(code: str | None) -> set[str]:
         return {"rate_limited"}
     if code in ("forbidden", "unauthorized"):
         return {"denied", "error"}
+    if code == "store_not_allowed":  # a store-scoped key refused another store (issue 14)
+        return {"denied"}
     return {"error"}
 
 
