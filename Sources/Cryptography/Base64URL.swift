@@ -1,9 +1,11 @@
 internal import COpenSSL
 
 /// Unpadded base64url (RFC 4648 §5), the alphabet of master keys: safe in URLs, headers and shells.
-enum Base64URL {
+///
+/// Public for the OAuth tokens and PKCE (`base64url(SHA-256(code_verifier))`, RFC 7636 §4.2).
+public enum Base64URL {
     /// Encodes `bytes` without `=` padding.
-    static func encode(_ bytes: [UInt8]) -> String {
+    public static func encode(_ bytes: [UInt8]) -> String {
         guard !bytes.isEmpty else { return "" }
         // EVP_EncodeBlock writes standard, padded base64 plus a NUL; translate it afterwards.
         var encoded = [UInt8](repeating: 0, count: 4 * ((bytes.count + 2) / 3) + 1)

@@ -55,6 +55,25 @@ struct TenantFixture {
                 VALUES (\(SecureRandom.bytes(32)), \(tenant), 'owner@example.com', now() + interval '1 hour')
                 """)
             try tx.execute("INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenant), 'owner@example.com')")
+            let grant = UUID()
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.oauth_grants (id, tenant_id, client_id, client_name, member_email, scopes, resource)
+                VALUES (\(grant), \(tenant), 'odc_AAAAAAAAAAAAAAAAAAAAAA', 'Client', 'owner@example.com',
+                        '{orders:read}', 'http://127.0.0.1:8080/mcp')
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.oauth_codes (code_hash, tenant_id, grant_id, redirect_uri, code_challenge, resource,
+                                                   expires_at)
+                VALUES (\(SecureRandom.bytes(32)), \(tenant), \(grant), 'http://127.0.0.1:9/cb',
+                        'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', 'http://127.0.0.1:8080/mcp', now() + interval '1 minute')
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.oauth_tokens (token_hash, tenant_id, grant_id, kind, expires_at)
+                VALUES (\(SecureRandom.bytes(32)), \(tenant), \(grant), 'access', now() + interval '10 minutes')
+                """)
             try tx.execute(
                 """
                 INSERT INTO orderdesk.cache_entries (tenant_id, store_id, scope, key, value, expires_at)
