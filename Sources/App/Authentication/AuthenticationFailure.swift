@@ -1,4 +1,4 @@
-/// Why a master key was refused.
+/// Why a master key (or an OAuth access token) was refused.
 ///
 /// `description` is a sentence for the client that says what to do next; it never contains key
 /// material, so it can go into a response, a log line or an audit row as is.
@@ -14,6 +14,9 @@ public struct AuthenticationFailure: Error, Sendable, Hashable, CustomStringConv
         case revoked
         /// The key's tenant is disabled.
         case tenantDisabled
+        /// An OAuth access token that is malformed, unknown, expired, revoked, of a disabled tenant
+        /// or for another resource (all alike: the caller must sign in again).
+        case invalidToken = "invalid_token"
         /// Too many failed attempts from this client address; see `retryAfterSeconds`.
         case tooManyAttempts
     }
@@ -40,6 +43,8 @@ public struct AuthenticationFailure: Error, Sendable, Hashable, CustomStringConv
             return "This master key has been revoked. Ask the operator for a new one."
         case .tenantDisabled:
             return "This tenant is disabled. Contact the operator."
+        case .invalidToken:
+            return "The access token is invalid, expired, revoked or not for this server. Sign in again."
         case .tooManyAttempts:
             let wait = retryAfterSeconds.map { "in \($0) seconds" } ?? "later"
             return "Too many failed authentication attempts from this address. Try again \(wait)."

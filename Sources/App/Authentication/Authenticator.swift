@@ -11,6 +11,11 @@ import Synchronization
 /// argon2id verification on the `KeyHasher` pool → revoked / disabled checks → cache. So argon2 runs
 /// once per key per replica per `cacheTTL`, and an attacker gets `failuresPerIPPerMinute` guesses a
 /// minute per address, whatever the number of replicas.
+///
+/// With `PUBLIC_BASE_URL` set (`resource`), a Bearer value shaped like an OAuth access token
+/// (`odat_…`) takes another path: one pre-tenant lookup of its SHA-256 (`GrantStore.verifyAccessToken`,
+/// no argon2, no cache, so a revoked token stops at once) and the audience check; a refusal is
+/// `invalidToken` and counts against the same failure budget as a refused key.
 public final class Authenticator: Sendable {
     private let database: Database
     private let pepper: [UInt8]
@@ -19,13 +24,18 @@ public final class Authenticator: Sendable {
     public let configuration: AuthenticationConfiguration
     private let cache: VerifiedKeyCache
     private let verifications = Atomic<Int>(0)
+    /// This server as an OAuth resource; nil: access tokens are refused like any malformed key.
+    public let resource: ProtectedResource?
+    private let grants: GrantStore
 
     public init(
         database: Database, pepper: [UInt8], hasher: KeyHasher,
-        configuration: AuthenticationConfiguration = .init(),
+        configuration: AuthenticationConfiguration = .init(), resource: ProtectedResource? = nil,
         logger: Logger = Logger(label: "orderdesk.authentication"), now: @escaping InstantSource = { .now }
     ) {
         self.database = database
+        self.resource = resource
+        self.grants = GrantStore(database: database)
         self.pepper = pepper
         self.hasher = hasher
         self.configuration = configuration
@@ -52,6 +62,44 @@ public final class Authenticator: Sendable {
         }
     }
 
+    /// The principal for a Bearer value: an OAuth access token when OAuth is on and the value has
+    /// the `odat_` prefix, else a master key (`authenticate(masterKey:clientIP:)`).
+    public func authenticate(bearer: String, clientIP: String?) async throws -> TenantPrincipal {
+        guard let resource, bearer.hasPrefix(OAuthTokenFormat.access.prefix) else {
+            return try await authenticate(masterKey: bearer, clientIP: clientIP)
+        }
+        do {
+            return try await principal(forAccessToken: bearer, resource: resource, clientIP: clientIP)
+        } catch let failure as AuthenticationFailure {
+            ServiceMetrics.authenticationFailed(failure.reason)
+            throw failure
+        }
+    }
+
+    private func principal(forAccessToken token: String, resource: ProtectedResource, clientIP: String?) async throws
+        -> TenantPrincipal
+    {
+        // Junk never reaches the database (nor the failure budget, as for a malformed key).
+        guard OAuthTokenFormat.access.matches(token) else { throw AuthenticationFailure(.invalidToken) }
+        // The audience check is the RFC 8707 binding: a token minted for another resource is refused.
+        if let verified = try await grants.verifyAccessToken(token), verified.resource == resource.resource {
+            return TenantPrincipal(accessToken: verified)
+        }
+        try await chargeFailure(ClientAddress(clientIP))
+        throw AuthenticationFailure(.invalidToken)
+    }
+
+    /// Counts a refused credential against its address's budget; over the budget, `tooManyAttempts`.
+    private func chargeFailure(_ client: ClientAddress) async throws {
+        let limit = configuration.failuresPerIPPerMinute
+        let retryAfter = try await database.withUnscopedTransaction { tx -> Int? in
+            if let wait = try FailedAttempts.retryAfter(for: client, limit: limit, in: tx) { return wait }
+            try FailedAttempts.record(for: client, in: tx)
+            return nil
+        }
+        if let retryAfter { throw AuthenticationFailure(.tooManyAttempts, retryAfterSeconds: retryAfter) }
+    }
+
     private func principal(for masterKey: String, clientIP: String?) async throws -> TenantPrincipal {
         guard !masterKey.isEmpty else { throw AuthenticationFailure(.missing) }
         // Junk never reaches the database or argon2.
@@ -60,7 +108,6 @@ public final class Authenticator: Sendable {
         if let principal = cache.principal(for: fingerprint) { return principal }
 
         let client = ClientAddress(clientIP)
-        let limit = configuration.failuresPerIPPerMinute
         // The failure budget applies to refused keys only. A live key is never refused because of
         // the address it comes from: behind a load balancer all clients share one address, and
         // anyone could otherwise lock every tenant out with 20 random keys a minute. Guessing stays
@@ -72,12 +119,7 @@ public final class Authenticator: Sendable {
         case .verified(let principal):
             return principal
         case .refused(let reason):
-            let retryAfter = try await database.withUnscopedTransaction { tx -> Int? in
-                if let wait = try FailedAttempts.retryAfter(for: client, limit: limit, in: tx) { return wait }
-                try FailedAttempts.record(for: client, in: tx)
-                return nil
-            }
-            if let retryAfter { throw AuthenticationFailure(.tooManyAttempts, retryAfterSeconds: retryAfter) }
+            try await chargeFailure(client)
             throw AuthenticationFailure(reason)
         }
     }

@@ -41,6 +41,7 @@ extension AuthenticationFailure.Reason {
         case .unknownKey: "unknown_key"
         case .revoked: "revoked"
         case .tenantDisabled: "tenant_disabled"
+        case .invalidToken: "invalid_token"
         case .tooManyAttempts: "too_many_attempts"
         }
     }

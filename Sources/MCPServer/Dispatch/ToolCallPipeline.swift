@@ -73,7 +73,9 @@ struct ToolCallPipeline: Sendable {
             if caller.principal == nil && !tool.allowedWithoutTenant {
                 throw MCPError.notAuthenticated
             }
-            if let principal = caller.principal {
+            if let principal = caller.principal, principal.isAccessToken {
+                try checkGrant(principal, for: tool)
+            } else if let principal = caller.principal {
                 guard principal.allows(tool.requiredScope) else {
                     throw MCPError.forbidden("This master key is read-only; \(tool.name) needs a key with write scope.")
                 }
@@ -81,6 +83,8 @@ struct ToolCallPipeline: Sendable {
                     throw MCPError.forbidden(
                         "This master key is limited to some stores; \(tool.name) needs a key for all of the tenant's stores.")
                 }
+            }
+            if let principal = caller.principal {
                 let cost = tool.requiredScope == .write ? services.rateLimits.writeCost : services.rateLimits.readCost
                 if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)
                 {
@@ -164,7 +168,41 @@ struct ToolCallPipeline: Sendable {
                 return Self.result(.failure(failure), correlationID: caller.correlationID)
             }
         }
+        // An access token short of a scope: a 403 with its challenge, in every revision (audited above).
+        if case .failure(let failure) = outcome, failure.endsExchange { throw failure }
         return Self.result(outcome, correlationID: caller.correlationID)
+    }
+
+    /// What an OAuth access token may call. A tool that manages stores needs `stores:manage` (instead
+    /// of `orders:write`) and a grant for all of the tenant's stores; any other tool needs
+    /// `orders:read`, or `orders:write` for a write. A missing scope is a 403 `insufficient_scope`
+    /// naming the scopes to ask for (MCP step-up authorization), decided before the tool runs.
+    private func checkGrant(_ principal: TenantPrincipal, for tool: any Tool) throws(MCPError) {
+        if tool.managesStores {
+            guard case .accessToken(managesStores: true) = principal.credential else {
+                throw insufficientScope("orders:read stores:manage", tool: tool)
+            }
+            guard !principal.isStoreRestricted else {
+                throw MCPError.forbidden(
+                    "This access token is limited to some stores; \(tool.name) needs a grant for all of the tenant's stores.")
+            }
+            return
+        }
+        guard principal.allows(tool.requiredScope) else {
+            throw insufficientScope(tool.requiredScope == .write ? "orders:read orders:write" : "orders:read", tool: tool)
+        }
+    }
+
+    private func insufficientScope(_ scope: String, tool: any Tool) -> MCPError {
+        var failure = MCPError(
+            .forbidden,
+            "This access token was not granted the scope \(tool.name) needs; authorize again with scope \"\(scope)\".",
+            details: ["scope": .string(scope)], status: .forbidden)
+        if let resource = refusals.resource {
+            failure.challenge = AuthenticationRefusals.insufficientScopeChallenge(scope: scope, resource: resource)
+        }
+        failure.endsExchange = true
+        return failure
     }
 
     /// A `tools/call` refused before any tool ran (no or unknown tool name) is audited too.

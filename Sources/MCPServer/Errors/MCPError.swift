@@ -23,6 +23,10 @@ public struct MCPError: Error, Sendable, Equatable {
     var challenge: String?
     /// `Allow` of a 405.
     var allow: String?
+    /// A refusal of a `tools/call` that must end the HTTP exchange with `status` (and `challenge`)
+    /// in every revision instead of travelling as a tool error: an OAuth access token without the
+    /// scope the tool needs (403 `insufficient_scope`, so the client can ask for more).
+    var endsExchange = false
 
     public init(
         _ code: ErrorCode, _ message: String, retryAfterSeconds: Int? = nil, details: JSONValue? = nil,

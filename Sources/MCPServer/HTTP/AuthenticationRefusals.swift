@@ -19,6 +19,9 @@ struct AuthenticationRefusals: Sendable {
     let sampler: AuthFailureAuditSampler
     let admission: UnauthenticatedAdmission
     let audit: AuditLog
+    /// `PUBLIC_BASE_URL`: when set, challenges point at the protected resource metadata (RFC 9728)
+    /// instead of naming a realm.
+    let resource: ProtectedResource?
     let logger: Logger
 
     static let realm = "orderdesk-mcp"
@@ -41,14 +44,29 @@ struct AuthenticationRefusals: Sendable {
         }
         var failure = MCPError(
             .unauthorized,
-            "Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."
+            resource == nil
+                ? "Authentication failed: send `Authorization: Bearer <master key>` with a valid, unrevoked key."
+                : "Authentication failed: send `Authorization: Bearer <master key or OAuth access token>` with a "
+                    + "valid, unrevoked credential (the challenge names the protected resource metadata)."
         ).answering(context.jsonRPCID)
         // RFC 6750 §3.1: a request that carried no credentials at all gets no error code.
-        failure.challenge =
-            reason == AuthenticationFailure.Reason.missing.rawValue
-            ? #"Bearer realm="\#(Self.realm)""#
-            : #"Bearer realm="\#(Self.realm)", error="invalid_token""#
+        failure.challenge = unauthorizedChallenge(
+            invalidCredential: reason != AuthenticationFailure.Reason.missing.rawValue)
         return failure
+    }
+
+    /// `WWW-Authenticate` of a 401: with `PUBLIC_BASE_URL`, the protected resource metadata and
+    /// the scope to ask for (MCP authorization); without it, the realm as before.
+    func unauthorizedChallenge(invalidCredential: Bool) -> String {
+        let error = invalidCredential ? #", error="invalid_token""# : ""
+        guard let resource else { return #"Bearer realm="\#(Self.realm)""# + error }
+        return #"Bearer resource_metadata="\#(resource.metadataURL)", scope="orders:read""# + error
+    }
+
+    /// `WWW-Authenticate` of a 403 for an access token that lacks `scope` (RFC 6750 §3.1, MCP step-up
+    /// authorization): the scopes to ask for and where the metadata is.
+    static func insufficientScopeChallenge(scope: String, resource: ProtectedResource) -> String {
+        #"Bearer error="insufficient_scope", scope="\#(scope)", resource_metadata="\#(resource.metadataURL)""#
     }
 
     /// Charges an unauthenticated request that is about to write something that is not a refusal

@@ -72,7 +72,7 @@ public struct MCPServerApplication: Sendable {
             database: database,
             authenticator: Authenticator(
                 database: database, pepper: configuration.pepper, hasher: hasher,
-                configuration: configuration.authentication),
+                configuration: configuration.authentication, resource: configuration.resource),
             sessions: SessionStore(database: database, idleTimeout: configuration.sessionIdleTimeout),
             sessionKeys: SessionKeyBinding(database: database),
             stores: stores,
@@ -88,7 +88,7 @@ public struct MCPServerApplication: Sendable {
         AuthenticationRefusals(
             sampler: AuthFailureAuditSampler(perAddress: configuration.authentication.failuresPerIPPerMinute),
             admission: UnauthenticatedAdmission(configuration: configuration.unauthenticatedAdmission),
-            audit: services.audit, logger: logger)
+            audit: services.audit, resource: configuration.resource, logger: logger)
     }
 
     /// `/mcp` (`MCPRoutes`), `/webhooks/orderdesk` (`WebhookRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.

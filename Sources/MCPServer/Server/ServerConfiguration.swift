@@ -11,7 +11,7 @@ import Postgres
 /// `ALLOWED_ORIGINS` (none), `ALLOW_SESSION_AUTH` (true), `REPLICA_ID` (hostname-pid),
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
 /// `DB_ACQUIRE_TIMEOUT_MS` (10000), `MAX_BODY_BYTES` (1048576),
-/// `TRUSTED_PROXIES` (none), plus the keys read by
+/// `TRUSTED_PROXIES` (none), `PUBLIC_BASE_URL` (none: OAuth access tokens off), plus the keys read by
 /// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
 public struct ServerConfiguration: Sendable {
@@ -33,6 +33,8 @@ public struct ServerConfiguration: Sendable {
     public var trustedProxies: TrustedProxies
     public var unauthenticatedAdmission: UnauthenticatedAdmissionConfiguration
     public var webhooks: WebhookConfiguration
+    /// `PUBLIC_BASE_URL`: this server as an OAuth protected resource; nil turns OAuth access tokens off.
+    public var resource: ProtectedResource?
 
     public init(reader: EnvironmentReader) throws {
         guard let url = reader.text("DATABASE_URL") else {
@@ -66,5 +68,6 @@ public struct ServerConfiguration: Sendable {
         trustedProxies = try TrustedProxies(parsing: reader.text("TRUSTED_PROXIES") ?? "")
         unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(reader: reader)
         webhooks = try WebhookConfiguration(reader: reader)
+        resource = try ProtectedResource(reader: reader)
     }
 }

@@ -61,7 +61,7 @@ public struct ToolRegistry: Sendable {
         /// nil for a caller who sees every tool.
         init?(_ caller: TenantPrincipal?) {
             guard let caller else { return nil }
-            switch (!caller.allows(.write), caller.isStoreRestricted) {
+            switch (!caller.allows(.write), !caller.mayManageStores) {
             case (false, false): return nil
             case (true, false): self = .readOnly
             case (false, true): self = .storeLimited

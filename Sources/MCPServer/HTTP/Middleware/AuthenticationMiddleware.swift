@@ -2,8 +2,8 @@ import App
 import HTTPTypes
 import Hummingbird
 
-/// `Authorization: Bearer <master key>`: a verified key puts its tenant into the context as the
-/// caller; a key that fails ends the request (401, or 429 after too many failures from the address).
+/// `Authorization: Bearer <master key>` (or, with `PUBLIC_BASE_URL`, an OAuth access token): a
+/// verified credential puts its tenant into the context as the caller; one that fails ends the request (401, or 429 after too many failures from the address).
 /// No header passes on without a caller: `SessionMiddleware` decides whether the session may act.
 /// This runs before the body is read, so an unauthenticated caller learns nothing about it.
 struct AuthenticationMiddleware: RouterMiddleware {
@@ -20,7 +20,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         do {
-            context.principal = try await authenticator.authenticate(masterKey: key, clientIP: context.clientIP)
+            context.principal = try await authenticator.authenticate(bearer: key, clientIP: context.clientIP)
         } catch let failure as AuthenticationFailure {
             throw await refusals.refuse(
                 failure.reason.rawValue, retryAfterSeconds: failure.retryAfterSeconds, request: request, context: context)
