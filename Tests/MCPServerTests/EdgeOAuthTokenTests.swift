@@ -100,7 +100,8 @@ import Testing
 
                 // 2025: a session opened with the token, the token on every request.
                 let session = try await client.openSession(key: token)
-                let legacyList = expectResult(try await client.post(MCPMessage.request("tools/list"), key: token, session: session))
+                let legacyList = expectResult(
+                    try await client.post(MCPMessage.request("tools/list"), key: token, session: session))
                 #expect(Self.names(legacyList) == readTools.map(\.name))
                 let legacyStores = expectResult(
                     try await client.post(MCPMessage.toolCall("stores_list"), key: token, session: session))

@@ -105,7 +105,7 @@ struct MCPEndpoint: Sendable {
             do {
                 let result = try await pipeline.call(params: params, caller: caller)
                 return Response.json(.ok, encoded: result.responseBody(id: id), correlationID: context.correlationID)
-            } catch where error.endsExchange {
+            } catch  where error.endsExchange {
                 return error.answering(id).response(correlationID: context.correlationID)
             } catch {
                 return refuse(error)
