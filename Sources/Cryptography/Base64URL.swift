@@ -4,6 +4,17 @@ internal import COpenSSL
 ///
 /// Public for the OAuth tokens and PKCE (`base64url(SHA-256(code_verifier))`, RFC 7636 §4.2).
 public enum Base64URL {
+    /// Whether `byte` is one of the 64 characters of the alphabet (`A–Z a–z 0–9 - _`).
+    public static func isAlphabet(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
+            true
+        default:
+            false
+        }
+    }
+
     /// Encodes `bytes` without `=` padding.
     public static func encode(_ bytes: [UInt8]) -> String {
         guard !bytes.isEmpty else { return "" }

@@ -20,7 +20,7 @@ struct WebhooksCommand: AsyncParsableCommand {
 
         func validate() throws {
             guard (1...10_000).contains(limit) else { throw ValidationError("--limit must be between 1 and 10000") }
-            if let store, !(1...20).contains(store.count) || !store.allSatisfy(\.isASCIIDigit) {
+            if let store, !StoreRegistration.isOrderDeskStoreID(store) {
                 throw ValidationError("--store must be an OrderDesk store id (digits), like 10001")
             }
         }
@@ -59,8 +59,4 @@ struct WebhooksCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-extension Character {
-    fileprivate var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }

@@ -153,7 +153,7 @@ public final class KeyAdministration: Sendable {
     private static func storeList(_ ids: [String]) throws -> [String] {
         let ids = ids.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         guard !ids.isEmpty else { throw AdministrationError(.validation, "--store needs at least one OrderDesk store id") }
-        for id in ids where !(1...20).contains(id.count) || !id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+        for id in ids where !StoreRegistration.isOrderDeskStoreID(id) {
             throw AdministrationError(
                 .validation, "--store \"\(id.prefix(40))\" is not an OrderDesk store id (1 to 20 digits, e.g. 10001)")
         }

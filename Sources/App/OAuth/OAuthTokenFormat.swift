@@ -27,7 +27,7 @@ public enum OAuthTokenFormat: String, Sendable, CaseIterable {
     public func matches(_ text: String) -> Bool {
         let utf8 = text.utf8
         guard utf8.count == prefix.utf8.count + Self.bodyLength, utf8.starts(with: prefix.utf8) else { return false }
-        return utf8.dropFirst(prefix.utf8.count).allSatisfy(Self.isBase64URL)
+        return utf8.dropFirst(prefix.utf8.count).allSatisfy(Base64URL.isAlphabet)
     }
 
     /// A new secret of this kind from `SecureRandom`.
@@ -38,15 +38,5 @@ public enum OAuthTokenFormat: String, Sendable, CaseIterable {
     /// What the database stores and looks up: SHA-256 of the string's UTF-8.
     static func hash(_ text: String) -> [UInt8] {
         SHA256.hash(Array(text.utf8))
-    }
-
-    static func isBase64URL(_ byte: UInt8) -> Bool {
-        switch byte {
-        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-            return true
-        default:
-            return false
-        }
     }
 }

@@ -4,14 +4,14 @@ import Cryptography
 public enum PKCE {
     /// Whether `challenge` could be an S256 challenge: base64url of 32 bytes, 43 characters.
     public static func isWellFormedChallenge(_ challenge: String) -> Bool {
-        challenge.utf8.count == 43 && challenge.utf8.allSatisfy(OAuthTokenFormat.isBase64URL)
+        challenge.utf8.count == 43 && challenge.utf8.allSatisfy(Base64URL.isAlphabet)
     }
 
     /// Whether `verifier` is 43 to 128 characters of `[A-Za-z0-9-._~]` (RFC 7636 §4.1).
     public static func isWellFormedVerifier(_ verifier: String) -> Bool {
         (43...128).contains(verifier.utf8.count)
             && verifier.utf8.allSatisfy { byte in
-                OAuthTokenFormat.isBase64URL(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
+                Base64URL.isAlphabet(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "~")
             }
     }
 

@@ -41,22 +41,11 @@ public struct MCPSession: Sendable, Hashable {
 
     /// A new id from 32 bytes of `SecureRandom`.
     static func generateID() -> String {
-        Data(SecureRandom.bytes(32)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        Base64URL.encode(SecureRandom.bytes(32))
     }
 
     /// Whether `id` could have come from `generateID()`; anything else is unknown without a query.
     static func isWellFormedID(_ id: String) -> Bool {
-        id.utf8.count == idLength
-            && id.utf8.allSatisfy { byte in
-                switch byte {
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                    UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"):
-                    return true
-                default:
-                    return false
-                }
-            }
+        id.utf8.count == idLength && id.utf8.allSatisfy(Base64URL.isAlphabet)
     }
 }

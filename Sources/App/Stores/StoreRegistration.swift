@@ -2,7 +2,7 @@ import Foundation
 
 /// The validated input of `StoreRegistry.register`: the same rules the `stores` table checks, caught
 /// early with messages that say what to fix (and never quote the API key).
-struct StoreRegistration: Sendable {
+public struct StoreRegistration: Sendable {
     let storeID: String
     let apiKey: String
     let name: String
@@ -10,7 +10,7 @@ struct StoreRegistration: Sendable {
 
     init(storeID: String, apiKey: String, name: String?, label: String?) throws {
         let storeID = storeID.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...20).contains(storeID.utf8.count), storeID.utf8.allSatisfy({ (0x30...0x39).contains($0) }) else {
+        guard Self.isOrderDeskStoreID(storeID) else {
             throw StoreError(.validation, "store_id must be OrderDesk's numeric store id: 1 to 20 digits.")
         }
         let apiKey = apiKey.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -49,5 +49,10 @@ struct StoreRegistration: Sendable {
 
     private static func isSpaceOrControl(_ scalar: Unicode.Scalar) -> Bool {
         scalar.properties.isWhitespace || scalar.properties.generalCategory == .control
+    }
+
+    /// OrderDesk's numeric store id: 1 to 20 ASCII digits (the `stores.store_id` CHECK).
+    public static func isOrderDeskStoreID(_ text: String) -> Bool {
+        (1...20).contains(text.utf8.count) && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 }

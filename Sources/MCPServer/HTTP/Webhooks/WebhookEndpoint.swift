@@ -31,7 +31,8 @@ struct WebhookEndpoint: Sendable {
             response.headers[.retryAfter] = String(seconds)
             return response
         }
-        guard let storeID = Self.single(request.headers[values: .orderDeskStoreID]), Self.isStoreID(storeID),
+        guard let storeID = Self.single(request.headers[values: .orderDeskStoreID]),
+            StoreRegistration.isOrderDeskStoreID(storeID),
             let hash = Self.single(request.headers[values: .orderDeskHash]), hash.utf8.count == 64,
             let signature = [UInt8](hexString: hash)
         else {
@@ -110,10 +111,6 @@ struct WebhookEndpoint: Sendable {
 
     private static func single(_ values: [String]) -> String? {
         values.count == 1 ? values[0] : nil
-    }
-
-    private static func isStoreID(_ text: String) -> Bool {
-        (1...20).contains(text.utf8.count) && text.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
     }
 
     private static func isForm(_ contentType: String?) -> Bool {
