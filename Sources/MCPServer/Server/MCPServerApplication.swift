@@ -110,6 +110,13 @@ public struct MCPServerApplication: Sendable {
                 admission: UnauthenticatedAdmission(configuration: configuration.webhooks.admission), logger: logger),
             trustedProxies: configuration.trustedProxies, logger: logger
         ).add(to: router)
+        if let resource = configuration.resource, let signIn = configuration.signIn {
+            PageRoutes(
+                resource: resource, settings: signIn, database: services.database, stores: services.stores,
+                audit: services.audit, keyring: configuration.keyring, trustedProxies: configuration.trustedProxies,
+                logger: logger
+            ).add(to: router)
+        }
         let health = HealthEndpoints(database: services.database)
         router.get("/healthz") { request, context in health.health(request, context: context) }
         router.get("/readyz") { request, context in await health.ready(request, context: context) }

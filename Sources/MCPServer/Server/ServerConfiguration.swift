@@ -35,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var webhooks: WebhookConfiguration
     /// `PUBLIC_BASE_URL`: this server as an OAuth protected resource; nil turns OAuth access tokens off.
     public var resource: ProtectedResource?
+    /// The sign-in pages' settings (`SignInConfiguration`); read only with `PUBLIC_BASE_URL`, nil without.
+    public var signIn: SignInConfiguration?
 
     public init(reader: EnvironmentReader) throws {
         guard let url = reader.text("DATABASE_URL") else {
@@ -69,5 +71,6 @@ public struct ServerConfiguration: Sendable {
         unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(reader: reader)
         webhooks = try WebhookConfiguration(reader: reader)
         resource = try ProtectedResource(reader: reader)
+        signIn = try resource.map { _ in try SignInConfiguration(reader: reader) }
     }
 }

@@ -1,0 +1,102 @@
+import App
+
+/// The checks of `GET /oauth/authorize` that need no database, in the order OAuth 2.1 requires.
+///
+/// First the client and the redirect URI (`clientAndRedirect`): until both are trusted a failure
+/// must never redirect anywhere (it would make us an open redirector), so those failures are an
+/// error page. Then everything else (`validate`): a failure there is sent back to the client's
+/// redirect URI as `error=…&state=…&iss=…` (RFC 6749 §4.1.2.1, RFC 9207).
+enum AuthorizationParameters {
+    /// The scope of a request that names none: the least a client can do.
+    static let defaultScopes = [OAuthScope.ordersRead.rawValue]
+    /// The longest `state` kept and echoed; mcp sends 43 characters.
+    static let maximumStateLength = 1024
+
+    /// Why a request is refused before its redirect URI is trusted.
+    enum PageRefusal: Error, Equatable {
+        case missingClientID
+        case missingRedirectURI
+        case redirectMismatch
+    }
+
+    /// A refusal sent to the client's redirect URI.
+    struct Refusal: Error, Equatable {
+        /// The RFC 6749 §4.1.2.1 `error` code.
+        let code: String
+        let description: String
+    }
+
+    /// What a valid request asks for, beyond the client and the redirect URI.
+    struct Accepted: Equatable {
+        let state: String?
+        let codeChallenge: String
+        /// Requested scopes, known ones only, in the fixed order of `OAuthScope`.
+        let scopes: [String]
+    }
+
+    /// `client_id` and `redirect_uri`, each given exactly once and not empty.
+    static func clientAndRedirect(_ fields: FormFields) -> Result<(clientID: String, redirectURI: String), PageRefusal> {
+        guard let clientID = fields.single("client_id"), !clientID.isEmpty else { return .failure(.missingClientID) }
+        guard let redirectURI = fields.single("redirect_uri"), !redirectURI.isEmpty else {
+            return .failure(.missingRedirectURI)
+        }
+        return .success((clientID, redirectURI))
+    }
+
+    /// The state to echo in a refusal: the request's, when it is one we would keep.
+    static func echoedState(_ fields: FormFields) -> String? {
+        guard let state = fields.single("state"), state.utf8.count <= maximumStateLength else { return nil }
+        return state
+    }
+
+    /// Checks the rest of a request whose client and redirect URI are trusted.
+    static func validate(_ fields: FormFields, resource: String) -> Result<Accepted, Refusal> {
+        for name in ["response_type", "code_challenge", "code_challenge_method", "resource", "scope", "state"]
+        where fields.count(name) > 1 {
+            return .failure(Refusal(code: "invalid_request", description: "\(name) is given more than once"))
+        }
+        let state = fields.single("state")
+        guard (state?.utf8.count ?? 0) <= maximumStateLength else {
+            return .failure(Refusal(code: "invalid_request", description: "state is too long"))
+        }
+        guard fields.single("response_type") == "code" else {
+            return .failure(Refusal(code: "unsupported_response_type", description: "response_type must be code"))
+        }
+        guard let challenge = fields.single("code_challenge"), PKCE.isWellFormedChallenge(challenge) else {
+            return .failure(Refusal(code: "invalid_request", description: "code_challenge (PKCE S256) is required"))
+        }
+        guard fields.single("code_challenge_method") == "S256" else {
+            return .failure(Refusal(code: "invalid_request", description: "code_challenge_method must be S256"))
+        }
+        // RFC 8707 lets a client leave `resource` out; this server has one resource, so that means it.
+        if let requested = fields.single("resource"), requested != resource {
+            return .failure(Refusal(code: "invalid_target", description: "resource must be \(resource)"))
+        }
+        switch scopes(fields.single("scope")) {
+        case .success(let scopes): return .success(Accepted(state: state, codeChallenge: challenge, scopes: scopes))
+        case .failure(let refusal): return .failure(refusal)
+        }
+    }
+
+    /// The requested scopes: known ones in a fixed order; `offline_access` (which mcp adds when the
+    /// server lists it) is dropped because refresh tokens come with every grant; none means the default.
+    static func scopes(_ text: String?) -> Result<[String], Refusal> {
+        var requested: Set<OAuthScope> = []
+        for name in (text ?? "").split(separator: " ", omittingEmptySubsequences: true) where name != "offline_access" {
+            guard let scope = OAuthScope(rawValue: String(name)) else {
+                return .failure(
+                    Refusal(code: "invalid_scope", description: "scope may hold orders:read, orders:write and stores:manage"))
+            }
+            requested.insert(scope)
+        }
+        return .success(requested.isEmpty ? defaultScopes : OAuthScope.sortedNames(requested))
+    }
+
+    /// The URL a refusal redirects to.
+    static func refusalLocation(_ refusal: Refusal, redirectURI: String, state: String?, issuer: String) -> String {
+        var pairs = [("error", refusal.code), ("error_description", refusal.description)]
+        if let state { pairs.append(("state", state)) }
+        pairs.append(("iss", issuer))
+        return URLQuery.appending(pairs, to: redirectURI)
+    }
+}

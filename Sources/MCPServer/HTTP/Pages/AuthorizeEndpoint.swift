@@ -1,0 +1,69 @@
+import App
+import Hummingbird
+
+/// `GET /oauth/authorize` (OAuth 2.1 §4.1.1): checks the request, keeps it server-side and sends
+/// the browser to sign in, or straight to consent when it already has a web session.
+struct AuthorizeEndpoint: Sendable {
+    let services: PageServices
+
+    func get(_ request: Request) async throws -> PageResponse {
+        guard let fields = PageServices.query(request) else {
+            return MessageView.page(
+                "This sign-in link is broken", "Its query string is not valid. Start again from your application.",
+                status: .badRequest)
+        }
+        let clientID: String
+        let redirectURI: String
+        switch AuthorizationParameters.clientAndRedirect(fields) {
+        case .success(let pair): (clientID, redirectURI) = pair
+        case .failure(let refusal): return Self.page(for: refusal)
+        }
+        let client: OAuthClient
+        do {
+            client = try await services.clients.resolve(clientID)
+        } catch .unavailable {
+            return MessageView.page(
+                "Try again in a moment", OAuthClientLookupError.unavailable.description, status: .serviceUnavailable)
+        } catch {
+            return MessageView.page("Unknown application", error.description, status: .badRequest)
+        }
+        guard client.allowsRedirect(to: redirectURI) else { return Self.page(for: .redirectMismatch) }
+
+        let accepted: AuthorizationParameters.Accepted
+        switch AuthorizationParameters.validate(fields, resource: services.resource.resource) {
+        case .success(let value): accepted = value
+        case .failure(let refusal):
+            return .redirect(
+                to: AuthorizationParameters.refusalLocation(
+                    refusal, redirectURI: redirectURI, state: AuthorizationParameters.echoedState(fields),
+                    issuer: services.issuer))
+        }
+        let requestID: String
+        do {
+            requestID = try await services.requests.save(
+                AuthorizationRequest(
+                    clientID: client.clientID, clientName: client.name, redirectURI: redirectURI, state: accepted.state,
+                    codeChallenge: accepted.codeChallenge, scopes: accepted.scopes, resource: services.resource.resource))
+        } catch is AuthorizationRequestStore.Invalid {
+            return MessageView.page("Invalid request", "A value of this request is too long.", status: .badRequest)
+        }
+        let next = try await services.session(of: request) == nil ? "/signin" : "/consent"
+        return .redirect(to: next + "?" + URLQuery.encode([("request", requestID)]))
+    }
+
+    static func page(for refusal: AuthorizationParameters.PageRefusal) -> PageResponse {
+        switch refusal {
+        case .missingClientID:
+            MessageView.page(
+                "Unknown application", "The request names no application (client_id is missing).", status: .badRequest)
+        case .missingRedirectURI:
+            MessageView.page(
+                "Invalid request", "The request says nowhere to return to (redirect_uri is missing).", status: .badRequest)
+        case .redirectMismatch:
+            MessageView.page(
+                "Invalid request",
+                "The address this request would return to (redirect_uri) is not one the application registered, so "
+                    + "this server will not send you there.", status: .badRequest)
+        }
+    }
+}

@@ -1,0 +1,27 @@
+import HTTPTypes
+
+/// Pages that only say what happened: errors and refusals. Never a redirect.
+enum MessageView {
+    static func page(_ title: String, _ paragraphs: String..., status: HTTPResponse.Status) -> PageResponse {
+        .page(PageLayout.message(title: title, paragraphs: paragraphs), status: status)
+    }
+
+    static func forbidden() -> PageResponse {
+        page(
+            "Request refused",
+            "This form was not sent from a page this server showed you in this browser (its security token is missing or wrong).",
+            "Go back, reload the page and try again.", status: .forbidden)
+    }
+
+    static func requestExpired() -> PageResponse {
+        page(
+            "This sign-in request is no longer valid",
+            "It has expired, or it was already answered. Start again from your application.", status: .badRequest)
+    }
+
+    static func failure() -> PageResponse {
+        page(
+            "Something went wrong", "The server could not finish this step. Try again in a moment.",
+            status: .internalServerError)
+    }
+}

@@ -1,0 +1,139 @@
+import App
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import JSON
+import Postgres
+import Testing
+
+@testable import MCPServer
+
+/// The browser side of OAuth on the real router and a real database: authorize → sign-in → the
+/// mailed link → consent → a code the token exchange accepts, and what each step refuses.
+@Suite(.serialized) struct EdgeSignInFlowTests {
+    static let redirectOrigin = "http://127.0.0.1:33418"
+
+    @Test func theWholeFlowEndsWithACodeThatExchangesForTokensLimitedToTheChosenStore() async throws {
+        try await PageScenario.run { scenario in
+            try await scenario.fixture.test { client in
+                var browser = PageBrowser()
+                let requestID = try await scenario.signIn(&browser, client)
+                #expect(browser.cookies[PageCookie.session]?.count == 43)
+
+                let consent = try await browser.get(client, "/consent?request=\(requestID)")
+                #expect(consent.status == .ok)
+                let html = PageBrowser.text(consent)
+                #expect(html.contains(#"<strong id="client-name">Claude Desktop</strong>"#))
+                #expect(html.contains(#"<dd id="redirect-host">127.0.0.1:33418</dd>"#))
+                #expect(html.contains(#"<input type="checkbox" name="scope" value="orders:read" id="scope-orders-read" checked>"#))
+                #expect(html.contains(#"value="orders:write" id="scope-orders-write" checked>"#))
+                #expect(!html.contains(#"value="stores:manage""#))
+                #expect(html.contains(#"<input type="radio" name="stores" value="all" id="stores-all" checked>"#))
+                #expect(html.contains(#"<input type="checkbox" name="store" value="40001" id="store-40001">"#))
+                #expect(consent.headers[.contentSecurityPolicy]?.contains("form-action 'self' \(Self.redirectOrigin);") == true)
+
+                let csrf = try #require(PageBrowser.hidden("csrf", in: consent))
+                let allow = try await browser.post(
+                    client, "/consent",
+                    [
+                        ("request", requestID), ("csrf", csrf), ("scope", "orders:read"), ("stores", "selected"),
+                        ("store", PageScenario.storeID), ("decision", "allow"),
+                    ])
+                #expect(allow.status == .seeOther)
+                let location = try #require(allow.headers[.location])
+                #expect(location.hasPrefix(PageScenario.redirect + "?code=odac_"))
+                #expect(PageBrowser.parameter("state", in: location) == "st-123")
+                #expect(PageBrowser.parameter("iss", in: location) == PageScenario.base)
+                let code = try #require(PageBrowser.parameter("code", in: location))
+
+                let grants = GrantStore(database: scenario.fixture.server.database)
+                let tokens = try await grants.exchangeCode(
+                    code, clientID: scenario.clientID, redirectURI: PageScenario.redirect,
+                    codeVerifier: scenario.verifier, resource: PageScenario.resource)
+                #expect(tokens.scopes == [.ordersRead])
+                let verified = try #require(try await grants.verifyAccessToken(tokens.accessToken))
+                #expect(verified.storeIDs == [PageScenario.storeID])
+                #expect(verified.tenantID == scenario.tenantID)
+
+                // Answered once: the request is gone.
+                #expect(try await browser.get(client, "/consent?request=\(requestID)").status == .badRequest)
+                let again = try await browser.post(
+                    client, "/consent", [("request", requestID), ("csrf", csrf), ("scope", "orders:read"), ("stores", "all"), ("decision", "allow")])
+                #expect(again.status == .badRequest)
+            }
+            let audit = try await scenario.fixture.scratch.asOwner { tx in
+                try tx.query("SELECT actor, target, params::text AS params FROM orderdesk.audit_log WHERE action = 'oauth.grant_created'")
+                    .map { (try $0.decode(String?.self, "actor"), try $0.decode(String.self, "params")) }
+            }
+            #expect(audit.count == 1)
+            #expect(audit.first?.0 == "member:\(PageScenario.member)")
+            #expect(audit.first?.1.contains(#""stores": ["40001"]"#) == true)
+            #expect(audit.first?.1.contains("odac_") == false)
+        }
+    }
+
+    @Test func aBrowserWithAWebSessionGoesStraightToConsentAndDenyReturnsAccessDenied() async throws {
+        try await PageScenario.run { scenario in
+            try await scenario.fixture.test { client in
+                var browser = PageBrowser()
+                _ = try await scenario.signIn(&browser, client)
+                let second = try await browser.get(client, scenario.authorizeURL(["state": "second"]))
+                let location = try #require(second.headers[.location])
+                #expect(location.hasPrefix("/consent?request="))
+                let consent = try await browser.get(client, location)
+                let requestID = try #require(PageBrowser.parameter("request", in: location))
+                let deny = try await browser.post(
+                    client, "/consent",
+                    [("request", requestID), ("csrf", try #require(PageBrowser.hidden("csrf", in: consent))), ("decision", "deny")])
+                #expect(deny.status == .seeOther)
+                #expect(
+                    deny.headers[.location]
+                        == PageScenario.redirect + "?error=access_denied&state=second&iss=http%3A%2F%2F127.0.0.1%3A8080")
+                #expect(try await browser.get(client, location).status == .badRequest)
+            }
+        }
+    }
+
+    @Test func unknownClientsAndForeignRedirectURIsGetAnErrorPageNeverARedirect() async throws {
+        try await PageScenario.run { scenario in
+            try await scenario.fixture.test { client in
+                var browser = PageBrowser()
+                for url in [
+                    scenario.authorizeURL(["client_id": "odc_" + String(repeating: "A", count: 22)]),
+                    scenario.authorizeURL(["client_id": nil]),
+                    scenario.authorizeURL(["redirect_uri": "http://127.0.0.1:33418/other"]),
+                    scenario.authorizeURL(["redirect_uri": "https://evil.example/callback"]),
+                ] {
+                    let response = try await browser.get(client, url)
+                    #expect(response.status == .badRequest, "\(url)")
+                    #expect(response.headers[.location] == nil)
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                    #expect(!PageBrowser.text(response).contains("evil.example"))
+                }
+            }
+        }
+    }
+
+    @Test func checksAfterTheRedirectURIIsTrustedRedirectWithErrorStateAndIssuer() async throws {
+        try await PageScenario.run { scenario in
+            try await scenario.fixture.test { client in
+                var browser = PageBrowser()
+                let cases: [([String: String?], String)] = [
+                    (["response_type": "token"], "unsupported_response_type"),
+                    (["code_challenge_method": "plain"], "invalid_request"),
+                    (["code_challenge": nil], "invalid_request"),
+                    (["resource": "https://other.example/mcp"], "invalid_target"),
+                    (["scope": "orders:read admin"], "invalid_scope"),
+                ]
+                for (overrides, error) in cases {
+                    let response = try await browser.get(client, scenario.authorizeURL(overrides))
+                    #expect(response.status == .seeOther)
+                    let location = try #require(response.headers[.location])
+                    #expect(location.hasPrefix(PageScenario.redirect + "?error=\(error)&"), "\(overrides)")
+                    #expect(PageBrowser.parameter("state", in: location) == "st-123")
+                    #expect(PageBrowser.parameter("iss", in: location) == PageScenario.base)
+                }
+            }
+        }
+    }
+}
