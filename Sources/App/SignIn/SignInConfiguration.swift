@@ -22,8 +22,8 @@ public struct SignInConfiguration: Sendable {
 
     public init(reader: EnvironmentReader) throws {
         codeTTL = .seconds(try reader.integer("OAUTH_CODE_TTL_SECONDS", default: 60, range: 10...600))
-        magicLinkTTL = .seconds(try reader.integer("MAGIC_LINK_TTL_SECONDS", default: 900, range: 60...3600))
-        webSessionTTL = .seconds(try reader.integer("WEB_SESSION_TTL_SECONDS", default: 28_800, range: 300...604_800))
+        magicLinkTTL = try MagicLinkStore.ttl(reader: reader)
+        webSessionTTL = try WebSessionStore.ttl(reader: reader)
         perAddressPerHour = try reader.integer("SIGNIN_PER_ADDRESS_PER_HOUR", default: 5, range: 1...1000)
         perIPPerHour = try reader.integer("SIGNIN_PER_IP_PER_HOUR", default: 30, range: 1...100_000)
         mail = try MailConfiguration(reader: reader)
