@@ -53,11 +53,15 @@ struct AuthorizationParametersTests {
         #expect(Self.refusal(Self.fields([("resource", "http://127.0.0.1:8080/other")])) == "invalid_target")
         #expect(Self.refusal(Self.fields([("scope", "orders:read admin")])) == "invalid_scope")
         #expect(Self.refusal(Self.fields([("state", String(repeating: "s", count: 1025))])) == "invalid_request")
-        #expect(Self.refusal(FormFields(parsing: Substring(URLQuery.encode([("scope", "a")]) + "&scope=b"))!) == "invalid_request")
+        #expect(
+            Self.refusal(FormFields(parsing: Substring(URLQuery.encode([("scope", "a")]) + "&scope=b"))!) == "invalid_request")
     }
 
     @Test func scopesDropOfflineAccessDefaultToReadAndComeInAFixedOrder() throws {
-        #expect(try AuthorizationParameters.scopes("stores:manage orders:read offline_access").get() == ["orders:read", "stores:manage"])
+        #expect(
+            try AuthorizationParameters.scopes("stores:manage orders:read offline_access").get() == [
+                "orders:read", "stores:manage",
+            ])
         #expect(try AuthorizationParameters.scopes(nil).get() == ["orders:read"])
         #expect(try AuthorizationParameters.scopes("offline_access").get() == ["orders:read"])
         #expect(try AuthorizationParameters.scopes("orders:write  orders:write").get() == ["orders:write"])
@@ -73,7 +77,9 @@ struct AuthorizationParametersTests {
             .init(code: "invalid_scope", description: "no"), redirectURI: "https://app.example/cb?x=1", state: "a&b",
             issuer: "http://127.0.0.1:8080")
         #expect(
-            location == "https://app.example/cb?x=1&error=invalid_scope&error_description=no&state=a%26b&iss=http%3A%2F%2F127.0.0.1%3A8080")
+            location
+                == "https://app.example/cb?x=1&error=invalid_scope&error_description=no&state=a%26b&iss=http%3A%2F%2F127.0.0.1%3A8080"
+        )
         #expect(AuthorizationParameters.echoedState(Self.fields([("state", nil)])) == nil)
     }
 }

@@ -25,7 +25,8 @@ import Testing
                 let html = PageBrowser.text(consent)
                 #expect(html.contains(#"<strong id="client-name">Claude Desktop</strong>"#))
                 #expect(html.contains(#"<dd id="redirect-host">127.0.0.1:33418</dd>"#))
-                #expect(html.contains(#"<input type="checkbox" name="scope" value="orders:read" id="scope-orders-read" checked>"#))
+                #expect(
+                    html.contains(#"<input type="checkbox" name="scope" value="orders:read" id="scope-orders-read" checked>"#))
                 #expect(html.contains(#"value="orders:write" id="scope-orders-write" checked>"#))
                 #expect(!html.contains(#"value="stores:manage""#))
                 #expect(html.contains(#"<input type="radio" name="stores" value="all" id="stores-all" checked>"#))
@@ -58,12 +59,15 @@ import Testing
                 // Answered once: the request is gone.
                 #expect(try await browser.get(client, "/consent?request=\(requestID)").status == .badRequest)
                 let again = try await browser.post(
-                    client, "/consent", [("request", requestID), ("csrf", csrf), ("scope", "orders:read"), ("stores", "all"), ("decision", "allow")])
+                    client, "/consent",
+                    [("request", requestID), ("csrf", csrf), ("scope", "orders:read"), ("stores", "all"), ("decision", "allow")])
                 #expect(again.status == .badRequest)
             }
             let audit = try await scenario.fixture.scratch.asOwner { tx in
-                try tx.query("SELECT actor, target, params::text AS params FROM orderdesk.audit_log WHERE action = 'oauth.grant_created'")
-                    .map { (try $0.decode(String?.self, "actor"), try $0.decode(String.self, "params")) }
+                try tx.query(
+                    "SELECT actor, target, params::text AS params FROM orderdesk.audit_log WHERE action = 'oauth.grant_created'"
+                )
+                .map { (try $0.decode(String?.self, "actor"), try $0.decode(String.self, "params")) }
             }
             #expect(audit.count == 1)
             #expect(audit.first?.0 == "member:\(PageScenario.member)")
@@ -84,7 +88,10 @@ import Testing
                 let requestID = try #require(PageBrowser.parameter("request", in: location))
                 let deny = try await browser.post(
                     client, "/consent",
-                    [("request", requestID), ("csrf", try #require(PageBrowser.hidden("csrf", in: consent))), ("decision", "deny")])
+                    [
+                        ("request", requestID), ("csrf", try #require(PageBrowser.hidden("csrf", in: consent))),
+                        ("decision", "deny"),
+                    ])
                 #expect(deny.status == .seeOther)
                 #expect(
                     deny.headers[.location]

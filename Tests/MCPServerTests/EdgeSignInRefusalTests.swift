@@ -45,8 +45,10 @@ import Testing
                 // The consent token does not work for another form.
                 let consentToken = try #require(PageBrowser.hidden("csrf", in: consent))
                 #expect(
-                    try await browser.post(client, "/account/grants/revoke", [("grant", UUID().uuidString), ("csrf", consentToken)])
-                        .status == .forbidden)
+                    try await browser.post(
+                        client, "/account/grants/revoke", [("grant", UUID().uuidString), ("csrf", consentToken)]
+                    )
+                    .status == .forbidden)
                 // The request survived every refused POST.
                 #expect(try await browser.get(client, "/consent?request=\(requestID)").status == .ok)
             }
@@ -101,7 +103,8 @@ import Testing
                 let link = try await scenario.mailedLink()
                 try await scenario.fixture.scratch.asOwner { tx in
                     try tx.execute(
-                        "UPDATE orderdesk.magic_links SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'")
+                        "UPDATE orderdesk.magic_links SET created_at = now() - interval '2 hours', expires_at = now() - interval '1 hour'"
+                    )
                 }
                 let response = try await browser.get(client, link)
                 #expect(response.status == .badRequest)
@@ -132,7 +135,8 @@ import Testing
                 for response in [form, try await browser.get(client, "/signin/sent"), try await browser.get(client, "/consent")] {
                     #expect(
                         response.headers[.contentSecurityPolicy]
-                            == "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+                            == "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+                    )
                     #expect(response.headers[HTTPField.Name("X-Frame-Options")!] == "DENY")
                     #expect(response.headers[HTTPField.Name("Referrer-Policy")!] == "no-referrer")
                     #expect(response.headers[.cacheControl] == "no-store")

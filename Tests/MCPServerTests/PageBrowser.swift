@@ -31,7 +31,8 @@ struct PageBrowser {
     }
 
     private var cookieHeader: HTTPFields {
-        cookies.isEmpty ? [:] : [.cookie: cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
+        cookies.isEmpty
+            ? [:] : [.cookie: cookies.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "; ")]
     }
 
     private mutating func keep(_ response: TestResponse) {
@@ -48,10 +49,8 @@ struct PageBrowser {
     /// The `value` of the hidden input `name` on a page.
     static func hidden(_ name: String, in response: TestResponse) -> String? {
         let html = text(response)
-        guard let range = html.range(of: #"name="\#(name)" value="([^"]*)""#, options: .regularExpression) else {
-            return nil
-        }
-        return html[range].split(separator: "\"").last.map(String.init)
+        guard let start = html.range(of: #"name="\#(name)" value=""#)?.upperBound else { return nil }
+        return String(html[start...].prefix { $0 != "\"" })
     }
 
     /// The query parameter `name` of a URL or a `Location`.

@@ -12,7 +12,8 @@ struct PageBuildingBlocksTests {
         let page: HTML = "<p title=\"\(name)\">\(inner)</p>"
         #expect(
             page.description
-                == "<p title=\"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;\"><b>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;</b></p>")
+                == "<p title=\"&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;\"><b>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;q&#39;</b></p>"
+        )
     }
 
     @Test func formFieldsDecodePlusAndPercentKeepRepeatsAndRefuseBrokenEscapes() throws {

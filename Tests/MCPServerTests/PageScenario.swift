@@ -67,7 +67,11 @@ struct PageScenario: Sendable {
             ("scope", "orders:read orders:write"),
         ]
         for (name, value) in overrides {
-            if let index = pairs.firstIndex(where: { $0.0 == name }) { pairs[index].1 = value } else { pairs.append((name, value)) }
+            if let index = pairs.firstIndex(where: { $0.0 == name }) {
+                pairs[index].1 = value
+            } else {
+                pairs.append((name, value))
+            }
         }
         return "/oauth/authorize?" + URLQuery.encode(pairs.compactMap { pair in pair.1.map { (pair.0, $0) } })
     }

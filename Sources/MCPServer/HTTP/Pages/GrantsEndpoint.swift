@@ -17,7 +17,7 @@ struct GrantsEndpoint: Sendable {
                 csrf: PageCSRF.sessionToken(secret: session.csrfSecret, action: Self.action)))
     }
 
-    func revoke(_ request: Request) async throws -> PageResponse {
+    func revoke(_ request: Request, correlationID: String, clientIP: String?) async throws -> PageResponse {
         guard let fields = try await PageServices.form(request) else {
             return MessageView.page("Invalid request", "The form could not be read.", status: .badRequest)
         }
@@ -27,7 +27,14 @@ struct GrantsEndpoint: Sendable {
         guard let grantID = fields.single("grant").flatMap(UUID.init(uuidString:)) else {
             return MessageView.page("Invalid request", "No grant was chosen.", status: .badRequest)
         }
-        _ = try await services.grants.revokeGrant(tenantID: session.tenantID, grantID: grantID)
+        if try await services.grants.revokeGrant(tenantID: session.tenantID, grantID: grantID) {
+            var record = AuditRecord(
+                tenantID: session.tenantID, correlationID: correlationID, actor: "member:" + session.email.address,
+                action: "oauth.grant_revoked", params: ["via": "grants page"], outcome: "ok")
+            record.target = grantID.uuidString.lowercased()
+            record.clientIP = clientIP
+            try await services.audit.record(record)
+        }
         return .redirect(to: "/account/grants")
     }
 }

@@ -78,7 +78,9 @@ struct PageRoutes {
         }
         group.get("/account/grants") { request, context in await answer(context) { try await grants.get(request) } }
         group.post("/account/grants/revoke") { request, context in
-            await answer(context) { try await grants.revoke(request) }
+            await answer(context) {
+                try await grants.revoke(request, correlationID: context.correlationID, clientIP: context.clientIP)
+            }
         }
         group.get("/assets/site.css") { _, _ in Stylesheet.response() }
     }

@@ -28,7 +28,8 @@ struct SignInMail: Sendable {
                 guard !issues.isEmpty else { return }
                 let message = try MailMessage(
                     to: try MailAddress(email.address), subject: Self.subject,
-                    body: Self.body(issues, issuer: issuer, requestID: requestID, minutes: Int(links.ttl.components.seconds / 60)))
+                    body: Self.body(issues, issuer: issuer, requestID: requestID, minutes: Int(links.ttl.components.seconds / 60))
+                )
                 _ = try await sender.send(message)
             } catch {
                 // The error never holds the link (MailError names the server only; store errors no token).
@@ -42,7 +43,8 @@ struct SignInMail: Sendable {
         let lines = issues.map { issue in
             var pairs = [("token", issue.token)]
             if let requestID { pairs.append(("request", requestID)) }
-            let name = String(issue.tenantName.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
+            let name = String(
+                issue.tenantName.unicodeScalars.map { $0.properties.generalCategory == .control ? " " : Character($0) })
             return "\(name): \(issuer)/signin/link?\(URLQuery.encode(pairs))"
         }
         let which = issues.count == 1 ? "Open this link" : "Open the link of the tenant you want to sign in for"

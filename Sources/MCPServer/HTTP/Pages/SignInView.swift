@@ -8,7 +8,9 @@ enum SignInView {
             ? "<p>Sign in to see and revoke the applications that can use your tenant’s OrderDesk stores.</p>"
             : "<p>An application asks to use OrderDesk MCP on your behalf. Sign in with the e-mail address your tenant registered for you.</p>"
         let error: HTML = problem.map { "<p class=\"error\" id=\"email-error\" role=\"alert\">\($0)</p>" } ?? ""
-        let described: HTML = problem == nil ? "aria-describedby=\"email-hint\"" : "aria-describedby=\"email-hint email-error\" aria-invalid=\"true\""
+        let described: HTML =
+            problem == nil
+            ? "aria-describedby=\"email-hint\"" : "aria-describedby=\"email-hint email-error\" aria-invalid=\"true\""
         return PageLayout.document(
             title: "Sign in",
             body: """
