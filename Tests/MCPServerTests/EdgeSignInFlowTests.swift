@@ -108,6 +108,8 @@ import Testing
                 for url in [
                     scenario.authorizeURL(["client_id": "odc_" + String(repeating: "A", count: 22)]),
                     scenario.authorizeURL(["client_id": nil]),
+                    // A metadata document on a private address is never fetched.
+                    scenario.authorizeURL(["client_id": "https://127.0.0.1:9/client.json"]),
                     scenario.authorizeURL(["redirect_uri": "http://127.0.0.1:33418/other"]),
                     scenario.authorizeURL(["redirect_uri": "https://evil.example/callback"]),
                 ] {

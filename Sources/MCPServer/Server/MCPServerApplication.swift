@@ -91,7 +91,7 @@ public struct MCPServerApplication: Sendable {
             audit: services.audit, resource: configuration.resource, logger: logger)
     }
 
-    /// `/mcp` (`MCPRoutes`), `/webhooks/orderdesk` (`WebhookRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
+    /// `/mcp` (`MCPRoutes`), `/webhooks/orderdesk` (`WebhookRoutes`), with `PUBLIC_BASE_URL` the sign-in pages (`PageRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
     func makeRouter(services: ServerServices, refusals: AuthenticationRefusals) -> Router<MCPRequestContext> {
         let endpoint = MCPEndpoint(
             services: services,

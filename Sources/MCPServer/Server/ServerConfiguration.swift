@@ -12,7 +12,7 @@ import Postgres
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
 /// `DB_ACQUIRE_TIMEOUT_MS` (10000), `MAX_BODY_BYTES` (1048576),
 /// `TRUSTED_PROXIES` (none), `PUBLIC_BASE_URL` (none: OAuth access tokens off), plus the keys read by
-/// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
+/// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `SignInConfiguration` (with `PUBLIC_BASE_URL` only), `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
 public struct ServerConfiguration: Sendable {
     public var host: String
