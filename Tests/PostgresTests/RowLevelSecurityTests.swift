@@ -55,7 +55,8 @@ import Testing
                 let own = try await database.withTenantTransaction(fixture.a.id) { tx in
                     try tx.query(PostgresQuery(unsafeSQL: "SELECT count(*) AS n FROM \(table)"))[0].decode(Int.self, "n")
                 }
-                #expect(own == 1, "\(table): tenant A should see exactly its own row")
+                // The fixture gives each tenant one row per table, and two sessions (an MCP and a web one).
+                #expect(own == (table.hasSuffix(".sessions") ? 2 : 1), "\(table): tenant A should see exactly its own rows")
             }
         }
     }
@@ -82,15 +83,16 @@ import Testing
                     try tx.execute("DELETE FROM orderdesk.sessions WHERE tenant_id = \(b)"),
                     try tx.execute("DELETE FROM orderdesk.cache_entries WHERE tenant_id = \(b)"),
                     try tx.execute("UPDATE orderdesk.rate_limit_buckets SET tokens = 0 WHERE tenant_id = \(b)"),
+                    try tx.execute("UPDATE orderdesk.magic_links SET used_at = now() WHERE tenant_id = \(b)"),
                 ]
             }
-            #expect(changed == [0, 0, 0, 0, 0, 0, 0])
+            #expect(changed == [0, 0, 0, 0, 0, 0, 0, 0])
             let bStillIntact = try await database.withTenantTransaction(b) { tx in
                 try tx.query("SELECT label, (SELECT count(*) FROM orderdesk.sessions) AS sessions FROM orderdesk.stores")
             }
             #expect(bStillIntact.count == 1)
             #expect(try bStillIntact[0].decode(String?.self, "label") == nil)
-            #expect(try bStillIntact[0].decode(Int.self, "sessions") == 1)
+            #expect(try bStillIntact[0].decode(Int.self, "sessions") == 2)  // an MCP and a web session
         }
     }
 

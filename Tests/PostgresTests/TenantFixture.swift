@@ -51,8 +51,14 @@ struct TenantFixture {
                 """)
             try tx.execute(
                 """
-                INSERT INTO orderdesk.magic_links (token_hash, tenant_id, email, expires_at)
-                VALUES (\(SecureRandom.bytes(32)), \(tenant), 'owner@example.com', now() + interval '1 hour')
+                INSERT INTO orderdesk.magic_links (token_hash, tenant_id, email, expires_at, binding_hash)
+                VALUES (\(SecureRandom.bytes(32)), \(tenant), 'owner@example.com', now() + interval '1 hour',
+                        \(SecureRandom.bytes(32)))
+                """)
+            try tx.execute(
+                """
+                INSERT INTO orderdesk.sessions (id_hash, kind, tenant_id, member_email, expires_at)
+                VALUES (\(SecureRandom.bytes(32)), 'web', \(tenant), 'owner@example.com', now() + interval '1 hour')
                 """)
             try tx.execute("INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenant), 'owner@example.com')")
             let grant = UUID()

@@ -51,8 +51,9 @@ extension GrantStore {
             else {
                 let used = try tx.query("SELECT grant_id FROM orderdesk.oauth_codes WHERE code_hash = \(hash)").first
                 guard let used else { return .refused(.grant(.unknown)) }
-                try Self.revokeGrant(try used.decode(UUID.self, "grant_id"), in: tx)
-                return .refused(.grant(.reused))
+                let grantID = try used.decode(UUID.self, "grant_id")
+                let revoked = try Self.revokeGrant(grantID, in: tx)
+                return .refused(Self.reuse(revoked ? RevokedGrant(tenantID: tenantID, grantID: grantID) : nil))
             }
             let grantID = try burned.decode(UUID.self, "grant_id")
             guard try burned.decode(Bool.self, "live") else { return .refused(.grant(.expired)) }
@@ -114,8 +115,8 @@ extension GrantStore {
             else { return .refused(.grant(.unknown)) }
             let grantID = try row.decode(UUID.self, "grant_id")
             if try row.decode(Bool.self, "used") {
-                try Self.revokeGrant(grantID, in: tx)
-                return .refused(.grant(.reused))
+                let revoked = try Self.revokeGrant(grantID, in: tx)
+                return .refused(Self.reuse(revoked ? RevokedGrant(tenantID: tenantID, grantID: grantID) : nil))
             }
             guard try !row.decode(Bool.self, "revoked") else { return .refused(.grant(.revoked)) }
             guard try row.decode(Bool.self, "live") else { return .refused(.grant(.expired)) }
@@ -132,6 +133,11 @@ extension GrantStore {
             return .issued(grantID: grantID, scopes: scopes)
         }
         return try issued(outcome, tenantID: tenantID, access: access, refresh: refresh)
+    }
+
+    /// `invalid_grant` for a reused code or refresh token, naming the grant when this reuse revoked it.
+    private static func reuse(_ revoked: RevokedGrant?) -> OAuthError {
+        OAuthError(.invalidGrant, .reused, revokedGrant: revoked)
     }
 
     private func issued(_ outcome: Outcome, tenantID: UUID, access: String, refresh: String) throws -> IssuedTokens {

@@ -124,11 +124,14 @@ public final class GrantStore: Sendable {
     /// Token revocation (RFC 7009): an access token revokes itself, a refresh token its whole grant.
     /// Anything else (malformed, unknown, a code, already revoked, or issued to another client when
     /// `clientID` is given) changes nothing and is not an error, so the answer tells nothing.
-    public func revoke(token: String, clientID: String?) async throws {
-        guard let kind = OAuthTokenFormat.kind(of: token), kind != .code else { return }
+    ///
+    /// - Returns: the grant, when a refresh token revoked it just now (for an audit row); nil otherwise.
+    @discardableResult
+    public func revoke(token: String, clientID: String?) async throws -> RevokedGrant? {
+        guard let kind = OAuthTokenFormat.kind(of: token), kind != .code else { return nil }
         let hash = OAuthTokenFormat.hash(token)
-        guard let owner = try await lookupToken(hash) else { return }
-        try await database.withTenantTransaction(owner.tenantID) { tx in
+        guard let owner = try await lookupToken(hash) else { return nil }
+        return try await database.withTenantTransaction(owner.tenantID) { tx -> RevokedGrant? in
             guard
                 let row = try tx.query(
                     """
@@ -137,14 +140,17 @@ public final class GrantStore: Sendable {
                     WHERE k.token_hash = \(hash)
                     """
                 ).first
-            else { return }
-            if let clientID, try row.decode(String.self, "client_id") != clientID { return }
+            else { return nil }
+            if let clientID, try row.decode(String.self, "client_id") != clientID { return nil }
             switch kind {
             case .access:
                 try tx.execute(
                     "UPDATE orderdesk.oauth_tokens SET revoked_at = now() WHERE token_hash = \(hash) AND revoked_at IS NULL")
+                return nil
             case .refresh, .code:
-                try Self.revokeGrant(try row.decode(UUID.self, "grant_id"), in: tx)
+                let grantID = try row.decode(UUID.self, "grant_id")
+                guard try Self.revokeGrant(grantID, in: tx) else { return nil }
+                return RevokedGrant(tenantID: owner.tenantID, grantID: grantID)
             }
         }
     }

@@ -3,6 +3,9 @@
 /// `code` is the `error` member of the token endpoint's JSON answer; `reason` says which check
 /// failed, for logs, metrics and tests (the client gets only `code` and `description`). Neither
 /// carries a code, a token or anything else secret.
+///
+/// Two errors are equal when their `code` and `reason` are: `revokedGrant` is a side effect to
+/// report (an audit row), not part of what the error is.
 public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The RFC 6749 / RFC 8707 error codes this store produces.
     public enum Code: String, Sendable, CaseIterable {
@@ -37,13 +40,26 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
 
     public let code: Code
     public let reason: Reason
+    /// The grant this refusal revoked (a reused code or refresh token revokes a live grant), for
+    /// the caller's audit row; nil when nothing was revoked now.
+    public let revokedGrant: RevokedGrant?
 
-    public init(_ code: Code, _ reason: Reason) {
+    public init(_ code: Code, _ reason: Reason, revokedGrant: RevokedGrant? = nil) {
         self.code = code
         self.reason = reason
+        self.revokedGrant = revokedGrant
     }
 
     static func grant(_ reason: Reason) -> OAuthError { OAuthError(.invalidGrant, reason) }
+
+    public static func == (lhs: OAuthError, rhs: OAuthError) -> Bool {
+        lhs.code == rhs.code && lhs.reason == rhs.reason
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(code)
+        hasher.combine(reason)
+    }
 
     /// The `error_description`: what went wrong and what to do next.
     public var description: String {

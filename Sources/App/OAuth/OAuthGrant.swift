@@ -22,3 +22,15 @@ public struct OAuthGrant: Sendable, Hashable {
     /// Set once: the grant and all its tokens are dead.
     public let revokedAt: Date?
 }
+
+/// A grant that an operation of `GrantStore` revoked just now (it was live before): what an audit
+/// row of the revocation names. Holds no code or token.
+public struct RevokedGrant: Sendable, Hashable {
+    public let tenantID: UUID
+    public let grantID: UUID
+
+    public init(tenantID: UUID, grantID: UUID) {
+        self.tenantID = tenantID
+        self.grantID = grantID
+    }
+}

@@ -27,6 +27,13 @@ public enum ServiceMetrics {
         Counter(label: "odmcp_webhooks_total", dimensions: [("outcome", outcome)]).increment()
     }
 
+    /// A token request of grant type `authorization_code` or `refresh_token`, by outcome (`issued`,
+    /// an `OAuthError.Reason` such as `reused` or `verifier_mismatch`, or `failed`).
+    public static func oauthToken(grantType: String, outcome: String) {
+        Counter(label: "odmcp_oauth_token_requests_total", dimensions: [("grant_type", grantType), ("outcome", outcome)])
+            .increment()
+    }
+
     /// A master key refused, by reason (`unknown_key`, `malformed`, `too_many_attempts`, …).
     static func authenticationFailed(_ reason: AuthenticationFailure.Reason) {
         Counter(label: "odmcp_auth_failures_total", dimensions: [("reason", reason.metricLabel)]).increment()

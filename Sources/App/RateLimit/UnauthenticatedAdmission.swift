@@ -40,7 +40,7 @@ public final class UnauthenticatedAdmission: Sendable {
     public init(configuration: UnauthenticatedAdmissionConfiguration = .init(), now: @escaping InstantSource = { .now }) {
         self.configuration = configuration
         self.now = now
-        perSecond = Double(configuration.perMinute) / 60
+        perSecond = configuration.refillPerSecond
         generationSize = max(1, configuration.maximumAddresses / 2)
     }
 

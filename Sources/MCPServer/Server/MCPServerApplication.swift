@@ -91,7 +91,9 @@ public struct MCPServerApplication: Sendable {
             audit: services.audit, resource: configuration.resource, logger: logger)
     }
 
-    /// `/mcp` (`MCPRoutes`), `/webhooks/orderdesk` (`WebhookRoutes`), with `PUBLIC_BASE_URL` the sign-in pages (`PageRoutes`), `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
+    /// `/mcp` (`MCPRoutes`), `/webhooks/orderdesk` (`WebhookRoutes`), with `PUBLIC_BASE_URL` the
+    /// authorization server's JSON routes (`AuthorizationServerRoutes`) and the sign-in pages (`PageRoutes`),
+    /// `/healthz`, `/readyz` and, when metrics are on, `/metrics`.
     func makeRouter(services: ServerServices, refusals: AuthenticationRefusals) -> Router<MCPRequestContext> {
         let endpoint = MCPEndpoint(
             services: services,
@@ -110,6 +112,16 @@ public struct MCPServerApplication: Sendable {
                 admission: UnauthenticatedAdmission(configuration: configuration.webhooks.admission), logger: logger),
             trustedProxies: configuration.trustedProxies, logger: logger
         ).add(to: router)
+        if let resource = configuration.resource, let authorizationServer = configuration.authorizationServer {
+            AuthorizationServerRoutes(
+                resource: resource, configuration: authorizationServer,
+                grants: GrantStore(
+                    database: services.database, accessTokenTTL: authorizationServer.accessTokenTTL,
+                    refreshTokenTTL: authorizationServer.refreshTokenTTL),
+                registration: ClientRegistration(database: services.database), audit: services.audit,
+                trustedProxies: configuration.trustedProxies, logger: logger
+            ).add(to: router)
+        }
         if let resource = configuration.resource, let signIn = configuration.signIn {
             PageRoutes(
                 resource: resource, settings: signIn, database: services.database, stores: services.stores,

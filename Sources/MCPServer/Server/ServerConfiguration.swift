@@ -12,7 +12,8 @@ import Postgres
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
 /// `DB_ACQUIRE_TIMEOUT_MS` (10000), `MAX_BODY_BYTES` (1048576),
 /// `TRUSTED_PROXIES` (none), `PUBLIC_BASE_URL` (none: OAuth access tokens off), plus the keys read by
-/// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `SignInConfiguration` (with `PUBLIC_BASE_URL` only), `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
+/// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `AuthorizationServerConfiguration` and
+/// `SignInConfiguration` (both with `PUBLIC_BASE_URL` only), `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
 /// `OrderDeskConfiguration` (see README).
 public struct ServerConfiguration: Sendable {
     public var host: String
@@ -35,6 +36,8 @@ public struct ServerConfiguration: Sendable {
     public var webhooks: WebhookConfiguration
     /// `PUBLIC_BASE_URL`: this server as an OAuth protected resource; nil turns OAuth access tokens off.
     public var resource: ProtectedResource?
+    /// The authorization server's settings (token lifetimes, request budgets); nil when `resource` is.
+    public var authorizationServer: AuthorizationServerConfiguration?
     /// The sign-in pages' settings (`SignInConfiguration`); read only with `PUBLIC_BASE_URL`, nil without.
     public var signIn: SignInConfiguration?
 
@@ -71,6 +74,7 @@ public struct ServerConfiguration: Sendable {
         unauthenticatedAdmission = try UnauthenticatedAdmissionConfiguration(reader: reader)
         webhooks = try WebhookConfiguration(reader: reader)
         resource = try ProtectedResource(reader: reader)
+        authorizationServer = resource == nil ? nil : try AuthorizationServerConfiguration(reader: reader)
         signIn = try resource.map { _ in try SignInConfiguration(reader: reader) }
     }
 }

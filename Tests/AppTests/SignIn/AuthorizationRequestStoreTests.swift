@@ -1,0 +1,119 @@
+import App
+import Foundation
+import Postgres
+import TestSupport
+import Testing
+
+/// Pending authorization requests (`orderdesk.oauth_requests`) against a real PostgreSQL, as the app role.
+@Suite(.serialized) struct AuthorizationRequestStoreTests {
+    static let request = AuthorizationRequest(
+        clientID: "odc_AbCdEfGhIjKlMnOpQrStUv", clientName: "Claude Desktop",
+        redirectURI: "http://127.0.0.1:33418/callback", state: "xyz-state",
+        codeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", scopes: ["orders:read", "orders:write"],
+        resource: "http://127.0.0.1:8080/mcp")
+
+    @Test func aSavedRequestLoadsUntilItIsConsumedOnce() async throws {
+        try await AppFixture.run { fixture in
+            let store = AuthorizationRequestStore(database: fixture.database)
+            let id = try await store.save(Self.request)
+            #expect(
+                id.utf8.count == 43
+                    && id.utf8.allSatisfy {
+                        $0 == 45 || $0 == 95 || (48...57).contains($0) || (65...90).contains($0) || (97...122).contains($0)
+                    })
+            #expect(try await store.load(id) == Self.request)
+            #expect(try await store.load(id) == Self.request)  // loading does not use it up
+
+            var stateless = Self.request
+            stateless.state = nil
+            let other = try await store.save(stateless)
+            #expect(other != id)
+            #expect(try await store.load(other) == stateless)
+
+            #expect(try await store.consume(id) == Self.request)
+            #expect(try await store.consume(id) == nil)
+            #expect(try await store.load(id) == nil)
+            #expect(try await store.load(other) == stateless)  // the other request is untouched
+        }
+    }
+
+    @Test func twoConcurrentConsumersGetTheRequestOnce() async throws {
+        try await AppFixture.run(poolSize: 8) { fixture in
+            let store = AuthorizationRequestStore(database: fixture.database)
+            let id = try await store.save(Self.request)
+            let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+                for _ in 0..<8 { group.addTask { try await store.consume(id) != nil } }
+                return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+            }
+            #expect(winners == 1)
+        }
+    }
+
+    @Test func malformedUnknownAndExpiredIDsLoadNothing() async throws {
+        try await AppFixture.run { fixture in
+            let store = AuthorizationRequestStore(database: fixture.database, ttl: .milliseconds(300))
+            let id = try await store.save(Self.request)
+            for bad in ["", "short", id + "A", String(id.dropLast()) + "!", String(repeating: "A", count: 43)] {
+                #expect(try await store.load(bad) == nil, "\(bad)")
+                #expect(try await store.consume(bad) == nil, "\(bad)")
+            }
+            #expect(try await store.load(id) == Self.request)
+            try await Task.sleep(for: .milliseconds(500))
+            #expect(try await store.load(id) == nil)
+            #expect(try await store.consume(id) == nil)
+
+            // The sweeper removes it (it is already gone: consume deleted it, expired or not).
+            _ = try await store.save(Self.request)
+            try await Task.sleep(for: .milliseconds(500))
+            let deleted = try await fixture.database.withUnscopedTransaction { tx in
+                try Dictionary(
+                    uniqueKeysWithValues: tx.query("SELECT table_name, deleted FROM orderdesk.sweep_expired(100)").map {
+                        (try $0.decode(String.self, "table_name"), try $0.decode(Int.self, "deleted"))
+                    })
+            }
+            #expect(deleted["oauth_requests"] == 1)
+            #expect(deleted["oauth_tokens"] == 0)  // the older tables are still swept
+        }
+    }
+
+    @Test func onlyTheIDsHashIsStored() async throws {
+        try await AppFixture.run { fixture in
+            let store = AuthorizationRequestStore(database: fixture.database)
+            let id = try await store.save(Self.request)
+            let rows = try await fixture.asSuperuser { tx in
+                try tx.query(
+                    """
+                    SELECT row_to_json(r)::text AS row, id_hash = sha256(convert_to(\(id), 'UTF8')) AS hashed
+                    FROM orderdesk.oauth_requests AS r
+                    """
+                ).map { (try $0.decode(String.self, "row"), try $0.decode(Bool.self, "hashed")) }
+            }
+            #expect(rows.count == 1)
+            #expect(rows.allSatisfy { !$0.0.contains(id) && $0.1 })
+        }
+    }
+
+    @Test func valuesOutsideTheStoredLimitsAreRefusedBeforeAnyWrite() async throws {
+        try await AppFixture.run { fixture in
+            let store = AuthorizationRequestStore(database: fixture.database)
+            var noScope = Self.request
+            noScope.scopes = []
+            var unknownScope = Self.request
+            unknownScope.scopes = ["orders:read", "admin"]
+            var badChallenge = Self.request
+            badChallenge.codeChallenge = "plain"
+            var longState = Self.request
+            longState.state = String(repeating: "s", count: 2049)
+            var noName = Self.request
+            noName.clientName = ""
+            for request in [noScope, unknownScope, badChallenge, longState, noName] {
+                let error = await caught(AuthorizationRequestStore.Invalid.self) { try await store.save(request) }
+                #expect(error != nil)
+            }
+            let count = try await fixture.asSuperuser { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.oauth_requests")[0].decode(Int.self, "n")
+            }
+            #expect(count == 0)
+        }
+    }
+}
