@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx2
 
-from e2e_support import HTTP_TIMEOUT, REPO_ROOT, ManagedProcess, ToolResult
+from e2e_support import HTTP_TIMEOUT, REPO_ROOT, SECRETS, ManagedProcess, ToolResult
 
 os.environ.setdefault("SE_OFFLINE", "true")  # Service(executable_path=...) skips Selenium Manager anyway
 
@@ -380,6 +380,10 @@ class Member:
         mails = self.sink.wait_for(self.email, already + 1)
         links = sign_in_links(mails[-1])
         assert links, f"no sign-in link in the mail: {mail_body(mails[-1])!r}"
+        for link in links:
+            q = urllib.parse.parse_qs(urllib.parse.urlsplit(link).query)
+            SECRETS.add_oauth_secret("sign-in link token", q.get("token", [None])[0])
+            SECRETS.add_oauth_secret("authorization request id", q.get("request", [None])[0])
         self.links += links
         return mails, links[0]
 
@@ -435,11 +439,16 @@ class Member:
             b.get(result.link)
             b.wait(self.on_consent_page, what="the consent page after the link")
         result.consent = self.read_consent()
+        rid = urllib.parse.parse_qs(urllib.parse.urlsplit(result.consent.url).query).get("request", [None])[0]
+        SECRETS.add_oauth_secret("authorization request id", rid)
         if screenshots:
             b.screenshot("oauth-consent.png")
         self.answer_consent(scopes=scopes, stores=stores, allow=allow)
         b.wait(lambda: redirect_uri and b.url.startswith(redirect_uri), what=f"the redirect to {redirect_uri}")
         result.redirect = urllib.parse.parse_qs(urllib.parse.urlsplit(b.url).query, keep_blank_values=True)
+        SECRETS.add_oauth_secret("authorization code", result.redirect.get("code", [None])[0])
+        for name in ("__Host-odmcp_web", "__Host-odmcp_signin"):
+            SECRETS.add_oauth_secret(f"cookie {name}", b.cookies().get(name, {}).get("value"))
         self.authorizations.append(result)
         return result
 
@@ -461,6 +470,8 @@ class MemoryStorage:
         return self.tokens
 
     async def set_tokens(self, tokens) -> None:
+        SECRETS.add_oauth_secret("access token", tokens.access_token)
+        SECRETS.add_oauth_secret("refresh token", tokens.refresh_token)
         self.tokens = tokens
         self.token_history.append(tokens)
 
@@ -660,9 +671,12 @@ def register_client(base: str, redirect_uri: str, name: str = "E2E Raw Client") 
 
 
 def token_request(base: str, **form: str | None) -> httpx2.Response:
-    return httpx2.post(
-        base + "/oauth/token", data={k: v for k, v in form.items() if v is not None}, timeout=HTTP_TIMEOUT
-    )
+    r = httpx2.post(base + "/oauth/token", data={k: v for k, v in form.items() if v is not None}, timeout=HTTP_TIMEOUT)
+    if r.status_code == 200 and "json" in r.headers.get("content-type", ""):
+        body = r.json()
+        SECRETS.add_oauth_secret("access token", body.get("access_token"))
+        SECRETS.add_oauth_secret("refresh token", body.get("refresh_token"))
+    return r
 
 
 def revoke(base: str, **form: str) -> httpx2.Response:

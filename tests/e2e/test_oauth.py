@@ -20,7 +20,7 @@ import urllib.parse
 import httpx2
 import pytest
 
-from e2e_support import HTTP_TIMEOUT, RawClient, psql, psql_json, run
+from e2e_support import HTTP_TIMEOUT, SECRETS, RawClient, psql, psql_json, run
 from oauth_support import (
     MAIL_SUBJECT,
     Browser,
@@ -155,7 +155,13 @@ def connect(client: OAuthClient, tool: str = "orders_list", args: dict | None = 
         async with client.session(mode) as s:
             return await s.tool(tool, args if args is not None else {"store": "41001", "limit": 5})
 
-    return run(go())
+    try:
+        return run(go())
+    except BaseExceptionGroup as group:  # anyio's task groups: show the cause and what was exchanged
+        leaf = group
+        while isinstance(leaf, BaseExceptionGroup):
+            leaf = leaf.exceptions[0]
+        raise AssertionError(f"{type(leaf).__name__}: {leaf}\nexchanges: {client.paths()}") from leaf
 
 
 def browser_code(member: Member, url: str, **choices) -> dict[str, list[str]]:
@@ -695,3 +701,13 @@ def test_grants_recorded_and_audited(server, db, tenants):
     )
     missing = [g["id"] for g in grants if g["id"] not in audited]
     assert not missing, f"grants without an oauth.grant_created audit row: {missing}"
+
+
+def test_no_oauth_secret_in_the_servers_logs(server, other_server):
+    """Codes, tokens, link tokens, request ids and cookies this module saw: never in a log line."""
+    if not SECRETS.oauth_secrets:
+        pytest.skip("no OAuth secret was handed out by the selected tests")
+    logs = {p.name: p.read_text(errors="replace") for s in (server, other_server) for p in (s.stdout_path, s.stderr_path)}
+    assert any(logs.values()), "no server log was captured"
+    found = [f"{label} in {name}" for label, value in SECRETS.oauth_secrets.items() for name, text in logs.items() if value in text]
+    assert not found, found
