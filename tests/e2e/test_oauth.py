@@ -592,6 +592,13 @@ def test_expired_and_reused_magic_links(server, member, callback, raw_client, db
     m3.browser.wait(m3.on_consent_page, what="consent in the browser that asked")
 
 
+def _set_cookie(r: httpx2.Response, name: str) -> str | None:
+    for header in r.headers.get_list("set-cookie"):
+        if header.startswith(name + "="):
+            return header.split("=", 1)[1].split(";", 1)[0]
+    return None
+
+
 def _form_fields(html_text: str) -> dict[str, str]:
     import re
 
@@ -603,31 +610,44 @@ def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, 
     cid = raw_client["client_id"]
     _, challenge = pkce_pair()
     url, _ = authorize_url(server.base, cid, callback.url, challenge)
-    with httpx2.Client(timeout=HTTP_TIMEOUT, follow_redirects=False) as h:
-        r = h.get(url)
-        assert r.status_code == 303 and "/signin?request=" in r.headers["location"], (r.status_code, r.headers)
-        page = h.get(urllib.parse.urljoin(server.base, r.headers["location"]))
-        assert page.status_code == 200, page.text[:300]
-        for header in ("content-security-policy", "x-frame-options", "referrer-policy", "cache-control"):
-            assert header in page.headers, f"sign-in page without {header}"
-        fields = _form_fields(page.text)
-        assert set(fields) == {"request", "csrf"}, fields
-        before = len(sink.to(m.email))
-        for csrf in (None, "", fields["csrf"][:-2] + "xx"):
-            form = {"request": fields["request"], "email": m.email}
-            if csrf is not None:
-                form["csrf"] = csrf
-            r = h.post(server.base + "/signin", data=form)
-            assert r.status_code == 403, f"csrf={csrf!r}: {r.status_code} {r.text[:200]}"
-        time.sleep(1.0)
-        assert len(sink.to(m.email)) == before, "a sign-in POST without a valid CSRF token sent mail"
+    # By hand, cookies included: httpx's jar never sends `Secure` cookies over http.
+    r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
+    assert r.status_code == 303 and "/signin?request=" in r.headers["location"], (r.status_code, r.headers)
+    page = httpx2.get(urllib.parse.urljoin(server.base, r.headers["location"]), timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, page.text[:300]
+    for header in ("content-security-policy", "x-frame-options", "referrer-policy", "cache-control"):
+        assert header in page.headers, f"sign-in page without {header}"
+    binding = _set_cookie(page, "__Host-odmcp_signin")
+    assert binding, page.headers.get_list("set-cookie")
+    fields = _form_fields(page.text)
+    assert set(fields) == {"request", "csrf"}, fields
+    cookie = {"Cookie": f"__Host-odmcp_signin={binding}"}
 
-        # A non-member gets the same 303 and no mail.
-        stranger = f"stranger-{secrets.token_hex(3)}@example.test"
-        r = h.post(server.base + "/signin", data={**fields, "email": stranger})
-        assert r.status_code == 303 and "/signin/sent" in r.headers["location"], (r.status_code, r.headers)
-        time.sleep(1.5)
-        assert sink.to(stranger) == []
+    def post(form: dict, headers: dict | None = cookie) -> httpx2.Response:
+        return httpx2.post(server.base + "/signin", data=form, headers=headers, timeout=HTTP_TIMEOUT, follow_redirects=False)
+
+    before = len(sink.to(m.email))
+    for csrf in (None, "", fields["csrf"][:-2] + ("xx" if not fields["csrf"].endswith("xx") else "yy")):
+        form = {"request": fields["request"], "email": m.email}
+        if csrf is not None:
+            form["csrf"] = csrf
+        r = post(form)
+        assert r.status_code == 403, f"csrf={csrf!r}: {r.status_code} {r.text[:200]}"
+    r = post({**fields, "email": m.email}, headers=None)  # the right token without its cookie
+    assert r.status_code == 403, f"no binding cookie: {r.status_code} {r.text[:200]}"
+    time.sleep(1.0)
+    assert len(sink.to(m.email)) == before, "a sign-in POST without a valid CSRF token sent mail"
+
+    # With the token: 303 and one mail; a non-member gets the same 303 and no mail.
+    r = post({**fields, "email": m.email})
+    assert r.status_code == 303 and "/signin/sent" in r.headers["location"], (r.status_code, r.headers)
+    sink.wait_for(m.email, before + 1)
+    stranger = f"stranger-{secrets.token_hex(3)}@example.test"
+    r2 = post({**fields, "email": stranger})
+    assert (r2.status_code, r2.headers.get("location")) == (r.status_code, r.headers.get("location"))
+    time.sleep(1.5)
+    assert sink.to(stranger) == []
+    assert len(sink.to(m.email)) == before + 1
 
     # Consent POST without the CSRF token, in a signed-in browser: 403, no redirect.
     b = m.browser
@@ -635,14 +655,26 @@ def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, 
     b.get(link)
     b.wait(m.on_consent_page, what="consent")
     fields = _form_fields(b.driver.page_source)
-    with httpx2.Client(timeout=HTTP_TIMEOUT, follow_redirects=False, headers=_cookie_header(b)) as h:
-        r = h.post(server.base + "/consent", data={"request": fields["request"], "decision": "allow", "stores": "all", "scope": "orders:read"})
-        assert r.status_code == 403 and "location" not in r.headers, f"{r.status_code} {r.headers.get('location')}"
+    r = httpx2.post(
+        server.base + "/consent",
+        data={"request": fields["request"], "decision": "allow", "stores": "all", "scope": "orders:read"},
+        headers=_cookie_header(b),
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=False,
+    )
+    assert r.status_code == 403 and "location" not in r.headers, f"{r.status_code} {r.headers.get('location')}"
+    consent_url = b.url
     before = len(callback.hits)
     b.post_form_without('form[action="/consent"]', "csrf")
     b.by_id("allow").click()
     time.sleep(1.0)
     assert len(callback.hits) == before and b.url.startswith(server.base), b.url
+    # The untouched form still works: the 403s were the token's doing.
+    b.get(consent_url)
+    b.wait(m.on_consent_page, what="consent again")
+    b.by_id("allow").click()
+    b.wait(lambda: len(callback.hits) == before + 1, what="the redirect to the client")
+    assert "code" in callback.hits[-1], callback.hits[-1]
 
 
 def test_a_grant_limited_to_one_store_reaches_only_that_store(server, member, callback, tenants):
