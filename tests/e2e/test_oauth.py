@@ -482,9 +482,9 @@ def test_code_reuse_is_refused_and_revokes_what_it_issued(server, member, callba
     assert_invalid_token(server, body["access_token"])
 
 
-def test_redirect_uri_mismatch_at_authorize_and_at_token(server, member, callback, raw_client):
+def test_redirect_uri_mismatch_and_unknown_client_at_authorize_are_error_pages(server, member, callback, cimd):
     m = member("redirect")
-    cid = raw_client["client_id"]
+    cid = cimd.url("/client.json")
     _, challenge = pkce_pair()
     for wrong in (callback.url + "x", f"http://127.0.0.1:{free_port()}/callback", "https://evil.example/callback"):
         url, _ = authorize_url(server.base, cid, wrong, challenge)
@@ -494,9 +494,23 @@ def test_redirect_uri_mismatch_at_authorize_and_at_token(server, member, callbac
     m.browser.get(url)
     assert m.browser.url.startswith(server.base), m.browser.url
     assert not m.on_signin_page() and not m.on_consent_page()
-    # Unknown client: error page as well.
-    url, _ = authorize_url(server.base, "no-such-client-" + secrets.token_hex(4), callback.url, challenge)
-    error_page(url, callback)
+    # Unknown clients: a client id nobody registered, a metadata URL that is not there.
+    for unknown in ("no-such-client-" + secrets.token_hex(4), cimd.url("/no-such-document.json")):
+        url, _ = authorize_url(server.base, unknown, callback.url, challenge)
+        error_page(url, callback)
+    # The right redirect URI gets the sign-in page (the refusals above were the URI's doing).
+    url, _ = authorize_url(server.base, cid, callback.url, challenge)
+    r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/signin?request="), (r.status_code, r.headers)
+
+
+def test_redirect_uri_mismatch_for_a_registered_client_at_authorize_and_at_token(server, member, callback, raw_client):
+    m = member("redirect-dcr")
+    cid = raw_client["client_id"]
+    _, challenge = pkce_pair()
+    for wrong in (callback.url + "x", "https://evil.example/callback"):
+        url, _ = authorize_url(server.base, cid, wrong, challenge)
+        error_page(url, callback)
     # At the token endpoint: the code was issued for callback.url.
     code, verifier = fresh_code(server, m, cid, callback.url)
     oauth_error(exchange(server, code, verifier, cid, callback.url + "?x=1"), "invalid_grant")
@@ -549,8 +563,8 @@ def _cookie_header(browser: Browser) -> dict[str, str]:
     return {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in browser.driver.get_cookies())}
 
 
-def test_expired_and_reused_magic_links(server, member, callback, raw_client, db, browsers):
-    cid = raw_client["client_id"]
+def test_expired_and_reused_magic_links(server, member, callback, cimd, db, browsers):
+    cid = cimd.url("/client.json")
     # Expired: the link's row is moved into the past (as the owner); the page refuses it.
     m = member("expired")
     link = _start_sign_in(server, m, cid, callback)
@@ -605,9 +619,9 @@ def _form_fields(html_text: str) -> dict[str, str]:
     return {m.group(1): m.group(2) for m in re.finditer(r'<input[^>]*name="(request|csrf)"[^>]*value="([^"]*)"', html_text)}
 
 
-def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, member, callback, raw_client, sink):
+def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, member, callback, cimd, sink):
     m = member("csrf")
-    cid = raw_client["client_id"]
+    cid = cimd.url("/client.json")
     _, challenge = pkce_pair()
     url, _ = authorize_url(server.base, cid, callback.url, challenge)
     # By hand, cookies included: httpx's jar never sends `Secure` cookies over http.
@@ -718,6 +732,90 @@ def test_huge_and_slow_cimd_documents_are_refused_on_an_error_page(server, cimd,
     for path in ("/redirect.json", "/mismatch.json"):
         url, _ = authorize_url(server.base, cimd.url(path), callback.url, challenge)
         error_page(url, callback)
+
+
+def _assert_page_headers(r: httpx2.Response, form_action_extra: str | None = None) -> None:
+    csp = r.headers.get("content-security-policy", "")
+    for directive in ("default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "style-src 'self'"):
+        assert directive in csp, f"{r.request.url}: CSP {csp!r} lacks {directive!r}"
+    form_action = next((d.strip() for d in csp.split(";") if d.strip().startswith("form-action")), "")
+    assert "'self'" in form_action, csp
+    if form_action_extra:
+        assert form_action_extra in form_action.split(), f"consent CSP {csp!r} must allow the redirect origin"
+    else:
+        assert form_action.split() == ["form-action", "'self'"], csp
+    assert r.headers.get("x-frame-options", "").upper() == "DENY", r.headers
+    assert r.headers.get("referrer-policy") == "no-referrer", r.headers
+    assert "no-store" in r.headers.get("cache-control", ""), r.headers
+    assert r.headers.get("x-content-type-options") == "nosniff", r.headers
+
+
+def _assert_cookie_flags(r: httpx2.Response, name: str) -> str:
+    header = next((h for h in r.headers.get_list("set-cookie") if h.startswith(name + "=")), None)
+    assert header, f"{r.request.url}: no {name} cookie in {r.headers.get_list('set-cookie')}"
+    attrs = {a.strip().split("=", 1)[0].lower(): a.strip() for a in header.split(";")[1:]}
+    assert {"secure", "httponly", "samesite", "path"} <= set(attrs), header
+    assert attrs["samesite"].lower() == "samesite=lax" and attrs["path"] == "Path=/" and "domain" not in attrs, header
+    return header.split("=", 1)[1].split(";", 1)[0]
+
+
+def test_pages_by_hand_headers_cookies_and_the_redirect(server, member, callback, cimd, sink):
+    """The whole page flow without a browser: every page's security headers, the cookies' flags, the
+    consent CSP naming the redirect origin, and Allow's 303 carrying code, state and iss."""
+    m = member("headers")
+    _, challenge = pkce_pair()
+    url, state = authorize_url(server.base, cimd.url("/client.json"), callback.url, challenge)
+    r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    signin = httpx2.get(urllib.parse.urljoin(server.base, r.headers["location"]), timeout=HTTP_TIMEOUT)
+    assert signin.status_code == 200 and 'id="send-link"' in signin.text, signin.text[:300]
+    _assert_page_headers(signin)
+    binding = _assert_cookie_flags(signin, "__Host-odmcp_signin")
+    css = httpx2.get(server.base + "/assets/site.css", timeout=HTTP_TIMEOUT)
+    assert css.status_code == 200 and css.headers.get("content-type", "").startswith("text/css"), css.headers
+    fields = _form_fields(signin.text)
+    cookie = {"Cookie": f"__Host-odmcp_signin={binding}"}
+    before = len(sink.to(m.email))
+    sent = httpx2.post(
+        server.base + "/signin", data={**fields, "email": m.email}, headers=cookie, timeout=HTTP_TIMEOUT, follow_redirects=False
+    )
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/signin/sent"), (sent.status_code, sent.headers)
+    sent_page = httpx2.get(urllib.parse.urljoin(server.base, sent.headers["location"]), headers=cookie, timeout=HTTP_TIMEOUT)
+    assert sent_page.status_code == 200 and "Check your mail" in sent_page.text, sent_page.text[:300]
+    _assert_page_headers(sent_page)
+    _, link = m.receive_link(before)
+    landing = httpx2.get(link, headers=cookie, timeout=HTTP_TIMEOUT, follow_redirects=False)
+    assert landing.status_code == 303 and landing.headers["location"].startswith("/consent?request="), landing.headers
+    web = _assert_cookie_flags(landing, "__Host-odmcp_web")
+    SECRETS.add_oauth_secret("cookie __Host-odmcp_web", web)
+    session = {"Cookie": f"__Host-odmcp_signin={binding}; __Host-odmcp_web={web}"}
+    consent = httpx2.get(urllib.parse.urljoin(server.base, landing.headers["location"]), headers=session, timeout=HTTP_TIMEOUT)
+    assert consent.status_code == 200 and 'id="allow"' in consent.text, consent.text[:300]
+    _assert_page_headers(consent, form_action_extra=f"http://127.0.0.1:{callback.port}")
+    assert CimdHost.CLIENT_NAME in consent.text
+    form = _form_fields(consent.text)
+    allow = httpx2.post(
+        server.base + "/consent",
+        data={**form, "decision": "allow", "scope": "orders:read", "stores": "all"},
+        headers=session,
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=False,
+    )
+    assert allow.status_code == 303, (allow.status_code, allow.text[:300])
+    target = allow.headers["location"]
+    assert target.startswith(callback.url + "?"), target
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query)
+    assert q["state"] == [state] and q["iss"] == [server.base] and len(q["code"][0]) >= 43, q
+    SECRETS.add_oauth_secret("authorization code", q["code"][0])
+    # The request is consumed: posting the same form again does not issue a second code.
+    again = httpx2.post(
+        server.base + "/consent",
+        data={**form, "decision": "allow", "scope": "orders:read", "stores": "all"},
+        headers=session,
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=False,
+    )
+    assert "code=" not in again.headers.get("location", ""), again.headers
 
 
 def test_grants_recorded_and_audited(server, db, tenants):
