@@ -280,10 +280,14 @@ class Browser:
         return self.driver.find_elements(By.CSS_SELECTOR, selector)
 
     def wait(self, predicate, timeout: float = 20.0, what: str = "the page") -> None:
+        from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
         try:
-            WebDriverWait(self.driver, timeout).until(lambda d: predicate())
+            # A page being replaced mid-check leaves stale elements: look again.
+            WebDriverWait(
+                self.driver, timeout, ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)
+            ).until(lambda d: predicate())
         except Exception as e:  # noqa: BLE001 - re-raised with the page for diagnosis
             raise AssertionError(f"{self.name}: waited {timeout}s for {what}; at {self.url}: {self._page_text()[:800]}") from e
 
