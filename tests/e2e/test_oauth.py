@@ -818,6 +818,68 @@ def test_pages_by_hand_headers_cookies_and_the_redirect(server, member, callback
     assert "code=" not in again.headers.get("location", ""), again.headers
 
 
+def _grant_of(db, token: str) -> str:
+    rows = psql(
+        db.super_url,
+        "SELECT grant_id::text FROM orderdesk.oauth_tokens "
+        f"WHERE token_hash = sha256(convert_to('{token}', 'UTF8'));",
+    ).split()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_deny_redirects_access_denied_and_the_grants_page_revokes(server, member, callback, cimd, db):
+    m = member("grants")
+    cid = cimd.url("/client.json")
+    _, challenge = pkce_pair()
+    url, state = authorize_url(server.base, cid, callback.url, challenge)
+    denied = m.authorize(url, allow=False).redirect
+    assert denied.get("error") == ["access_denied"] and "code" not in denied, denied
+    assert denied.get("state") == [state] and denied.get("iss") == [server.base], denied
+
+    # Allowed through the provider (legacy session mode this time), then revoked on the grants page.
+    client = OAuthClient(server.mcp_url, m, callback.url, client_metadata_url=cid)
+    assert connect(client, mode="legacy").ok()["orders"]
+    token = client.tokens.access_token
+    assert not m.authorizations[-1].signed_in, "the web session from the denied pass should skip sign-in"
+    grant = _grant_of(db, token)
+    b = m.browser
+    b.get(server.base + "/account/grants")
+    b.wait(lambda: b.has(f"revoke-{grant}"), what=f"the revoke button of grant {grant}")
+    rows = b.all_css("tr[data-grant-id]")
+    assert grant in [r.get_attribute("data-grant-id") for r in rows], [r.text for r in rows]
+    assert_token_works(server, token)
+    b.by_id(f"revoke-{grant}").click()
+    b.wait(lambda: not b.has(f"revoke-{grant}"), what="the grant shown as revoked")
+    assert_invalid_token(server, token)
+    r = token_request(server.base, grant_type="refresh_token", refresh_token=client.tokens.refresh_token, client_id=cid)
+    oauth_error(r, "invalid_grant")
+
+
+def test_sign_in_mail_is_limited_per_address(other_server, member, sink):
+    """other_server keeps the default SIGNIN_PER_ADDRESS_PER_HOUR (5): the sixth request for one
+    address gets the same answer and no mail."""
+    m = member("limit")
+    page = httpx2.get(other_server.base + "/signin", timeout=HTTP_TIMEOUT)
+    assert page.status_code == 200, page.text[:300]
+    binding = _set_cookie(page, "__Host-odmcp_signin")
+    csrf = _form_fields(page.text)["csrf"]
+    answers = []
+    for _ in range(6):
+        r = httpx2.post(
+            other_server.base + "/signin",
+            data={"csrf": csrf, "email": m.email},
+            headers={"Cookie": f"__Host-odmcp_signin={binding}"},
+            timeout=HTTP_TIMEOUT,
+            follow_redirects=False,
+        )
+        answers.append((r.status_code, r.headers.get("location")))
+    assert answers == [(303, "/signin/sent")] * 6, answers
+    sink.wait_for(m.email, 5)
+    time.sleep(1.5)
+    assert len(sink.to(m.email)) == 5, f"{len(sink.to(m.email))} mails for 6 requests (limit 5 per hour)"
+
+
 def test_grants_recorded_and_audited(server, db, tenants):
     """After the flows above: every grant of tenant alpha is audited as oauth.grant_created."""
     grants = psql_json(
