@@ -78,6 +78,9 @@ class SecretRegistry:
     master_keys: list[str] = field(default_factory=list)  # valid, revoked and deliberately wrong
     store_api_keys: list[str] = field(default_factory=list)  # every api_key sent to stores_register
     session_ids: set[str] = field(default_factory=set)  # every Mcp-Session-Id the server issued
+    # OAuth (issue 13, test_oauth.py): codes, access and refresh tokens, sign-in link tokens,
+    # authorization request ids and web session cookies, as (label, value).
+    oauth_secrets: dict[str, str] = field(default_factory=dict)
     encryption_key_b64: str = ""
     pepper_b64: str = ""
 
@@ -90,6 +93,11 @@ class SecretRegistry:
         if key not in self.store_api_keys:
             self.store_api_keys.append(key)
         return key
+
+    def add_oauth_secret(self, label: str, value: str | None) -> str | None:
+        if value and value not in self.oauth_secrets.values():
+            self.oauth_secrets[f"{label} #{len(self.oauth_secrets)} ({value[:5]}…)"] = value
+        return value
 
 
 SECRETS = SecretRegistry()

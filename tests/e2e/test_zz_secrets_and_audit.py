@@ -66,6 +66,7 @@ def _needles(db, *, session_ids: bool = False) -> list[tuple[str, str]]:
         needles.append((f"master key #{i} without its prefix", key.removeprefix("odmk_")))
     for i, key in enumerate(SECRETS.store_api_keys):
         needles.append((f"store API key #{i}", key))
+    needles += list(SECRETS.oauth_secrets.items())
     for tenant_id, derived in _tenant_keys(db).items():
         needles += binary_forms(f"derived key of tenant {tenant_id}", derived)
     for label, b64 in (("ENCRYPTION_KEY", SECRETS.encryption_key_b64), ("MASTER_KEY_PEPPER", SECRETS.pepper_b64)):
