@@ -7,7 +7,7 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DB_ENV = source scripts/pg-env.sh
 
-.PHONY: help deps build build-release db-up db-down db-destroy migrate demo demo-stop test e2e fuzz fuzz-short chaos chaos-short bench lint fmt clean
+.PHONY: help deps deps-test build build-release db-up db-down db-destroy migrate demo demo-stop test e2e fuzz fuzz-short chaos chaos-short bench lint fmt clean
 
 help:
 	@echo "make demo      Postgres, migrations, demo tenant, simulator and MCP server (Ctrl-C stops)"
@@ -23,6 +23,9 @@ help:
 
 deps:
 	@bash scripts/install-deps.sh
+
+deps-test:
+	@bash scripts/install-deps.sh --browser
 
 build: deps
 	$(SWIFT) build
@@ -48,7 +51,7 @@ demo: migrate
 demo-stop:
 	@bash scripts/demo-stop.sh
 
-test: deps db-up
+test: deps-test db-up
 	$(SWIFT) build --build-tests
 	@# Serial: several suites assert timing (retry backoff, a ticking timer) and start real processes;
 	@# on a 2-core machine running them all at once makes those measurements meaningless.
@@ -60,7 +63,7 @@ test: deps db-up
 	@$(MAKE) --no-print-directory lint
 
 # End-to-end: the real binaries (Postgres, simulator, server replicas) and the real Python MCP client.
-e2e: deps db-up
+e2e: deps-test db-up
 	@bash scripts/python-venv.sh
 	$(SWIFT) build
 	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider

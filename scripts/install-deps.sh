@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Installs what building and testing orderdesk-mcp needs and is missing: the C libraries' -dev
 # packages, PostgreSQL, Python venv tooling, the openssl and python3 commands (the OAuth metadata
-# fetcher's tests make a self-signed certificate and serve HTTPS with python3's standard library), and
-# Debian's chromium with its chromedriver (tests/e2e/test_oauth.py signs in through a headless browser).
+# fetcher's tests make a self-signed certificate and serve HTTPS with python3's standard library), and,
+# with `--browser` (make test, make e2e), Debian's chromium with its chromedriver (tests/e2e/test_oauth.py
+# signs in through a headless browser; make demo does not need them).
 # As root it uses apt; otherwise it prints the command to run and fails, so a missing piece is never
 # discovered halfway through a build.
 set -euo pipefail
 
 packages=(libpq-dev libssl-dev libcurl4-openssl-dev libargon2-dev postgresql postgresql-contrib pkg-config python3-venv
-    openssl python3 chromium chromium-driver)
+    openssl python3)
+if [[ ${1:-} == --browser ]]; then
+    packages+=(chromium chromium-driver)
+fi
 missing=()
 for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
