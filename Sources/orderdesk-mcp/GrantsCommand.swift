@@ -56,7 +56,8 @@ struct GrantsCommand: AsyncParsableCommand {
 
     struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Revoke a grant: every access and refresh token issued under it stops working at once.")
+            abstract: "Revoke a grant: every access and refresh token issued under it stops working at once.",
+            discussion: "Writes an oauth.grant_revoked audit row (actor cli, reason operator) when it revoked the grant.")
         @OptionGroup var options: TenantsCommand.Options
         @Option(help: "The tenant's id (see `tenants list`).") var tenant: String
         @Option(help: "The grant's id (see `grants list`).") var grant: String
@@ -67,7 +68,11 @@ struct GrantsCommand: AsyncParsableCommand {
             let grantID = try parseID(grant, option: "--grant")
             try await reportingFailures {
                 let revoked = try await options.withGrantStore { store in
-                    try await store.revokeGrant(tenantID: tenantID, grantID: grantID)
+                    try await store.revokeGrant(
+                        tenantID: tenantID, grantID: grantID,
+                        audit: AuditRecord(
+                            tenantID: tenantID, actor: "cli", action: "oauth.grant_revoked", params: ["reason": "operator"],
+                            outcome: "ok"))
                 }
                 let id = grantID.uuidString.lowercased()
                 if json {

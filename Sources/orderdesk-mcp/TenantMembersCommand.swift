@@ -43,7 +43,13 @@ extension TenantsCommand {
     struct RemoveMember: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "remove-member",
-            abstract: "Stop an e-mail address from signing in for a tenant (sign-ins already made are not ended).")
+            abstract: "Stop an e-mail address signing in for a tenant; end its web sessions and revoke its grants.",
+            discussion: """
+                Removes the member, deletes the address's web sessions for the tenant (the consent and grants \
+                pages) and revokes every live OAuth grant given under it, so its clients' access and refresh \
+                tokens stop working at once (an oauth.grant_revoked audit row each). Sessions and grants are \
+                swept even when the address is no longer a member.
+                """)
         @OptionGroup var options: Options
         @Option(help: "The tenant's id (see `tenants list`).") var tenant: String
         @Option(help: "The member's e-mail address (see `tenants members`).") var email: String
@@ -53,20 +59,25 @@ extension TenantsCommand {
             let tenantID = try parseID(tenant, option: "--tenant")
             try await reportingFailures {
                 let normalized = try normalizedEmail(email)
-                let removed = try await options.withTenantMembers { members in
+                let removal = try await options.withTenantMembers { members in
                     try await members.removeMember(tenantID: tenantID, email: normalized.address)
                 }
                 let id = tenantID.uuidString.lowercased()
                 if json {
                     let output: JSONValue = [
-                        "tenant_id": .string(id), "email": .string(normalized.address), "removed": .bool(removed),
+                        "tenant_id": .string(id), "email": .string(normalized.address), "removed": .bool(removal.removed),
+                        "grants_revoked": .int(Int64(removal.revokedGrants.count)),
+                        "revoked_grant_ids": .array(removal.revokedGrants.map { .string($0.uuidString.lowercased()) }),
+                        "sessions_ended": .int(Int64(removal.endedSessions)),
                     ]
                     print(output.encodedString())
                 } else {
                     print(
-                        removed
+                        removal.removed
                             ? "removed \(normalized.address) from tenant \(id)"
                             : "\(normalized.address) was not a member of tenant \(id)")
+                    print(
+                        "\(removal.revokedGrants.count) grant(s) revoked, \(removal.endedSessions) web session(s) ended")
                 }
             }
         }

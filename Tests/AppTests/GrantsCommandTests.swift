@@ -78,6 +78,25 @@ import Testing
             #expect(try JSONValue(parsing: Data(cross.output.utf8))["revoked"] == false)
             #expect(try await store.listGrants(tenantID: other.tenantID).count == 1)
 
+            // One audit row, for the revocation that happened; none for the no-ops, none in the other tenant.
+            func revocations(_ tenantID: UUID) async throws -> [[String?]] {
+                try await fixture.database.withTenantTransaction(tenantID) { tx in
+                    try tx.query(
+                        """
+                        SELECT actor, target, params ->> 'reason' AS reason FROM orderdesk.audit_log
+                        WHERE action = 'oauth.grant_revoked' ORDER BY id
+                        """
+                    ).map {
+                        [
+                            try $0.decode(String?.self, "actor"), try $0.decode(String?.self, "target"),
+                            try $0.decode(String?.self, "reason"),
+                        ]
+                    }
+                }
+            }
+            #expect(try await revocations(tenant.tenantID) == [["cli", readID, "operator"]])
+            #expect(try await revocations(other.tenantID) == [])
+
             let live = try await Self.run(["grants", "list", "--tenant", t, "--json"], fixture: fixture)
             #expect((try JSONValue(parsing: Data(live.output.utf8)).arrayValue ?? []).map { $0["id"]?.stringValue } == [writeID])
             let all = try await Self.run(["grants", "list", "--tenant", t, "--all", "--json"], fixture: fixture)

@@ -49,20 +49,47 @@ import Testing
                     "heidi@example.com", "ivan@example.com",
                 ])
 
+            // Ivan has a web session and a grant: removing him ends the one and revokes the other.
+            let ivan = try MemberEmail("ivan@example.com")
+            let sessions = WebSessionStore(database: fixture.database)
+            let session = try await sessions.create(tenantID: tenant.tenantID, email: ivan)
+            let heidiSession = try await sessions.create(tenantID: tenant.tenantID, email: MemberEmail("heidi@example.com"))
+            let grants = GrantStore(database: fixture.database)
+            let (_, tokens) = try await TenantMembersTests.grant(grants, tenant.tenantID, "ivan@example.com")
+
             let remove = try await Self.run(
                 ["tenants", "remove-member", "--tenant", t, "--email", "IVAN@example.com"], fixture: fixture)
             #expect(remove.exitCode == 0, "\(remove.errorOutput)")
             #expect(remove.output.contains("removed ivan@example.com from tenant \(t)"))
+            #expect(remove.output.contains("1 grant(s) revoked, 1 web session(s) ended"))
+            #expect(try await sessions.find(session) == nil)
+            #expect(try await sessions.find(heidiSession) != nil)
+            #expect(try await grants.verifyAccessToken(tokens.accessToken) == nil)
             let gone = try await Self.run(
                 ["tenants", "remove-member", "--tenant", t, "--email", "ivan@example.com", "--json"], fixture: fixture)
             #expect(gone.exitCode == 0, "\(gone.errorOutput)")
-            #expect(try JSONValue(parsing: Data(gone.output.utf8))["removed"] == false)
+            let goneJSON = try JSONValue(parsing: Data(gone.output.utf8))
+            #expect(goneJSON["removed"] == false)
+            #expect(goneJSON["grants_revoked"] == 0)
+            #expect(goneJSON["sessions_ended"] == 0)
+            #expect(goneJSON["revoked_grant_ids"] == [])
 
             // What the CLI did is what the sign-in lookup sees.
             let found = try await TenantMembers(database: fixture.database).tenants(forEmail: MemberEmail("heidi@example.com"))
             #expect(found.map(\.tenantID) == [tenant.tenantID])
             #expect(
                 try await TenantMembers(database: fixture.database).tenants(forEmail: MemberEmail("ivan@example.com")) == [])
+
+            // --json reports what it revoked.
+            let (heidiGrant, _) = try await TenantMembersTests.grant(grants, tenant.tenantID, "heidi@example.com")
+            let removeHeidi = try await Self.run(
+                ["tenants", "remove-member", "--tenant", t, "--email", "heidi@example.com", "--json"], fixture: fixture)
+            let heidiJSON = try JSONValue(parsing: Data(removeHeidi.output.utf8))
+            #expect(heidiJSON["removed"] == true)
+            #expect(heidiJSON["grants_revoked"] == 1)
+            #expect(heidiJSON["revoked_grant_ids"] == [.string(heidiGrant.id.uuidString.lowercased())])
+            #expect(heidiJSON["sessions_ended"] == 1)
+            #expect(!remove.output.contains("odat_") && !removeHeidi.output.contains("odat_"))
         }
     }
 

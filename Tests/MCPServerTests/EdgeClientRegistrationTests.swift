@@ -127,6 +127,30 @@ import Testing
         }
     }
 
+    /// The database's CHECK counts `client_name` in code points (`char_length`), and so must the
+    /// registration: a name of few characters but many code points is a 400, not a failed insert.
+    @Test func nameLengthIsCountedInCodePointsAsTheDatabaseDoes() async throws {
+        try await EdgeFixture.run(Self.settings) { fixture in
+            let combining = String(repeating: "e\u{301}", count: 100)  // 100 characters, 200 code points
+            let family = "\u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}\u{200D}\u{1F466}"  // 1 character, 7 code points
+            let emoji = String(repeating: family, count: 28) + "abcd"  // 32 characters, 200 code points
+            let mark = "a" + String(repeating: "\u{301}", count: 199)  // 1 character, 200 code points
+            for name in [combining, emoji, mark] { #expect(name.unicodeScalars.count == 200) }
+            try await fixture.test { client in
+                for name in [combining, emoji, mark] {
+                    let response = try await Self.register(client, Self.with(Self.mcpClientBody, "client_name", .string(name)))
+                    #expect(response.status == .created, "\(response.text)")
+                    #expect(response.json?["client_name"] == .string(name))
+                }
+                for name in [combining + "x", String(repeating: family, count: 29), mark + "\u{301}"] {
+                    let response = try await Self.register(client, Self.with(Self.mcpClientBody, "client_name", .string(name)))
+                    EdgeAuthorizationServerTests.expectOAuthError(response, "invalid_client_metadata")
+                }
+            }
+            #expect(Set(try await Self.stored(fixture).values.map(\.name)) == [combining, emoji, mark])
+        }
+    }
+
     @Test func invalidMetadataIs400WithTheRFC7591Error() async throws {
         try await EdgeFixture.run(Self.settings) { fixture in
             let body = Self.mcpClientBody

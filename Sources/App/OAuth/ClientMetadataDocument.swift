@@ -10,7 +10,7 @@ import JSON
 public struct ClientMetadataDocument: Sendable, Hashable {
     /// The URL the document was fetched from, which its `client_id` equals exactly.
     public let clientID: String
-    /// Shown on the consent page: 1–200 characters, no control or bidirectional-override characters.
+    /// Shown on the consent page: 1–200 code points, no control or bidirectional-override characters.
     public let clientName: String
     /// Absolute `https` URIs, or `http` ones on a loopback host (native clients), without fragments.
     public let redirectURIs: [String]
@@ -73,9 +73,14 @@ public struct ClientMetadataDocument: Sendable, Hashable {
     }
 
     /// Not blank, not too long, and nothing that could make a consent page say something else than
-    /// it seems to: no control characters, line separators or bidirectional overrides.
+    /// it seems to: no control characters, line separators or bidirectional overrides. The length
+    /// is in Unicode scalars (code points), as PostgreSQL's `char_length` counts in the columns'
+    /// CHECKs: counting characters (graphemes) would let combining marks or emoji sequences through
+    /// here and fail at the insert.
     static func isDisplayable(_ name: String) -> Bool {
-        guard name.count <= maximumNameLength, !name.trimmingCharacters(in: .whitespaces).isEmpty else { return false }
+        guard name.unicodeScalars.count <= maximumNameLength, !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            return false
+        }
         return name.unicodeScalars.allSatisfy { scalar in
             switch scalar.properties.generalCategory {
             case .control, .lineSeparator, .paragraphSeparator, .surrogate, .unassigned, .privateUse: return false

@@ -82,7 +82,7 @@ public struct ClientRegistration: Sendable {
     ///
     /// - `redirect_uris` (required): 1–10 absolute `https` URIs, or `http` ones on a loopback host,
     ///   without fragments; else `invalid_redirect_uri`.
-    /// - `client_name`: 1–200 printable characters. Absent, the client is shown as
+    /// - `client_name`: 1–200 printable characters, counted in code points as the database does. Absent, the client is shown as
     ///   "Unnamed client (host)", the host of its first redirect URI.
     /// - `token_endpoint_auth_method`: absent or `none`.
     /// - `grant_types`: a subset of `authorization_code`, `refresh_token` containing
@@ -181,7 +181,7 @@ public struct ClientRegistration: Sendable {
     static func derivedName(_ redirectURI: String) -> String {
         guard let host = URLComponents(string: redirectURI)?.host, !host.isEmpty else { return unnamedClient }
         let name = "\(unnamedClient) (\(host))"
-        return name.count <= ClientMetadataDocument.maximumNameLength ? name : unnamedClient
+        return name.unicodeScalars.count <= ClientMetadataDocument.maximumNameLength ? name : unnamedClient
     }
 
     private static func stringList(_ value: JSONValue?, member: String) throws(Refusal) -> [String]? {

@@ -60,7 +60,8 @@ public final class WebSessionStore: Sendable {
     }
 
     /// The live web session with this id, or nil when it is malformed, unknown, an MCP session,
-    /// expired, ended, revoked, or its tenant is disabled.
+    /// expired, ended, revoked, its tenant is disabled, or its member is no longer a member of the
+    /// tenant (checked in the same query: removing a member stops their sessions at once).
     public func find(_ id: String) async throws -> WebSession? {
         guard SignInSecret.isWellFormed(id) else { return nil }
         let hash = SignInSecret.hash(id)
@@ -73,6 +74,9 @@ public final class WebSessionStore: Sendable {
                 JOIN orderdesk.tenants AS t ON t.id = s.tenant_id AND t.status = 'active'
                 WHERE s.id_hash = \(hash) AND s.kind = 'web' AND s.tenant_id = \(tenantID)
                   AND s.revoked_at IS NULL AND s.expires_at > now()
+                  AND EXISTS (
+                      SELECT 1 FROM orderdesk.tenant_members AS m
+                      WHERE m.tenant_id = s.tenant_id AND m.email = s.member_email)
                 """, tenant: tenantID
             ).rows.first,
             let email = try row.decode(String?.self, "member_email")

@@ -4,7 +4,8 @@ import Postgres
 
 /// Who may sign in for which tenant (`orderdesk.tenant_members`): the operator CLI adds and removes
 /// members, the sign-in flow asks which tenants an address belongs to. Every change writes its
-/// audit row (actor `cli`) in the same transaction.
+/// audit row (actor `cli`) in the same transaction. Removing a member also ends their web sessions
+/// and revokes their grants for the tenant.
 public struct TenantMembers: Sendable {
     private let database: Database
 
@@ -47,19 +48,65 @@ public struct TenantMembers: Sendable {
         }
     }
 
-    /// Removes `email` (normalized first) from a tenant's members, disabled tenants included. A
-    /// web session the member already holds is not ended here.
-    /// - Returns: true when it was a member, false when it was not (no audit row then).
+    /// What `removeMember` did.
+    public struct Removal: Sendable, Hashable {
+        /// True when the address was a member (false: it was not; the rest still ran).
+        public let removed: Bool
+        /// The member's grants that were live and are now revoked, with every token under them.
+        public let revokedGrants: [UUID]
+        /// How many of the member's web sessions were ended.
+        public let endedSessions: Int
+
+        public init(removed: Bool, revokedGrants: [UUID], endedSessions: Int) {
+            self.removed = removed
+            self.revokedGrants = revokedGrants
+            self.endedSessions = endedSessions
+        }
+    }
+
+    /// Removes `email` (normalized first) from a tenant's members, disabled tenants included, and
+    /// cuts the access the member already has, in the same transaction: their web sessions for the
+    /// tenant are deleted, and every live grant given under their address is revoked with its
+    /// tokens (an `oauth.grant_revoked` audit row each, actor `cli`, reason `member_removed`). Both
+    /// happen even when the address was no longer a member, so running it again sweeps anything a
+    /// sign-in in flight created meanwhile.
+    /// - Returns: whether it was a member (no `cli.tenants.remove_member` audit row when not), the
+    ///   grants revoked and the sessions ended.
     /// - Throws: `AdministrationError` (`tenantNotFound`, `validation`).
-    public func removeMember(tenantID: UUID, email: String) async throws -> Bool {
+    public func removeMember(tenantID: UUID, email: String) async throws -> Removal {
         let email = try Self.parse(email)
+        let correlationID = UUID().uuidString.lowercased()
         return try await database.withTenantTransaction(tenantID) { tx in
             guard try Self.tenantStatus(tenantID, in: tx) != nil else { throw AdministrationError.tenantNotFound(tenantID) }
             let removed = try tx.execute(
                 "DELETE FROM orderdesk.tenant_members WHERE tenant_id = \(tenantID) AND email = \(email.address)")
-            guard removed == 1 else { return false }
-            try Self.audit(tenantID, "cli.tenants.remove_member", email, in: tx)
-            return true
+            if removed == 1 {
+                var record = Self.auditRecord(tenantID, "cli.tenants.remove_member", email)
+                record.correlationID = correlationID
+                try record.insert(in: tx)
+            }
+            let ended = try tx.execute(
+                """
+                DELETE FROM orderdesk.sessions
+                WHERE tenant_id = \(tenantID) AND kind = 'web' AND member_email = \(email.address)
+                """)
+            let grants = try tx.query(
+                """
+                SELECT id FROM orderdesk.oauth_grants
+                WHERE tenant_id = \(tenantID) AND member_email = \(email.address) AND revoked_at IS NULL
+                ORDER BY created_at, id FOR UPDATE
+                """
+            ).map { try $0.decode(UUID.self, "id") }
+            var revoked: [UUID] = []
+            for grantID in grants where try GrantStore.revokeGrant(grantID, in: tx) {
+                var record = AuditRecord(
+                    tenantID: tenantID, correlationID: correlationID, actor: "cli", action: "oauth.grant_revoked",
+                    params: ["reason": "member_removed"], outcome: "ok")
+                record.target = grantID.uuidString.lowercased()
+                try record.insert(in: tx)
+                revoked.append(grantID)
+            }
+            return Removal(removed: removed == 1, revokedGrants: revoked, endedSessions: ended)
         }
     }
 
@@ -107,9 +154,10 @@ public struct TenantMembers: Sendable {
     /// The address is recorded: the audit trail must say who was given or lost access. It is not a
     /// secret, and the auditor role reads it with the rest of `params`.
     private static func audit(_ tenantID: UUID, _ action: String, _ email: MemberEmail, in tx: TenantTransaction) throws {
-        try AuditRecord(
-            tenantID: tenantID, actor: "cli", action: action, params: ["email": .string(email.address)], outcome: "ok"
-        )
-        .insert(in: tx)
+        try auditRecord(tenantID, action, email).insert(in: tx)
+    }
+
+    private static func auditRecord(_ tenantID: UUID, _ action: String, _ email: MemberEmail) -> AuditRecord {
+        AuditRecord(tenantID: tenantID, actor: "cli", action: action, params: ["email": .string(email.address)], outcome: "ok")
     }
 }

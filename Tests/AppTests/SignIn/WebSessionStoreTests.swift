@@ -79,6 +79,25 @@ import Testing
         }
     }
 
+    @Test func aSessionFindsNothingOnceItsMemberIsNoLongerAMember() async throws {
+        try await AppFixture.run { fixture in
+            let alpha = try await fixture.tenantWithMembers("Alpha", ["ann@example.com", "bob@example.com"])
+            let store = WebSessionStore(database: fixture.database)
+            let ann = try await store.create(tenantID: alpha, email: Self.ann)
+            let bob = try await store.create(tenantID: alpha, email: try MemberEmail("bob@example.com"))
+            // The member row alone goes (the session row stays): find checks membership itself.
+            let deleted = try await fixture.database.withTenantTransaction(alpha) { tx in
+                try tx.execute("DELETE FROM orderdesk.tenant_members WHERE email = 'ann@example.com'")
+            }
+            #expect(deleted == 1)
+            #expect(try await store.find(ann) == nil)
+            #expect(try await store.find(bob)?.email.address == "bob@example.com")
+            // Added back, the session (still live) is found again: nothing else ended it.
+            _ = try await TenantMembers(database: fixture.database).addMember(tenantID: alpha, email: "ann@example.com")
+            #expect(try await store.find(ann)?.email == Self.ann)
+        }
+    }
+
     @Test func webAndMCPSessionIDsAreNeverTakenForEachOther() async throws {
         try await AppFixture.run { fixture in
             let alpha = try await fixture.tenantWithMembers("Alpha", ["ann@example.com"])
