@@ -19,7 +19,7 @@ CREATE TABLE orderdesk.oauth_requests (
     client_id       text        NOT NULL CHECK (pg_catalog.char_length(client_id) BETWEEN 1 AND 2048),
     client_name     text        NOT NULL CHECK (pg_catalog.char_length(client_name) BETWEEN 1 AND 200),
     redirect_uri    text        NOT NULL CHECK (pg_catalog.char_length(redirect_uri) BETWEEN 1 AND 2048),
-    state           text        CHECK (state IS NULL OR pg_catalog.char_length(state) BETWEEN 1 AND 2048),
+    state           text        CHECK (state IS NULL OR (pg_catalog.char_length(state) BETWEEN 1 AND 1024 AND state ~ '^[ -~]+$')),
     code_challenge  text        NOT NULL CHECK (code_challenge ~ '^[A-Za-z0-9_-]{43}$'),
     scopes          text[]      NOT NULL CHECK (
         pg_catalog.array_ndims(scopes) = 1
@@ -41,7 +41,7 @@ COMMENT ON COLUMN orderdesk.oauth_requests.id_hash IS
 COMMENT ON COLUMN orderdesk.oauth_requests.client_id IS 'A DCR client id (oauth_clients) or a Client ID Metadata Document URL.';
 COMMENT ON COLUMN orderdesk.oauth_requests.client_name IS 'The client''s name as resolved at /oauth/authorize, shown on the consent page.';
 COMMENT ON COLUMN orderdesk.oauth_requests.redirect_uri IS 'Already matched exactly against the client''s registered redirect URIs.';
-COMMENT ON COLUMN orderdesk.oauth_requests.state IS 'The client''s state, returned unchanged with the code or the error.';
+COMMENT ON COLUMN orderdesk.oauth_requests.state IS 'The client''s state (RFC 6749 VSCHAR: 1-1024 characters 0x20-0x7E), returned unchanged with the code or the error.';
 COMMENT ON COLUMN orderdesk.oauth_requests.code_challenge IS 'PKCE S256 challenge, copied to the authorization code.';
 COMMENT ON COLUMN orderdesk.oauth_requests.scopes IS 'Requested scopes, already validated: a subset of orders:read, orders:write, stores:manage.';
 COMMENT ON COLUMN orderdesk.oauth_requests.resource IS 'RFC 8707 resource (the server''s /mcp URL).';

@@ -123,6 +123,37 @@ import Testing
         }
     }
 
+    @Test func aNULOrAnotherUnprintableCharacterInAnyParameterIsRefusedNeverA500() async throws {
+        try await PageScenario.run { scenario in
+            try await scenario.fixture.test { client in
+                var browser = PageBrowser()
+                for overrides: [String: String?] in [
+                    ["client_id": scenario.clientID + "\u{0}"], ["redirect_uri": PageScenario.redirect + "\u{0}"],
+                    ["client_id": "https://app.example/c\u{0}.json"],
+                ] {
+                    let response = try await browser.get(client, scenario.authorizeURL(overrides))
+                    #expect(response.status == .badRequest, "\(overrides)")
+                    #expect(response.headers[.location] == nil)
+                }
+                for state in ["\u{0}", "a\u{0}b", "caf\u{E9}", String(repeating: "s", count: 1025)] {
+                    let response = try await browser.get(client, scenario.authorizeURL(["state": state]))
+                    #expect(response.status != .internalServerError)
+                    let location = try #require(response.headers[.location])
+                    #expect(location.hasPrefix(PageScenario.redirect + "?error=invalid_request&"))
+                    #expect(PageBrowser.parameter("state", in: location) == nil)
+                }
+                for overrides: [String: String?] in [
+                    ["scope": "orders:read\u{0}"], ["resource": PageScenario.resource + "\u{0}"],
+                    ["code_challenge": scenario.challenge + "\u{0}"], ["response_type": "code\u{0}"],
+                    ["prompt": "consent\u{0}"],
+                ] {
+                    let response = try await browser.get(client, scenario.authorizeURL(overrides))
+                    #expect(response.status != .internalServerError, "\(overrides)")
+                }
+            }
+        }
+    }
+
     @Test func checksAfterTheRedirectURIIsTrustedRedirectWithErrorStateAndIssuer() async throws {
         try await PageScenario.run { scenario in
             try await scenario.fixture.test { client in

@@ -82,10 +82,18 @@ public final class AuthorizationRequestStore: Sendable {
             resource: try row.decode(String.self, "resource"))
     }
 
+    /// The table's limits, checked before the INSERT; no value with a NUL or another control
+    /// character ever reaches the database (a NUL would fail the statement itself). `state` is
+    /// RFC 6749 VSCHAR: 1–1024 characters 0x20–0x7E.
     static func isStorable(_ request: AuthorizationRequest) -> Bool {
         GrantStore.isBounded(request.clientID, 2048) && GrantStore.isBounded(request.clientName, 200)
             && GrantStore.isBounded(request.redirectURI, 2048) && GrantStore.isBounded(request.resource, 2048)
-            && (request.state.map { GrantStore.isBounded($0, 2048) } ?? true)
+            && [request.clientID, request.clientName, request.redirectURI, request.resource].allSatisfy {
+                !$0.unicodeScalars.contains { $0.properties.generalCategory == .control }
+            }
+            && (request.state.map { state in
+                (1...1024).contains(state.utf8.count) && state.utf8.allSatisfy { (0x20...0x7E).contains($0) }
+            } ?? true)
             && PKCE.isWellFormedChallenge(request.codeChallenge) && !request.scopes.isEmpty
             && request.scopes.allSatisfy { OAuthScope(rawValue: $0) != nil }
     }

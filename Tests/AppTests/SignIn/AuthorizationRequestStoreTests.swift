@@ -37,6 +37,32 @@ import Testing
         }
     }
 
+    @Test func aValueWithANULOrAControlCharacterIsRefusedBeforeTheDatabase() async throws {
+        try await AppFixture.run { fixture in
+            let store = AuthorizationRequestStore(database: fixture.database)
+            var variants: [AuthorizationRequest] = []
+            for state in ["a\u{0}b", "tab\t", "caf\u{E9}", String(repeating: "s", count: 1025), ""] {
+                var request = Self.request
+                request.state = state
+                variants.append(request)
+            }
+            var redirect = Self.request
+            redirect.redirectURI += "\u{0}"
+            var client = Self.request
+            client.clientID += "\u{0}"
+            var name = Self.request
+            name.clientName = "Claude\u{0}"
+            variants += [redirect, client, name]
+            for request in variants {
+                await #expect(throws: AuthorizationRequestStore.Invalid.self) { try await store.save(request) }
+            }
+            var longest = Self.request
+            longest.state = String(repeating: "~", count: 1024)
+            let saved = try await store.save(longest)
+            #expect(try await store.load(saved) == longest)
+        }
+    }
+
     @Test func twoConcurrentConsumersGetTheRequestOnce() async throws {
         try await AppFixture.run(poolSize: 8) { fixture in
             let store = AuthorizationRequestStore(database: fixture.database)

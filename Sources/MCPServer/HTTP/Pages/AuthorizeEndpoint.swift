@@ -64,6 +64,11 @@ struct AuthorizeEndpoint: Sendable {
                 "Invalid request",
                 "The address this request would return to (redirect_uri) is not one the application registered, so "
                     + "this server will not send you there.", status: .badRequest)
+        case .malformedClientOrRedirect:
+            MessageView.page(
+                "Invalid request",
+                "The application's id (client_id) or the address to return to (redirect_uri) is not a valid URL "
+                    + "(too long, or characters a URL cannot hold).", status: .badRequest)
         }
     }
 }
