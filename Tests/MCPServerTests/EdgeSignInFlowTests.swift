@@ -119,6 +119,12 @@ import Testing
                     #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                     #expect(!PageBrowser.text(response).contains("evil.example"))
                 }
+                // A refused metadata document is named by its code word only.
+                let refused = try await browser.get(
+                    client, scenario.authorizeURL(["client_id": "https://127.0.0.1:9/client.json"]))
+                #expect(
+                    PageBrowser.text(refused).contains(
+                        "The application&#39;s metadata document could not be used (private_address)."))
             }
         }
     }

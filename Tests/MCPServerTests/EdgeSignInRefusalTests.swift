@@ -127,6 +127,34 @@ import Testing
         }
     }
 
+    @Test func theSignInPagesHaveAPerAddressBudgetAndAnswer429WithRetryAfter() async throws {
+        try await PageScenario.run(["OAUTH_REQUESTS_PER_MINUTE": "1", "OAUTH_REQUESTS_BURST": "2"]) { scenario in
+            try await scenario.fixture.test { client in
+                // In process every request comes from the same (unknown) address: one bucket.
+                for uri in [scenario.authorizeURL(), "/signin", "/signin/link?token=x"] {
+                    var browser = PageBrowser()
+                    let response = try await browser.get(client, uri)
+                    if uri == "/signin/link?token=x" {
+                        #expect(response.status == .tooManyRequests)
+                        #expect(response.headers[.retryAfter].flatMap(Int.init).map { (1...60).contains($0) } == true)
+                        #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                        #expect(response.headers[.cacheControl] == "no-store")
+                        #expect(PageBrowser.text(response).contains("<h1>Too many requests</h1>"))
+                    } else {
+                        #expect(response.status != .tooManyRequests, "\(uri)")
+                    }
+                }
+                var browser = PageBrowser()
+                #expect(try await browser.get(client, scenario.authorizeURL()).status == .tooManyRequests)
+                #expect(try await browser.post(client, "/signin", [("email", PageScenario.member)]).status == .tooManyRequests)
+                // Pages that neither write nor fetch are not counted.
+                #expect(try await browser.get(client, "/signin/sent").status == .ok)
+                #expect(try await browser.get(client, "/assets/site.css").status == .ok)
+            }
+            #expect(try scenario.mailbox.messages().isEmpty)
+        }
+    }
+
     @Test func everyPageCarriesTheSecurityHeadersAndTheCookiesTheirAttributes() async throws {
         try await PageScenario.run { scenario in
             try await scenario.fixture.test { client in

@@ -21,11 +21,8 @@ struct AuthorizeEndpoint: Sendable {
         let client: OAuthClient
         do {
             client = try await services.clients.resolve(clientID)
-        } catch .unavailable {
-            return MessageView.page(
-                "Try again in a moment", OAuthClientLookupError.unavailable.description, status: .serviceUnavailable)
         } catch {
-            return MessageView.page("Unknown application", error.description, status: .badRequest)
+            return Self.page(for: error)
         }
         guard client.allowsRedirect(to: redirectURI) else { return Self.page(for: .redirectMismatch) }
 
@@ -49,6 +46,30 @@ struct AuthorizeEndpoint: Sendable {
         }
         let next = try await services.session(of: request) == nil ? "/signin" : "/consent"
         return .redirect(to: next + "?" + URLQuery.encode([("request", requestID)]))
+    }
+
+    /// A client that could not be resolved. A refused metadata document is named by its code word
+    /// only: no HTTP status, host or other detail of the fetch, so the page is no probe of what the
+    /// server can reach. A lookup that could not be made now (the database, or the metadata fetches
+    /// at their limit) is a 503.
+    static func page(for error: OAuthClientLookupError) -> PageResponse {
+        let again = "Try again in a moment."
+        switch error {
+        case .unavailable:
+            return MessageView.page(
+                "Try again in a moment", "The server could not look up this application right now.", again,
+                status: .serviceUnavailable)
+        case .metadata(let refusal) where refusal.code == .unavailable:
+            return MessageView.page(
+                "Try again in a moment", "The application's metadata document could not be fetched right now.", again,
+                status: .serviceUnavailable)
+        case .metadata(let refusal):
+            return MessageView.page(
+                "Unknown application",
+                "The application's metadata document could not be used (\(refusal.code.rawValue)).", status: .badRequest)
+        case .unknownClient, .metadataDocumentsDisabled:
+            return MessageView.page("Unknown application", error.description, status: .badRequest)
+        }
     }
 
     static func page(for refusal: AuthorizationParameters.PageRefusal) -> PageResponse {

@@ -19,6 +19,15 @@ enum MessageView {
             "It has expired, or it was already answered. Start again from your application.", status: .badRequest)
     }
 
+    /// Over the per-address budget of the pages that start or continue a sign-in (`429`).
+    static func tooManyRequests(retryAfter seconds: Int) -> PageResponse {
+        var response = page(
+            "Too many requests", "This network address has made too many sign-in requests.",
+            "Wait \(seconds) seconds, then try again.", status: .tooManyRequests)
+        response.extraHeaders[.retryAfter] = String(seconds)
+        return response
+    }
+
     static func failure() -> PageResponse {
         page(
             "Something went wrong", "The server could not finish this step. Try again in a moment.",
