@@ -143,10 +143,11 @@ import Testing
                 }
                 for state in ["\u{0}", "a\u{0}b", "caf\u{E9}", String(repeating: "s", count: 1025)] {
                     let response = try await browser.get(client, scenario.authorizeURL(["state": state]))
-                    #expect(response.status != .internalServerError)
-                    let location = try #require(response.headers[.location])
-                    #expect(location.hasPrefix(PageScenario.redirect + "?error=invalid_request&"))
-                    #expect(PageBrowser.parameter("state", in: location) == nil)
+                    #expect(response.status == .badRequest)
+                    #expect(response.headers[.location] == nil)
+                    let link = try #require(Self.returnLink(response))
+                    #expect(link.hasPrefix(PageScenario.redirect + "?error=invalid_request&"))
+                    #expect(PageBrowser.parameter("state", in: link) == nil)
                 }
                 for overrides: [String: String?] in [
                     ["scope": "orders:read\u{0}"], ["resource": PageScenario.resource + "\u{0}"],
@@ -160,25 +161,49 @@ import Testing
         }
     }
 
-    @Test func checksAfterTheRedirectURIIsTrustedRedirectWithErrorStateAndIssuer() async throws {
+    /// The `href` of the error page's "Return to the application" link, unescaped.
+    static func returnLink(_ response: TestResponse) -> String? {
+        let html = PageBrowser.text(response)
+        guard let start = html.range(of: #"<a id="return" href=""#)?.upperBound else { return nil }
+        return String(html[start...].prefix { $0 != "\"" }).replacingOccurrences(of: "&amp;", with: "&")
+    }
+
+    @Test func checksAfterTheRedirectURIIsTrustedAreAnErrorPageWithALinkBackNeverARedirect() async throws {
         try await PageScenario.run { scenario in
             try await scenario.fixture.test { client in
                 var browser = PageBrowser()
-                let cases: [([String: String?], String)] = [
-                    (["response_type": "token"], "unsupported_response_type"),
-                    (["code_challenge_method": "plain"], "invalid_request"),
-                    (["code_challenge": nil], "invalid_request"),
-                    (["resource": "https://other.example/mcp"], "invalid_target"),
-                    (["scope": "orders:read admin"], "invalid_scope"),
+                let cases: [([String: String?], String, String)] = [
+                    (["response_type": "token"], "unsupported_response_type", "response_type must be code"),
+                    (["code_challenge_method": "plain"], "invalid_request", "code_challenge_method must be S256"),
+                    (["code_challenge": nil], "invalid_request", "code_challenge (PKCE S256) is required"),
+                    (["resource": "https://other.example/mcp"], "invalid_target", "resource must be \(PageScenario.resource)"),
+                    (
+                        ["scope": "orders:read admin"], "invalid_scope",
+                        "scope may hold orders:read, orders:write and stores:manage"
+                    ),
                 ]
-                for (overrides, error) in cases {
+                for (overrides, error, description) in cases {
                     let response = try await browser.get(client, scenario.authorizeURL(overrides))
-                    #expect(response.status == .seeOther)
-                    let location = try #require(response.headers[.location])
-                    #expect(location.hasPrefix(PageScenario.redirect + "?error=\(error)&"), "\(overrides)")
-                    #expect(PageBrowser.parameter("state", in: location) == "st-123")
-                    #expect(PageBrowser.parameter("iss", in: location) == PageScenario.base)
+                    #expect(response.status == .badRequest, "\(overrides)")
+                    #expect(response.headers[.location] == nil)
+                    #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                    let html = PageBrowser.text(response)
+                    #expect(html.contains("<strong>127.0.0.1:33418</strong>"))
+                    #expect(html.contains(">Return to the application</a>"))
+                    let link = try #require(Self.returnLink(response))
+                    #expect(
+                        link
+                            == PageScenario.redirect + "?"
+                            + URLQuery.encode([
+                                ("error", error), ("error_description", description), ("state", "st-123"),
+                                ("iss", PageScenario.base),
+                            ]), "\(overrides)")
                 }
+                // Nothing was stored: no request waits for consent.
+                let pending = try await scenario.fixture.scratch.asOwner { tx in
+                    try tx.query("SELECT count(*) AS n FROM orderdesk.oauth_requests").first?.decode(Int.self, "n")
+                }
+                #expect(pending == 0)
             }
         }
     }

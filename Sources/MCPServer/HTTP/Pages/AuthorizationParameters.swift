@@ -4,8 +4,10 @@ import App
 ///
 /// First the client and the redirect URI (`clientAndRedirect`): until both are trusted a failure
 /// must never redirect anywhere (it would make us an open redirector), so those failures are an
-/// error page. Then everything else (`validate`): a failure there is sent back to the client's
-/// redirect URI as `error=…&state=…&iss=…` (RFC 6749 §4.1.2.1, RFC 9207).
+/// error page. Then everything else (`validate`): a failure there is an error page too (400) with a
+/// link, not a redirect, back to the client's redirect URI carrying `error=…&error_description=…&state=…&iss=…`
+/// (RFC 6749 §4.1.2.1, RFC 9207): anyone can register a client and its redirect URI, so an automatic
+/// redirect would make this server an open redirector (RFC 9700 §4.11.2).
 enum AuthorizationParameters {
     /// The scope of a request that names none: the least a client can do.
     static let defaultScopes = [OAuthScope.ordersRead.rawValue]
@@ -24,7 +26,7 @@ enum AuthorizationParameters {
         case malformedClientOrRedirect
     }
 
-    /// A refusal sent to the client's redirect URI.
+    /// A refusal the member may take back to the client's redirect URI (a link on the error page).
     struct Refusal: Error, Equatable {
         /// The RFC 6749 §4.1.2.1 `error` code.
         let code: String
@@ -114,7 +116,7 @@ enum AuthorizationParameters {
         return .success(requested.isEmpty ? defaultScopes : OAuthScope.sortedNames(requested))
     }
 
-    /// The URL a refusal redirects to.
+    /// The URL of the error page's link back to the client.
     static func refusalLocation(_ refusal: Refusal, redirectURI: String, state: String?, issuer: String) -> String {
         var pairs = [("error", refusal.code), ("error_description", refusal.description)]
         if let state { pairs.append(("state", state)) }

@@ -30,8 +30,10 @@ struct AuthorizeEndpoint: Sendable {
         switch AuthorizationParameters.validate(fields, resource: services.resource.resource) {
         case .success(let value): accepted = value
         case .failure(let refusal):
-            return .redirect(
-                to: AuthorizationParameters.refusalLocation(
+            // A page, not a redirect: see `MessageView.authorizationRefused`.
+            return MessageView.authorizationRefused(
+                code: refusal.code, description: refusal.description, host: ConsentView.redirectHost(redirectURI),
+                location: AuthorizationParameters.refusalLocation(
                     refusal, redirectURI: redirectURI, state: AuthorizationParameters.echoedState(fields),
                     issuer: services.issuer))
         }
