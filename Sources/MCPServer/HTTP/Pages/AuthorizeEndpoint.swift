@@ -1,8 +1,9 @@
 import App
 import Hummingbird
 
-/// `GET /oauth/authorize` (OAuth 2.1 §4.1.1): checks the request, keeps it server-side and sends
-/// the browser to sign in, or straight to consent when it already has a web session.
+/// `GET /oauth/authorize` (OAuth 2.1 §4.1.1): checks the request, keeps it server-side bound to this
+/// browser (`__Host-odmcp_browser`, set when absent) and sends the browser to sign in, or straight to
+/// consent when it already has a web session.
 struct AuthorizeEndpoint: Sendable {
     let services: PageServices
 
@@ -37,17 +38,23 @@ struct AuthorizeEndpoint: Sendable {
                     refusal, redirectURI: redirectURI, state: AuthorizationParameters.echoedState(fields),
                     issuer: services.issuer))
         }
+        // Every request of this browser shares its value; the cookie is renewed so that it outlives
+        // the newest request.
+        let browser = PageServices.browser(of: request) ?? AuthorizationRequestStore.newBrowser()
         let requestID: String
         do {
             requestID = try await services.requests.save(
                 AuthorizationRequest(
                     clientID: client.clientID, clientName: client.name, redirectURI: redirectURI, state: accepted.state,
-                    codeChallenge: accepted.codeChallenge, scopes: accepted.scopes, resource: services.resource.resource))
+                    codeChallenge: accepted.codeChallenge, scopes: accepted.scopes, resource: services.resource.resource),
+                browser: browser)
         } catch is AuthorizationRequestStore.Invalid {
             return MessageView.page("Invalid request", "A value of this request is too long.", status: .badRequest)
         }
         let next = try await services.session(of: request) == nil ? "/signin" : "/consent"
-        return .redirect(to: next + "?" + URLQuery.encode([("request", requestID)]))
+        var response = PageResponse.redirect(to: next + "?" + URLQuery.encode([("request", requestID)]))
+        response.cookies.append(PageCookie.set(PageCookie.browser, value: browser, maxAge: services.requests.ttl))
+        return response
     }
 
     /// A client that could not be resolved. A refused metadata document is named by its code word

@@ -17,9 +17,9 @@ struct ConsentEndpoint: Sendable {
         guard let (_, session) = try await services.session(of: request) else {
             return .redirect(to: requestID.map { "/signin?" + URLQuery.encode([("request", $0)]) } ?? "/signin")
         }
-        guard let requestID, let pending = try await services.requests.load(requestID) else {
-            return MessageView.requestExpired()
-        }
+        guard let requestID else { return MessageView.requestExpired() }
+        let lookup = try await services.pending(requestID, for: request)
+        guard let pending = lookup.request else { return PageServices.refusal(lookup) ?? MessageView.requestExpired() }
         let content = ConsentView.Content(
             requestID: requestID, csrf: PageCSRF.sessionToken(secret: session.csrfSecret, action: Self.action),
             request: pending, tenantName: session.tenantName, email: session.email.address,
@@ -35,12 +35,17 @@ struct ConsentEndpoint: Sendable {
         guard let (_, session) = try await services.session(of: request),
             PageCSRF.isValidSessionToken(fields.single("csrf"), secret: session.csrfSecret, action: Self.action)
         else { return MessageView.forbidden() }
-        guard let requestID = PageServices.requestID(fields), let pending = try await services.requests.load(requestID)
-        else { return MessageView.requestExpired() }
+        guard let requestID = PageServices.requestID(fields), let browser = PageServices.browser(of: request) else {
+            return PageServices.requestID(fields) == nil ? MessageView.requestExpired() : MessageView.otherBrowser()
+        }
+        let lookup = try await services.requests.load(requestID, browser: browser)
+        guard let pending = lookup.request else { return PageServices.refusal(lookup) ?? MessageView.requestExpired() }
 
         switch fields.single("decision") {
         case "deny":
-            guard try await services.requests.consume(requestID) != nil else { return MessageView.requestExpired() }
+            guard try await services.requests.consume(requestID, browser: browser) != nil else {
+                return MessageView.requestExpired()
+            }
             return .redirect(to: location(pending, [("error", "access_denied")]))
         case "allow":
             break
@@ -69,7 +74,7 @@ struct ConsentEndpoint: Sendable {
             storeIDs = chosen
         }
 
-        guard try await services.requests.consume(requestID) != nil else { return MessageView.requestExpired() }
+        guard try await services.requests.consume(requestID, browser: browser) != nil else { return MessageView.requestExpired() }
         let grant = try await services.grants.createGrant(
             tenantID: session.tenantID, clientID: pending.clientID, clientName: pending.clientName,
             memberEmail: session.email, scopes: scopes, storeIDs: storeIDs, resource: pending.resource)

@@ -30,6 +30,14 @@ enum MessageView {
             "Go back, reload the page and try again.", status: .forbidden)
     }
 
+    /// A pending authorization request opened in a browser other than the one that started it.
+    static func otherBrowser() -> PageResponse {
+        page(
+            "This sign-in was started in another browser",
+            "For your safety, a sign-in for an application can only be finished in the browser where it started.",
+            "Go back to that browser, or start again from your application in this one.", status: .forbidden)
+    }
+
     static func requestExpired() -> PageResponse {
         page(
             "This sign-in request is no longer valid",
