@@ -42,6 +42,17 @@ import Testing
                     if let csrf { revoke.append(("csrf", csrf)) }
                     #expect(try await browser.post(client, "/account/grants/revoke", revoke).status == .forbidden)
                 }
+                // The consent token answers its own request only.
+                let second = try await browser.get(client, scenario.authorizeURL(["state": "second"]))
+                let secondID = try #require(PageBrowser.parameter("request", in: second.headers[.location] ?? ""))
+                #expect(
+                    try await browser.post(
+                        client, "/consent",
+                        [
+                            ("request", secondID), ("decision", "allow"), ("scope", "orders:read"), ("stores", "all"),
+                            ("csrf", try #require(PageBrowser.hidden("csrf", in: consent))),
+                        ]
+                    ).status == .forbidden)
                 // The consent token does not work for another form.
                 let consentToken = try #require(PageBrowser.hidden("csrf", in: consent))
                 #expect(
@@ -60,7 +71,7 @@ import Testing
         let sessionID = try #require(browser.cookies[PageCookie.session])
         let session = try #require(
             try await WebSessionStore(database: scenario.fixture.server.database).find(sessionID))
-        return PageCSRF.sessionToken(secret: session.csrfSecret, action: ConsentEndpoint.action)
+        return PageCSRF.consentToken(secret: session.csrfSecret, requestID: requestID)
     }
 
     @Test func aPendingRequestIsAnsweredOnlyInTheBrowserThatStartedIt() async throws {

@@ -36,7 +36,7 @@ struct PageRoutes {
             csrf = PageCSRF(key: SecureRandom.bytes(32))
         }
         services = PageServices(
-            resource: resource, settings: settings, requests: AuthorizationRequestStore(database: database),
+            resource: resource, settings: settings, database: database, requests: AuthorizationRequestStore(database: database),
             links: links, sessions: WebSessionStore(database: database, ttl: settings.webSessionTTL),
             clients: OAuthClientDirectory(
                 database: database, fetcher: ClientMetadataFetcher(configuration: settings.clientMetadata)),

@@ -10,6 +10,7 @@ import Postgres
 struct PageServices: Sendable {
     let resource: ProtectedResource
     let settings: SignInConfiguration
+    let database: Database
     let requests: AuthorizationRequestStore
     let links: MagicLinkStore
     let sessions: WebSessionStore
