@@ -13,13 +13,15 @@ SET LOCAL lock_timeout = '5s';
 -- An authorization request (GET /oauth/authorize) waiting for sign-in and consent. It is saved
 -- before anyone has signed in, so it names no tenant: only the client's id, name and redirect
 -- URI, the client's state, the PKCE challenge, the requested scopes and the resource, all of which
--- the client sent in the clear in its URL. Rows live minutes and are deleted when consent uses them.
+-- the client sent in the clear in its URL, and the hash of the browser cookie that binds it to the
+-- browser that started it. Rows live minutes and are deleted when consent uses them.
 CREATE TABLE orderdesk.oauth_requests (
     id_hash         bytea       PRIMARY KEY CHECK (pg_catalog.octet_length(id_hash) = 32),
+    browser_hash    bytea       NOT NULL CHECK (pg_catalog.octet_length(browser_hash) = 32),
     client_id       text        NOT NULL CHECK (pg_catalog.char_length(client_id) BETWEEN 1 AND 2048),
     client_name     text        NOT NULL CHECK (pg_catalog.char_length(client_name) BETWEEN 1 AND 200),
     redirect_uri    text        NOT NULL CHECK (pg_catalog.char_length(redirect_uri) BETWEEN 1 AND 2048),
-    state           text        CHECK (state IS NULL OR pg_catalog.char_length(state) BETWEEN 1 AND 2048),
+    state           text        CHECK (state IS NULL OR (pg_catalog.char_length(state) BETWEEN 1 AND 1024 AND state ~ '^[ -~]+$')),
     code_challenge  text        NOT NULL CHECK (code_challenge ~ '^[A-Za-z0-9_-]{43}$'),
     scopes          text[]      NOT NULL CHECK (
         pg_catalog.array_ndims(scopes) = 1
@@ -38,10 +40,12 @@ COMMENT ON TABLE orderdesk.oauth_requests IS
     'Authorization requests (GET /oauth/authorize) waiting for sign-in and consent. No tenant: only what the client sent in its URL. Deleted when consent uses them, swept when expired.';
 COMMENT ON COLUMN orderdesk.oauth_requests.id_hash IS
     'SHA-256 of the request id (32 random bytes, base64url) carried in the pages'' request= parameter; the id itself is never stored.';
+COMMENT ON COLUMN orderdesk.oauth_requests.browser_hash IS
+    'SHA-256 of the __Host-odmcp_browser cookie of the browser that started the request; sign-in and consent accept the request only from that browser.';
 COMMENT ON COLUMN orderdesk.oauth_requests.client_id IS 'A DCR client id (oauth_clients) or a Client ID Metadata Document URL.';
 COMMENT ON COLUMN orderdesk.oauth_requests.client_name IS 'The client''s name as resolved at /oauth/authorize, shown on the consent page.';
 COMMENT ON COLUMN orderdesk.oauth_requests.redirect_uri IS 'Already matched exactly against the client''s registered redirect URIs.';
-COMMENT ON COLUMN orderdesk.oauth_requests.state IS 'The client''s state, returned unchanged with the code or the error.';
+COMMENT ON COLUMN orderdesk.oauth_requests.state IS 'The client''s state (RFC 6749 VSCHAR: 1-1024 characters 0x20-0x7E), returned unchanged with the code or the error.';
 COMMENT ON COLUMN orderdesk.oauth_requests.code_challenge IS 'PKCE S256 challenge, copied to the authorization code.';
 COMMENT ON COLUMN orderdesk.oauth_requests.scopes IS 'Requested scopes, already validated: a subset of orders:read, orders:write, stores:manage.';
 COMMENT ON COLUMN orderdesk.oauth_requests.resource IS 'RFC 8707 resource (the server''s /mcp URL).';

@@ -57,6 +57,34 @@ struct AuthorizationParametersTests {
             Self.refusal(FormFields(parsing: Substring(URLQuery.encode([("scope", "a")]) + "&scope=b"))!) == "invalid_request")
     }
 
+    @Test func stateMustBePrintableASCIIAndAtMost1024Characters() throws {
+        for bad in [
+            "a\u{0}b", "\u{0}", "tab\there", "line\nbreak", "del\u{7F}", "caf\u{E9}", String(repeating: "s", count: 1025),
+        ] {
+            #expect(Self.refusal(Self.fields([("state", bad)])) == "invalid_request", "\(bad.debugDescription)")
+            #expect(AuthorizationParameters.echoedState(Self.fields([("state", bad)])) == nil)
+        }
+        let longest = String(repeating: "~", count: 1024)
+        #expect(
+            try AuthorizationParameters.validate(Self.fields([("state", longest)]), resource: Self.resource).get().state
+                == longest)
+        #expect(AuthorizationParameters.echoedState(Self.fields([("state", " !~")])) == " !~")
+        // An empty state is no state.
+        #expect(try AuthorizationParameters.validate(Self.fields([("state", "")]), resource: Self.resource).get().state == nil)
+    }
+
+    @Test func clientIDAndRedirectURIMustBePrintableASCIIAndAtMost2048Characters() {
+        for (name, bad) in [
+            ("client_id", "odc_\u{0}x"), ("redirect_uri", "http://127.0.0.1:9/cb\u{0}"),
+            ("redirect_uri", "https://b\u{FC}cher.example/cb"),
+            ("client_id", "https://app.example/" + String(repeating: "c", count: 2048)),
+        ] {
+            #expect(throws: AuthorizationParameters.PageRefusal.malformedClientOrRedirect, "\(name)") {
+                try AuthorizationParameters.clientAndRedirect(Self.fields([(name, bad)])).get()
+            }
+        }
+    }
+
     @Test func scopesDropOfflineAccessDefaultToReadAndComeInAFixedOrder() throws {
         #expect(
             try AuthorizationParameters.scopes("stores:manage orders:read offline_access").get() == [

@@ -24,7 +24,7 @@ import Testing
                 }
                 // A valid token of another browser (another binding) is as wrong as none.
                 var other = PageBrowser()
-                let otherForm = try await other.get(client, "/signin?request=\(requestID)")
+                let otherForm = try await other.get(client, "/signin")
                 let foreign = try #require(PageBrowser.hidden("csrf", in: otherForm))
                 #expect(
                     try await browser.post(client, "/signin", [("email", PageScenario.member), ("csrf", foreign)]).status
@@ -42,6 +42,17 @@ import Testing
                     if let csrf { revoke.append(("csrf", csrf)) }
                     #expect(try await browser.post(client, "/account/grants/revoke", revoke).status == .forbidden)
                 }
+                // The consent token answers its own request only.
+                let second = try await browser.get(client, scenario.authorizeURL(["state": "second"]))
+                let secondID = try #require(PageBrowser.parameter("request", in: second.headers[.location] ?? ""))
+                #expect(
+                    try await browser.post(
+                        client, "/consent",
+                        [
+                            ("request", secondID), ("decision", "allow"), ("scope", "orders:read"), ("stores", "all"),
+                            ("csrf", try #require(PageBrowser.hidden("csrf", in: consent))),
+                        ]
+                    ).status == .forbidden)
                 // The consent token does not work for another form.
                 let consentToken = try #require(PageBrowser.hidden("csrf", in: consent))
                 #expect(
@@ -51,6 +62,76 @@ import Testing
                     .status == .forbidden)
                 // The request survived every refused POST.
                 #expect(try await browser.get(client, "/consent?request=\(requestID)").status == .ok)
+            }
+        }
+    }
+
+    /// A valid consent CSRF token of `browser`'s web session for `requestID`, as if an attacker had it.
+    static func consentToken(_ browser: PageBrowser, _ scenario: PageScenario, requestID: String) async throws -> String {
+        let sessionID = try #require(browser.cookies[PageCookie.session])
+        let session = try #require(
+            try await WebSessionStore(database: scenario.fixture.server.database).find(sessionID))
+        return PageCSRF.consentToken(secret: session.csrfSecret, requestID: requestID)
+    }
+
+    @Test func aPendingRequestIsAnsweredOnlyInTheBrowserThatStartedIt() async throws {
+        try await PageScenario.run { scenario in
+            try await scenario.fixture.test { client in
+                var victim = PageBrowser()
+                let authorize = try await victim.get(client, scenario.authorizeURL())
+                let cookie = try #require(
+                    authorize.headers[values: .setCookie].first { $0.hasPrefix(PageCookie.browser + "=") })
+                #expect(cookie.hasSuffix("; Max-Age=600; Path=/; Secure; HttpOnly; SameSite=Lax"))
+                let value = try #require(victim.cookies[PageCookie.browser])
+                #expect(value.count == 43)
+                let requestID = try #require(PageBrowser.parameter("request", in: authorize.headers[.location] ?? ""))
+                // A second request of the same browser shares the value.
+                _ = try await victim.get(client, scenario.authorizeURL(["state": "two"]))
+                #expect(victim.cookies[PageCookie.browser] == value)
+
+                // A member signed in to the tenant, in another browser, who learnt the request id.
+                var attacker = PageBrowser()
+                _ = try await scenario.signIn(&attacker, client)
+                #expect(attacker.cookies[PageCookie.browser] != value)
+                var noCookie = PageBrowser()
+                noCookie.cookies[PageCookie.session] = attacker.cookies[PageCookie.session]
+                for var browser in [attacker, noCookie] {
+                    let seen = try await browser.get(client, "/consent?request=\(requestID)")
+                    #expect(seen.status == .forbidden)
+                    #expect(PageBrowser.text(seen).contains("This sign-in was started in another browser"))
+                    #expect(!PageBrowser.text(seen).contains("Claude Desktop"))
+                    let csrf = try await Self.consentToken(attacker, scenario, requestID: requestID)
+                    for decision in ["allow", "deny"] {
+                        let answer = try await browser.post(
+                            client, "/consent",
+                            [
+                                ("request", requestID), ("csrf", csrf), ("scope", "orders:read"), ("stores", "all"),
+                                ("decision", decision),
+                            ])
+                        #expect(answer.status == .forbidden)
+                        #expect(answer.headers[.location] == nil)
+                        #expect(PageBrowser.text(answer).contains("This sign-in was started in another browser"))
+                    }
+                    #expect(try await browser.get(client, "/signin?request=\(requestID)").status == .forbidden)
+                }
+                // Nor can the other browser ask for a link carrying the request.
+                let form = try await attacker.get(client, "/signin")
+                let asked = try await attacker.post(
+                    client, "/signin",
+                    [
+                        ("email", PageScenario.member), ("request", requestID),
+                        ("csrf", try #require(PageBrowser.hidden("csrf", in: form))),
+                    ])
+                #expect(asked.status == .forbidden)
+                try await Task.sleep(for: .milliseconds(300))
+                #expect(try scenario.mailbox.messages().count == 1)
+
+                let grants = try await scenario.fixture.scratch.asOwner { tx in
+                    try tx.query("SELECT count(*) AS n FROM orderdesk.oauth_grants")[0].decode(Int.self, "n")
+                }
+                #expect(grants == 0)
+                // The request is untouched for the browser that started it.
+                #expect(try await victim.get(client, "/signin?request=\(requestID)").status == .ok)
             }
         }
     }
@@ -78,13 +159,21 @@ import Testing
                 let requestID = try await scenario.askForLink(&browser, client)
                 let link = try await scenario.mailedLink()
                 var scanner = PageBrowser()
+                // With the request: that request is another browser's.
                 let refused = try await scanner.get(client, link)
-                #expect(refused.status == .badRequest)
-                #expect(PageBrowser.text(refused).contains("in the browser where you asked for it"))
+                #expect(refused.status == .forbidden)
+                #expect(PageBrowser.text(refused).contains("This sign-in was started in another browser"))
+                #expect(scanner.cookies[PageCookie.session] == nil)
+                // Without it: the link itself is bound to the browser that asked.
+                let token = try #require(PageBrowser.parameter("token", in: link))
+                let bare = "/signin/link?" + URLQuery.encode([("token", token)])
+                let refusedBare = try await scanner.get(client, bare)
+                #expect(refusedBare.status == .badRequest)
+                #expect(PageBrowser.text(refusedBare).contains("in the browser where you asked for it"))
                 #expect(scanner.cookies[PageCookie.session] == nil)
                 var other = PageBrowser()
                 _ = try await other.get(client, "/signin")  // a binding of its own
-                #expect(try await other.get(client, link).status == .badRequest)
+                #expect(try await other.get(client, bare).status == .badRequest)
 
                 let landing = try await browser.get(client, link)
                 #expect(landing.headers[.location] == "/consent?request=\(requestID)")
@@ -124,6 +213,34 @@ import Testing
                 try await Task.sleep(for: .milliseconds(300))
                 #expect(try scenario.mailbox.messages().count == 1)
             }
+        }
+    }
+
+    @Test func theSignInPagesHaveAPerAddressBudgetAndAnswer429WithRetryAfter() async throws {
+        try await PageScenario.run(["OAUTH_REQUESTS_PER_MINUTE": "1", "OAUTH_REQUESTS_BURST": "2"]) { scenario in
+            try await scenario.fixture.test { client in
+                // In process every request comes from the same (unknown) address: one bucket.
+                for uri in [scenario.authorizeURL(), "/signin", "/signin/link?token=x"] {
+                    var browser = PageBrowser()
+                    let response = try await browser.get(client, uri)
+                    if uri == "/signin/link?token=x" {
+                        #expect(response.status == .tooManyRequests)
+                        #expect(response.headers[.retryAfter].flatMap(Int.init).map { (1...60).contains($0) } == true)
+                        #expect(response.headers[.contentType] == "text/html; charset=utf-8")
+                        #expect(response.headers[.cacheControl] == "no-store")
+                        #expect(PageBrowser.text(response).contains("<h1>Too many requests</h1>"))
+                    } else {
+                        #expect(response.status != .tooManyRequests, "\(uri)")
+                    }
+                }
+                var browser = PageBrowser()
+                #expect(try await browser.get(client, scenario.authorizeURL()).status == .tooManyRequests)
+                #expect(try await browser.post(client, "/signin", [("email", PageScenario.member)]).status == .tooManyRequests)
+                // Pages that neither write nor fetch are not counted.
+                #expect(try await browser.get(client, "/signin/sent").status == .ok)
+                #expect(try await browser.get(client, "/assets/site.css").status == .ok)
+            }
+            #expect(try scenario.mailbox.messages().isEmpty)
         }
     }
 

@@ -16,6 +16,26 @@ struct PageBuildingBlocksTests {
         )
     }
 
+    @Test func aRefusedMetadataDocumentIsNamedByItsCodeOnlyAndUnavailableIsA503() {
+        for error in [
+            ClientMetadataError(.badStatus, status: 418), ClientMetadataError(.redirect, status: 302),
+            ClientMetadataError(.invalidDocument, field: "redirect_uris"), ClientMetadataError(.privateAddress),
+            ClientMetadataError(.timeout),
+        ] {
+            let page = AuthorizeEndpoint.page(for: .metadata(error))
+            #expect(page.status == .badRequest)
+            let html = page.html?.description ?? ""
+            #expect(html.contains("<p>The application&#39;s metadata document could not be used (\(error.code.rawValue)).</p>"))
+            #expect(!html.contains("418") && !html.contains("302") && !html.contains("redirect_uris"))
+        }
+        for error in [OAuthClientLookupError.unavailable, .metadata(ClientMetadataError(.unavailable))] {
+            let page = AuthorizeEndpoint.page(for: error)
+            #expect(page.status == .serviceUnavailable)
+            #expect(page.html?.description.contains("Unknown application") == false)
+        }
+        #expect(AuthorizeEndpoint.page(for: .unknownClient).status == .badRequest)
+    }
+
     @Test func formFieldsDecodePlusAndPercentKeepRepeatsAndRefuseBrokenEscapes() throws {
         let fields = try #require(FormFields(parsing: "a=1+2&scope=x%3Ay&scope=z&empty=&flag"))
         #expect(fields.single("a") == "1 2")

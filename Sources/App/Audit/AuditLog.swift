@@ -71,6 +71,21 @@ public final class AuditLog: Sendable {
         }
     }
 
+    /// Writes `record` inside the caller's transaction (of the record's tenant), prepared as `record`
+    /// prepares it (replica id, redaction, client address), so that the row commits or rolls back
+    /// with the change it describes: a grant never exists without its row.
+    public func insert(_ record: AuditRecord, in transaction: TenantTransaction) throws {
+        var record = record
+        record.replicaID = replicaID
+        record.params = Redactor.standard.redact(record.params)
+        record.clientIP = record.clientIP.flatMap(ClientAddress.canonicalIP)
+        try record.insert(in: transaction)
+        counters.withLock {
+            $0.rows += 1
+            $0.statements += 1
+        }
+    }
+
     // MARK: Batching
 
     private struct Waiting: Sendable {

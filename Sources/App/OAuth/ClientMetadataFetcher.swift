@@ -22,14 +22,17 @@ public final class ClientMetadataFetcher: Sendable {
 
     /// - Parameters:
     ///   - threads: fetches that may block at once; more wait (asynchronously) for a free thread.
+    ///   - maximumFetches: fetches running or waiting for a thread at once; a new URL beyond that
+    ///     fails at once with `unavailable` (not remembered).
     ///   - now: the clock the cache's lifetimes are measured with (a manual one in tests).
     public init(
-        configuration: ClientMetadataFetchConfiguration, threads: Int = 2, now: @escaping InstantSource = { .now }
+        configuration: ClientMetadataFetchConfiguration, threads: Int = 2, maximumFetches: Int = 32,
+        now: @escaping InstantSource = { .now }
     ) {
         self.configuration = configuration
         threadPool = NIOThreadPool(numberOfThreads: max(1, threads))
         threadPool.start()
-        cache = ClientMetadataCache(capacity: configuration.cacheCapacity, now: now)
+        cache = ClientMetadataCache(capacity: configuration.cacheCapacity, maximumFetches: maximumFetches, now: now)
     }
 
     deinit {

@@ -44,28 +44,43 @@ public final class GrantStore: Sendable {
         tenantID: UUID, clientID: String, clientName: String, memberEmail: MemberEmail, scopes: Set<OAuthScope>,
         storeIDs: Set<String>?, resource: String
     ) async throws -> OAuthGrant {
+        try await database.withTenantTransaction(tenantID) { tx in
+            try self.createGrant(
+                tenantID: tenantID, clientID: clientID, clientName: clientName, memberEmail: memberEmail, scopes: scopes,
+                storeIDs: storeIDs, resource: resource, in: tx)
+        }
+    }
+
+    /// `createGrant` inside the caller's transaction of `tenantID`, so that the grant commits or
+    /// rolls back with the caller's other writes (the consent's request, audit row and code). A
+    /// CHECK violation aborts that transaction.
+    public func createGrant(
+        tenantID: UUID, clientID: String, clientName: String, memberEmail: MemberEmail, scopes: Set<OAuthScope>,
+        storeIDs: Set<String>?, resource: String, in transaction: TenantTransaction
+    ) throws -> OAuthGrant {
         guard !scopes.isEmpty, Self.isBounded(clientID, 2048), Self.isBounded(clientName, 200),
-            Self.isBounded(resource, 2048), storeIDs.map({ (1...100).contains($0.count) }) ?? true
+            Self.isBounded(resource, 2048), storeIDs.map({ (1...Self.maximumStores).contains($0.count) }) ?? true
         else { throw OAuthError(.invalidRequest, .malformed) }
         let scopeNames = PostgresTextArray(OAuthScope.sortedNames(scopes))
         let stores = storeIDs.map { PostgresTextArray($0.sorted()) }
-        let row = try await Self.mappingCheckViolations {
-            try await self.database.withTenantTransaction(tenantID) { tx in
-                try tx.query(
-                    """
-                    INSERT INTO orderdesk.oauth_grants
-                        (tenant_id, client_id, client_name, member_email, scopes, store_ids, resource)
-                    SELECT t.id, \(clientID), \(clientName), \(memberEmail.address), \(scopeNames), \(stores), \(resource)
-                    FROM orderdesk.tenants AS t
-                    WHERE t.id = \(tenantID) AND t.status = 'active'
-                    RETURNING \(unsafeSQL: Self.grantColumns)
-                    """
-                ).first.map(Self.grant)
-            }
+        let row = try Self.mappingCheckViolations {
+            try transaction.query(
+                """
+                INSERT INTO orderdesk.oauth_grants
+                    (tenant_id, client_id, client_name, member_email, scopes, store_ids, resource)
+                SELECT t.id, \(clientID), \(clientName), \(memberEmail.address), \(scopeNames), \(stores), \(resource)
+                FROM orderdesk.tenants AS t
+                WHERE t.id = \(tenantID) AND t.status = 'active'
+                RETURNING \(unsafeSQL: Self.grantColumns)
+                """
+            ).first.map(Self.grant)
         }
         guard let row else { throw OAuthError(.invalidRequest, .tenantDisabled) }
         return row
     }
+
+    /// The most stores one grant may name (`oauth_grants.store_ids`); more is "all stores".
+    public static let maximumStores = 100
 
     /// Issues a single-use authorization code for a live grant, bound to the grant's client and
     /// resource, `redirectURI` (compared exactly at the exchange) and the PKCE S256 `codeChallenge`.
@@ -76,24 +91,34 @@ public final class GrantStore: Sendable {
     public func issueCode(
         tenantID: UUID, grantID: UUID, redirectURI: String, codeChallenge: String, ttl: Duration = .seconds(60)
     ) async throws -> String {
+        try await database.withTenantTransaction(tenantID) { tx in
+            try self.issueCode(
+                tenantID: tenantID, grantID: grantID, redirectURI: redirectURI, codeChallenge: codeChallenge, ttl: ttl,
+                in: tx)
+        }
+    }
+
+    /// `issueCode` inside the caller's transaction of `tenantID` (a grant created in it is seen).
+    public func issueCode(
+        tenantID: UUID, grantID: UUID, redirectURI: String, codeChallenge: String, ttl: Duration = .seconds(60),
+        in transaction: TenantTransaction
+    ) throws -> String {
         guard PKCE.isWellFormedChallenge(codeChallenge), Self.isBounded(redirectURI, 2048), ttl > .zero else {
             throw OAuthError(.invalidRequest, .malformed)
         }
         let code = OAuthTokenFormat.code.generate()
         let hash = OAuthTokenFormat.hash(code)
         let seconds = Self.seconds(ttl)
-        let inserted = try await Self.mappingCheckViolations {
-            try await self.database.withTenantTransaction(tenantID) { tx in
-                try tx.execute(
-                    """
-                    INSERT INTO orderdesk.oauth_codes
-                        (code_hash, tenant_id, grant_id, redirect_uri, code_challenge, resource, expires_at)
-                    SELECT \(hash), g.tenant_id, g.id, \(redirectURI), \(codeChallenge), g.resource,
-                           now() + make_interval(secs => \(seconds))
-                    FROM orderdesk.oauth_grants AS g
-                    WHERE g.tenant_id = \(tenantID) AND g.id = \(grantID) AND g.revoked_at IS NULL
-                    """)
-            }
+        let inserted = try Self.mappingCheckViolations {
+            try transaction.execute(
+                """
+                INSERT INTO orderdesk.oauth_codes
+                    (code_hash, tenant_id, grant_id, redirect_uri, code_challenge, resource, expires_at)
+                SELECT \(hash), g.tenant_id, g.id, \(redirectURI), \(codeChallenge), g.resource,
+                       now() + make_interval(secs => \(seconds))
+                FROM orderdesk.oauth_grants AS g
+                WHERE g.tenant_id = \(tenantID) AND g.id = \(grantID) AND g.revoked_at IS NULL
+                """)
         }
         guard inserted == 1 else { throw OAuthError.grant(.revoked) }
         return code
@@ -245,9 +270,9 @@ public final class GrantStore: Sendable {
 
     /// A CHECK the Swift side did not anticipate (a store id list, a control character) is a
     /// malformed request, not a server error.
-    static func mappingCheckViolations<T>(_ body: () async throws -> T) async throws -> T {
+    static func mappingCheckViolations<T>(_ body: () throws -> T) throws -> T {
         do {
-            return try await body()
+            return try body()
         } catch let error as PostgresError where error.sqlState == "23514" {
             throw OAuthError(.invalidRequest, .malformed)
         }

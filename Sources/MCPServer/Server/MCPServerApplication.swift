@@ -125,8 +125,9 @@ public struct MCPServerApplication: Sendable {
         if let resource = configuration.resource, let signIn = configuration.signIn {
             PageRoutes(
                 resource: resource, settings: signIn, database: services.database, stores: services.stores,
-                audit: services.audit, keyring: configuration.keyring, trustedProxies: configuration.trustedProxies,
-                logger: logger
+                audit: services.audit, keyring: configuration.keyring,
+                admission: configuration.authorizationServer?.admission ?? AuthorizationServerConfiguration().admission,
+                trustedProxies: configuration.trustedProxies, logger: logger
             ).add(to: router)
         }
         let health = HealthEndpoints(database: services.database)

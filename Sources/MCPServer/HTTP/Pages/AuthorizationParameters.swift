@@ -4,22 +4,29 @@ import App
 ///
 /// First the client and the redirect URI (`clientAndRedirect`): until both are trusted a failure
 /// must never redirect anywhere (it would make us an open redirector), so those failures are an
-/// error page. Then everything else (`validate`): a failure there is sent back to the client's
-/// redirect URI as `error=…&state=…&iss=…` (RFC 6749 §4.1.2.1, RFC 9207).
+/// error page. Then everything else (`validate`): a failure there is an error page too (400) with a
+/// link, not a redirect, back to the client's redirect URI carrying `error=…&error_description=…&state=…&iss=…`
+/// (RFC 6749 §4.1.2.1, RFC 9207): anyone can register a client and its redirect URI, so an automatic
+/// redirect would make this server an open redirector (RFC 9700 §4.11.2).
 enum AuthorizationParameters {
     /// The scope of a request that names none: the least a client can do.
     static let defaultScopes = [OAuthScope.ordersRead.rawValue]
     /// The longest `state` kept and echoed; mcp sends 43 characters.
     static let maximumStateLength = 1024
+    /// The longest `client_id` and `redirect_uri` looked at (the tables' limit).
+    static let maximumURILength = 2048
 
     /// Why a request is refused before its redirect URI is trusted.
     enum PageRefusal: Error, Equatable {
         case missingClientID
         case missingRedirectURI
         case redirectMismatch
+        /// `client_id` or `redirect_uri` is longer than 2048 characters or holds a character outside
+        /// printable ASCII (a URI never does; a NUL would not even reach the database).
+        case malformedClientOrRedirect
     }
 
-    /// A refusal sent to the client's redirect URI.
+    /// A refusal the member may take back to the client's redirect URI (a link on the error page).
     struct Refusal: Error, Equatable {
         /// The RFC 6749 §4.1.2.1 `error` code.
         let code: String
@@ -40,13 +47,26 @@ enum AuthorizationParameters {
         guard let redirectURI = fields.single("redirect_uri"), !redirectURI.isEmpty else {
             return .failure(.missingRedirectURI)
         }
+        guard isPrintableASCII(clientID, maximumLength: maximumURILength),
+            isPrintableASCII(redirectURI, maximumLength: maximumURILength)
+        else { return .failure(.malformedClientOrRedirect) }
         return .success((clientID, redirectURI))
     }
 
     /// The state to echo in a refusal: the request's, when it is one we would keep.
     static func echoedState(_ fields: FormFields) -> String? {
-        guard let state = fields.single("state"), state.utf8.count <= maximumStateLength else { return nil }
+        guard let state = fields.single("state"), isValidState(state) else { return nil }
         return state
+    }
+
+    /// RFC 6749 Appendix A: `state` is VSCHAR (0x20–0x7E); we keep at most 1024 of them.
+    static func isValidState(_ state: String) -> Bool {
+        !state.isEmpty && isPrintableASCII(state, maximumLength: maximumStateLength)
+    }
+
+    /// Only bytes 0x20–0x7E, at most `maximumLength` of them.
+    static func isPrintableASCII(_ text: String, maximumLength: Int) -> Bool {
+        text.utf8.count <= maximumLength && text.utf8.allSatisfy { (0x20...0x7E).contains($0) }
     }
 
     /// Checks the rest of a request whose client and redirect URI are trusted.
@@ -55,9 +75,13 @@ enum AuthorizationParameters {
         where fields.count(name) > 1 {
             return .failure(Refusal(code: "invalid_request", description: "\(name) is given more than once"))
         }
-        let state = fields.single("state")
-        guard (state?.utf8.count ?? 0) <= maximumStateLength else {
-            return .failure(Refusal(code: "invalid_request", description: "state is too long"))
+        // An empty `state` is the same as none (the table keeps no empty one).
+        let state = fields.single("state").flatMap { $0.isEmpty ? nil : $0 }
+        if let state, !isValidState(state) {
+            return .failure(
+                Refusal(
+                    code: "invalid_request",
+                    description: "state must be at most \(maximumStateLength) printable ASCII characters"))
         }
         guard fields.single("response_type") == "code" else {
             return .failure(Refusal(code: "unsupported_response_type", description: "response_type must be code"))
@@ -92,7 +116,7 @@ enum AuthorizationParameters {
         return .success(requested.isEmpty ? defaultScopes : OAuthScope.sortedNames(requested))
     }
 
-    /// The URL a refusal redirects to.
+    /// The URL of the error page's link back to the client.
     static func refusalLocation(_ refusal: Refusal, redirectURI: String, state: String?, issuer: String) -> String {
         var pairs = [("error", refusal.code), ("error_description", refusal.description)]
         if let state { pairs.append(("state", state)) }

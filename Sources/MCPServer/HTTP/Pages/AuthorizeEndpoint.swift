@@ -1,8 +1,9 @@
 import App
 import Hummingbird
 
-/// `GET /oauth/authorize` (OAuth 2.1 §4.1.1): checks the request, keeps it server-side and sends
-/// the browser to sign in, or straight to consent when it already has a web session.
+/// `GET /oauth/authorize` (OAuth 2.1 §4.1.1): checks the request, keeps it server-side bound to this
+/// browser (`__Host-odmcp_browser`, set when absent) and sends the browser to sign in, or straight to
+/// consent when it already has a web session.
 struct AuthorizeEndpoint: Sendable {
     let services: PageServices
 
@@ -21,11 +22,8 @@ struct AuthorizeEndpoint: Sendable {
         let client: OAuthClient
         do {
             client = try await services.clients.resolve(clientID)
-        } catch .unavailable {
-            return MessageView.page(
-                "Try again in a moment", OAuthClientLookupError.unavailable.description, status: .serviceUnavailable)
         } catch {
-            return MessageView.page("Unknown application", error.description, status: .badRequest)
+            return Self.page(for: error)
         }
         guard client.allowsRedirect(to: redirectURI) else { return Self.page(for: .redirectMismatch) }
 
@@ -33,22 +31,54 @@ struct AuthorizeEndpoint: Sendable {
         switch AuthorizationParameters.validate(fields, resource: services.resource.resource) {
         case .success(let value): accepted = value
         case .failure(let refusal):
-            return .redirect(
-                to: AuthorizationParameters.refusalLocation(
+            // A page, not a redirect: see `MessageView.authorizationRefused`.
+            return MessageView.authorizationRefused(
+                code: refusal.code, description: refusal.description, host: ConsentView.redirectHost(redirectURI),
+                location: AuthorizationParameters.refusalLocation(
                     refusal, redirectURI: redirectURI, state: AuthorizationParameters.echoedState(fields),
                     issuer: services.issuer))
         }
+        // Every request of this browser shares its value; the cookie is renewed so that it outlives
+        // the newest request.
+        let browser = PageServices.browser(of: request) ?? AuthorizationRequestStore.newBrowser()
         let requestID: String
         do {
             requestID = try await services.requests.save(
                 AuthorizationRequest(
                     clientID: client.clientID, clientName: client.name, redirectURI: redirectURI, state: accepted.state,
-                    codeChallenge: accepted.codeChallenge, scopes: accepted.scopes, resource: services.resource.resource))
+                    codeChallenge: accepted.codeChallenge, scopes: accepted.scopes, resource: services.resource.resource),
+                browser: browser)
         } catch is AuthorizationRequestStore.Invalid {
             return MessageView.page("Invalid request", "A value of this request is too long.", status: .badRequest)
         }
         let next = try await services.session(of: request) == nil ? "/signin" : "/consent"
-        return .redirect(to: next + "?" + URLQuery.encode([("request", requestID)]))
+        var response = PageResponse.redirect(to: next + "?" + URLQuery.encode([("request", requestID)]))
+        response.cookies.append(PageCookie.set(PageCookie.browser, value: browser, maxAge: services.requests.ttl))
+        return response
+    }
+
+    /// A client that could not be resolved. A refused metadata document is named by its code word
+    /// only: no HTTP status, host or other detail of the fetch, so the page is no probe of what the
+    /// server can reach. A lookup that could not be made now (the database, or the metadata fetches
+    /// at their limit) is a 503.
+    static func page(for error: OAuthClientLookupError) -> PageResponse {
+        let again = "Try again in a moment."
+        switch error {
+        case .unavailable:
+            return MessageView.page(
+                "Try again in a moment", "The server could not look up this application right now.", again,
+                status: .serviceUnavailable)
+        case .metadata(let refusal) where refusal.code == .unavailable:
+            return MessageView.page(
+                "Try again in a moment", "The application's metadata document could not be fetched right now.", again,
+                status: .serviceUnavailable)
+        case .metadata(let refusal):
+            return MessageView.page(
+                "Unknown application",
+                "The application's metadata document could not be used (\(refusal.code.rawValue)).", status: .badRequest)
+        case .unknownClient, .metadataDocumentsDisabled:
+            return MessageView.page("Unknown application", error.description, status: .badRequest)
+        }
     }
 
     static func page(for refusal: AuthorizationParameters.PageRefusal) -> PageResponse {
@@ -64,6 +94,11 @@ struct AuthorizeEndpoint: Sendable {
                 "Invalid request",
                 "The address this request would return to (redirect_uri) is not one the application registered, so "
                     + "this server will not send you there.", status: .badRequest)
+        case .malformedClientOrRedirect:
+            MessageView.page(
+                "Invalid request",
+                "The application's id (client_id) or the address to return to (redirect_uri) is not a valid URL "
+                    + "(too long, or characters a URL cannot hold).", status: .badRequest)
         }
     }
 }

@@ -8,7 +8,9 @@ import Cryptography
 /// - Before sign-in (the e-mail form): HMAC-SHA256 of the browser-binding cookie's value under a
 ///   key derived from the encryption keyring (HKDF, purpose `pages/signin-csrf`). Nothing is stored.
 /// - With a web session (consent, grants): HMAC-SHA256 of the form's action under the session's
-///   own random `csrfSecret`, kept in the session row.
+///   `csrfSecret`, which `WebSession` derives from the session id (an HMAC of it; it is not
+///   stored). The consent form's token also covers the request id (`consentToken`), so a token
+///   answers one authorization request only.
 ///
 /// A missing or wrong token is a 403 page. Tokens are base64url of 32 bytes.
 struct PageCSRF: Sendable {
@@ -33,6 +35,15 @@ struct PageCSRF: Sendable {
     /// The token of the form posting to `action` in a web session with `secret`.
     static func sessionToken(secret: [UInt8], action: String) -> String {
         Base64URL.encode(HMACSHA256.authenticationCode(key: secret, message: Array("session|\(action)".utf8)))
+    }
+
+    /// The token of the consent form for request `requestID` in a web session with `secret`.
+    static func consentToken(secret: [UInt8], requestID: String) -> String {
+        sessionToken(secret: secret, action: "/consent|" + requestID)
+    }
+
+    static func isValidConsentToken(_ token: String?, secret: [UInt8], requestID: String) -> Bool {
+        isValidSessionToken(token, secret: secret, action: "/consent|" + requestID)
     }
 
     static func isValidSessionToken(_ token: String?, secret: [UInt8], action: String) -> Bool {

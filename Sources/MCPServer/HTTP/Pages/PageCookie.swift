@@ -2,9 +2,9 @@ import Cryptography
 import HTTPTypes
 import Hummingbird
 
-/// The two cookies of the pages, and reading them back.
+/// The three cookies of the pages, and reading them back.
 ///
-/// Both are `__Host-` cookies (`Secure`, `Path=/`, no `Domain`: only this exact origin can set or
+/// All are `__Host-` cookies (`Secure`, `Path=/`, no `Domain`: only this exact origin can set or
 /// read them), `HttpOnly` (no script could read them; there is none anyway) and `SameSite=Lax`
 /// (sent when the member follows the mailed link from another site, never with a cross-site POST).
 /// Chromium and Firefox accept `Secure` cookies on `http://127.0.0.1` and `localhost`, so local
@@ -14,6 +14,9 @@ enum PageCookie {
     static let session = "__Host-odmcp_web"
     /// The browser binding set by the sign-in form: a magic link works only in the browser that has it.
     static let binding = "__Host-odmcp_signin"
+    /// The browser value set by `/oauth/authorize`: a pending authorization request is answered
+    /// only in the browser that started it (`AuthorizationRequestStore`).
+    static let browser = "__Host-odmcp_browser"
 
     /// The `Set-Cookie` value for `name`.
     static func set(_ name: String, value: String, maxAge: Duration) -> String {

@@ -12,6 +12,10 @@ import Postgres
 /// pages' security headers (`PageResponse`), and a failure is a plain error page, never a detail.
 struct PageRoutes {
     let services: PageServices
+    /// The per-address budget of the pages anyone can call without a session and that write rows or
+    /// fetch (`GET /oauth/authorize`, `GET|POST /signin`, `GET /signin/link`): the JSON routes'
+    /// `OAUTH_REQUESTS_PER_MINUTE` / `OAUTH_REQUESTS_BURST`, counted separately.
+    let admission: UnauthenticatedAdmissionConfiguration
     let trustedProxies: TrustedProxies
     let logger: Logger
 
@@ -19,7 +23,8 @@ struct PageRoutes {
     /// end when the router is dropped (their `deinit`), which for `serve` is process exit.
     init(
         resource: ProtectedResource, settings: SignInConfiguration, database: Database, stores: StoreRegistry,
-        audit: AuditLog, keyring: EncryptionKeyring, trustedProxies: TrustedProxies, logger: Logger
+        audit: AuditLog, keyring: EncryptionKeyring, admission: UnauthenticatedAdmissionConfiguration,
+        trustedProxies: TrustedProxies, logger: Logger
     ) {
         let links = MagicLinkStore(database: database, ttl: settings.magicLinkTTL)
         let csrf: PageCSRF
@@ -31,7 +36,7 @@ struct PageRoutes {
             csrf = PageCSRF(key: SecureRandom.bytes(32))
         }
         services = PageServices(
-            resource: resource, settings: settings, requests: AuthorizationRequestStore(database: database),
+            resource: resource, settings: settings, database: database, requests: AuthorizationRequestStore(database: database),
             links: links, sessions: WebSessionStore(database: database, ttl: settings.webSessionTTL),
             clients: OAuthClientDirectory(
                 database: database, fetcher: ClientMetadataFetcher(configuration: settings.clientMetadata)),
@@ -41,6 +46,7 @@ struct PageRoutes {
                 sender: MailSender(configuration: settings.mail), links: links, issuer: resource.publicBaseURL,
                 logger: logger),
             csrf: csrf, logger: logger)
+        self.admission = admission
         self.trustedProxies = trustedProxies
         self.logger = logger
     }
@@ -53,6 +59,7 @@ struct PageRoutes {
         let consent = ConsentEndpoint(services: services)
         let grants = GrantsEndpoint(services: services)
         let logger = self.logger
+        let admission = UnauthenticatedAdmission(configuration: self.admission)
         @Sendable func answer(_ context: MCPRequestContext, _ body: () async throws -> PageResponse) async -> Response {
             do {
                 return try await body().response
@@ -61,15 +68,22 @@ struct PageRoutes {
                 return MessageView.failure().response
             }
         }
-        group.get("/oauth/authorize") { request, context in await answer(context) { try await authorize.get(request) } }
-        group.get("/signin") { request, context in await answer(context) { try await signIn.form(request) } }
+        /// `answer`, after the per-address budget (429 before anything is read).
+        @Sendable func admitted(_ context: MCPRequestContext, _ body: () async throws -> PageResponse) async -> Response {
+            if case .denied(let seconds) = admission.admit(address: context.clientIP) {
+                return MessageView.tooManyRequests(retryAfter: seconds).response
+            }
+            return await answer(context, body)
+        }
+        group.get("/oauth/authorize") { request, context in await admitted(context) { try await authorize.get(request) } }
+        group.get("/signin") { request, context in await admitted(context) { try await signIn.form(request) } }
         group.post("/signin") { request, context in
-            await answer(context) {
+            await admitted(context) {
                 try await signIn.post(request, correlationID: context.correlationID, clientIP: context.clientIP)
             }
         }
         group.get("/signin/sent") { request, context in await answer(context) { signIn.sent(request) } }
-        group.get("/signin/link") { request, context in await answer(context) { try await link.get(request) } }
+        group.get("/signin/link") { request, context in await admitted(context) { try await link.get(request) } }
         group.get("/consent") { request, context in await answer(context) { try await consent.get(request) } }
         group.post("/consent") { request, context in
             await answer(context) {

@@ -10,6 +10,7 @@ import Postgres
 struct PageServices: Sendable {
     let resource: ProtectedResource
     let settings: SignInConfiguration
+    let database: Database
     let requests: AuthorizationRequestStore
     let links: MagicLinkStore
     let sessions: WebSessionStore
@@ -31,6 +32,27 @@ struct PageServices: Sendable {
             let session = try await sessions.find(id)
         else { return nil }
         return (id, session)
+    }
+
+    /// The browser value of the request's `__Host-odmcp_browser` cookie, when it is well formed.
+    static func browser(of request: Request) -> String? {
+        PageCookie.value(PageCookie.browser, in: request.headers).flatMap {
+            AuthorizationRequestStore.isWellFormedBrowser($0) ? $0 : nil
+        }
+    }
+
+    /// The pending authorization request `id`, as the browser sending `request` may see it.
+    func pending(_ id: String, for request: Request) async throws -> AuthorizationRequestLookup {
+        try await requests.load(id, browser: Self.browser(of: request))
+    }
+
+    /// The page for a lookup that found no request this browser may use; nil when it found one.
+    static func refusal(_ lookup: AuthorizationRequestLookup) -> PageResponse? {
+        switch lookup {
+        case .found: nil
+        case .otherBrowser: MessageView.otherBrowser()
+        case .none: MessageView.requestExpired()
+        }
     }
 
     /// The fields of a form POST: `application/x-www-form-urlencoded`, at most 16 KiB.

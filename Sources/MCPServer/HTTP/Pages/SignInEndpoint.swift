@@ -13,9 +13,8 @@ struct SignInEndpoint: Sendable {
         let fields = PageServices.query(request) ?? FormFields(parsing: "")!
         let requestID = PageServices.requestID(fields)
         if fields.count("request") > 0 {
-            guard let requestID, try await services.requests.load(requestID) != nil else {
-                return MessageView.requestExpired()
-            }
+            guard let requestID else { return MessageView.requestExpired() }
+            if let refusal = PageServices.refusal(try await services.pending(requestID, for: request)) { return refusal }
         }
         let binding = self.binding(of: request)
         var response = PageResponse.page(
@@ -33,6 +32,10 @@ struct SignInEndpoint: Sendable {
             services.csrf.isValidSignInToken(fields.single("csrf"), binding: binding)
         else { return MessageView.forbidden() }
         let requestID = PageServices.requestID(fields)
+        // A request of another browser gets no mail (the answer does not depend on the address).
+        if let requestID, let refusal = PageServices.refusal(try await services.pending(requestID, for: request)) {
+            return refusal
+        }
         let email: MemberEmail
         do {
             email = try MemberEmail(fields.single("email") ?? "")

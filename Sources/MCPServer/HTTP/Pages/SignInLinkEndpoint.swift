@@ -12,6 +12,11 @@ struct SignInLinkEndpoint: Sendable {
     func get(_ request: Request) async throws -> PageResponse {
         let fields = PageServices.query(request) ?? FormFields(parsing: "")!
         let binding = PageCookie.value(PageCookie.binding, in: request.headers)
+        let requestID = PageServices.requestID(fields)
+        // The link is not redeemed for a request another browser started.
+        if let requestID, try await services.pending(requestID, for: request) == .otherBrowser {
+            return MessageView.otherBrowser()
+        }
         let outcome = try await services.links.redeem(token: fields.single("token") ?? "", binding: binding)
         guard case .signedIn(let tenantID, let email) = outcome else { return Self.page(for: outcome) }
 
@@ -24,8 +29,7 @@ struct SignInLinkEndpoint: Sendable {
         } catch is WebSessionStore.TenantUnavailable {
             return Self.page(for: .unknown)
         }
-        let next =
-            PageServices.requestID(fields).map { "/consent?" + URLQuery.encode([("request", $0)]) } ?? "/account/grants"
+        let next = requestID.map { "/consent?" + URLQuery.encode([("request", $0)]) } ?? "/account/grants"
         var response = PageResponse.redirect(to: next)
         response.cookies.append(PageCookie.set(PageCookie.session, value: sessionID, maxAge: services.sessions.ttl))
         return response
