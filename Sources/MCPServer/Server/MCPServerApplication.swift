@@ -46,6 +46,12 @@ public struct MCPServerApplication: Sendable {
                     .init(service: ClosingService(description: "database") { await database.shutdown() }),
                     .init(service: ClosingService(description: "key hasher") { await hasher.shutdown() }),
                     .init(service: ClosingService(description: "OrderDesk client") { await orderDesk.shutdown() }),
+                    // After the HTTP server: queued sign-in mail is sent (within a deadline) while the
+                    // database is still open, then the mail and metadata threads end.
+                    .init(
+                        service: ClosingService(description: "sign-in mail and metadata fetches") {
+                            await services.signIn?.shutdown()
+                        }),
                     // Expired cache rows, sessions and counters are deleted in the background; replicas
                     // take turns (the sweep runs under an advisory lock).
                     .init(
@@ -81,7 +87,12 @@ public struct MCPServerApplication: Sendable {
             audit: AuditLog(database: database, replicaID: configuration.replicaID),
             orders: OrderService(
                 database: database, stores: stores, orderDesk: orderDesk, configuration: configuration.orders),
-            orderDesk: orderDesk)
+            orderDesk: orderDesk,
+            signIn: configuration.resource.flatMap { resource in
+                configuration.signIn.map {
+                    SignInServices(settings: $0, database: database, issuer: resource.publicBaseURL, logger: logger)
+                }
+            })
     }
 
     func makeRefusals(services: ServerServices) -> AuthenticationRefusals {
@@ -122,9 +133,9 @@ public struct MCPServerApplication: Sendable {
                 trustedProxies: configuration.trustedProxies, logger: logger
             ).add(to: router)
         }
-        if let resource = configuration.resource, let signIn = configuration.signIn {
+        if let resource = configuration.resource, let settings = configuration.signIn, let signIn = services.signIn {
             PageRoutes(
-                resource: resource, settings: signIn, database: services.database, stores: services.stores,
+                resource: resource, settings: settings, signIn: signIn, database: services.database, stores: services.stores,
                 audit: services.audit, keyring: configuration.keyring,
                 admission: configuration.authorizationServer?.admission ?? AuthorizationServerConfiguration().admission,
                 trustedProxies: configuration.trustedProxies, logger: logger

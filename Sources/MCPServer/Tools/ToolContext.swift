@@ -17,11 +17,14 @@ public struct ServerServices: Sendable {
     public let audit: AuditLog
     public let orders: OrderService
     public let orderDesk: OrderDeskClient
+    /// The browser sign-in's mail queue, mail sender and metadata fetcher; nil without
+    /// `PUBLIC_BASE_URL`. Closed in the server's ordered shutdown.
+    public let signIn: SignInServices?
 
     public init(
         database: Database, authenticator: Authenticator, sessions: SessionStore, sessionKeys: SessionKeyBinding,
         stores: StoreRegistry, rateLimiter: TenantRateLimiter, rateLimits: RateLimitConfiguration, audit: AuditLog,
-        orders: OrderService, orderDesk: OrderDeskClient
+        orders: OrderService, orderDesk: OrderDeskClient, signIn: SignInServices? = nil
     ) {
         self.database = database
         self.authenticator = authenticator
@@ -33,6 +36,7 @@ public struct ServerServices: Sendable {
         self.audit = audit
         self.orders = orders
         self.orderDesk = orderDesk
+        self.signIn = signIn
     }
 }
 

@@ -19,14 +19,13 @@ struct PageRoutes {
     let trustedProxies: TrustedProxies
     let logger: Logger
 
-    /// Builds the pages' own services. The mail sender and the metadata fetcher own threads that
-    /// end when the router is dropped (their `deinit`), which for `serve` is process exit.
+    /// Builds the pages' services around `signIn` (the mail queue, the sender and the metadata
+    /// fetcher), which the server's service group owns and closes.
     init(
-        resource: ProtectedResource, settings: SignInConfiguration, database: Database, stores: StoreRegistry,
-        audit: AuditLog, keyring: EncryptionKeyring, admission: UnauthenticatedAdmissionConfiguration,
+        resource: ProtectedResource, settings: SignInConfiguration, signIn: SignInServices, database: Database,
+        stores: StoreRegistry, audit: AuditLog, keyring: EncryptionKeyring, admission: UnauthenticatedAdmissionConfiguration,
         trustedProxies: TrustedProxies, logger: Logger
     ) {
-        let links = MagicLinkStore(database: database, ttl: settings.magicLinkTTL)
         let csrf: PageCSRF
         do {
             csrf = try PageCSRF(keyring: keyring)
@@ -37,15 +36,11 @@ struct PageRoutes {
         }
         services = PageServices(
             resource: resource, settings: settings, database: database, requests: AuthorizationRequestStore(database: database),
-            links: links, sessions: WebSessionStore(database: database, ttl: settings.webSessionTTL),
-            clients: OAuthClientDirectory(
-                database: database, fetcher: ClientMetadataFetcher(configuration: settings.clientMetadata)),
+            links: signIn.links, sessions: WebSessionStore(database: database, ttl: settings.webSessionTTL),
+            clients: OAuthClientDirectory(database: database, fetcher: signIn.fetcher),
             limiter: SignInLimiter(perAddressPerHour: settings.perAddressPerHour, perIPPerHour: settings.perIPPerHour),
-            grants: GrantStore(database: database), stores: stores, audit: audit,
-            mail: SignInMail(
-                sender: MailSender(configuration: settings.mail), links: links, issuer: resource.publicBaseURL,
-                logger: logger),
-            csrf: csrf, logger: logger)
+            grants: GrantStore(database: database), stores: stores, audit: audit, mail: signIn.mail, csrf: csrf,
+            logger: logger)
         self.admission = admission
         self.trustedProxies = trustedProxies
         self.logger = logger

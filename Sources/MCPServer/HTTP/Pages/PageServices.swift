@@ -19,7 +19,8 @@ struct PageServices: Sendable {
     let grants: GrantStore
     let stores: StoreRegistry
     let audit: AuditLog
-    let mail: SignInMail
+    /// Nil when no mail can be sent.
+    let mail: SignInMailQueue?
     let csrf: PageCSRF
     let logger: Logger
 

@@ -5,7 +5,7 @@ import Hummingbird
 ///
 /// The form sets the browser-binding cookie (a random value) if the browser has none; its CSRF
 /// token is an HMAC of that value (`PageCSRF`). The POST answers the same 303 for every address —
-/// member or not, within the limits or not — and the mail leaves in the background (`SignInMail`).
+/// member or not, within the limits or not — and the mail leaves in the background (`SignInMailQueue`).
 struct SignInEndpoint: Sendable {
     let services: PageServices
 
@@ -46,7 +46,7 @@ struct SignInEndpoint: Sendable {
                     email: fields.single("email") ?? "", problem: "This is not an address we can send to: \(error.reason)."),
                 status: .badRequest)
         }
-        guard services.mail.isEnabled else {
+        guard let mail = services.mail else {
             return MessageView.page(
                 "Sign-in by mail is not available",
                 "This server has no way to send mail (its operator has not set SMTP_URL). Ask them to set it up.",
@@ -54,7 +54,10 @@ struct SignInEndpoint: Sendable {
         }
         // Over a limit: the same answer, and no mail (the limits count every address alike).
         if services.limiter.admit(address: email, ip: clientIP) {
-            services.mail.dispatch(to: email, binding: binding, requestID: requestID, correlationID: correlationID)
+            // Only queued here: the lookup runs in the queue's worker, so the answer takes the same
+            // time for a member and anyone else.
+            mail.enqueue(
+                SignInMailQueue.Job(email: email, binding: binding, requestID: requestID, correlationID: correlationID))
         }
         var response = PageResponse.redirect(to: Self.sentLocation(requestID))
         response.cookies.append(PageCookie.set(PageCookie.binding, value: binding, maxAge: services.links.ttl))
