@@ -451,7 +451,7 @@ class Member:
         b.wait(lambda: redirect_uri and b.url.startswith(redirect_uri), what=f"the redirect to {redirect_uri}")
         result.redirect = urllib.parse.parse_qs(urllib.parse.urlsplit(b.url).query, keep_blank_values=True)
         SECRETS.add_oauth_secret("authorization code", result.redirect.get("code", [None])[0])
-        for name in ("__Host-odmcp_web", "__Host-odmcp_signin"):
+        for name in ("__Host-odmcp_web", "__Host-odmcp_signin", "__Host-odmcp_browser"):
             SECRETS.add_oauth_secret(f"cookie {name}", b.cookies().get(name, {}).get("value"))
         self.authorizations.append(result)
         return result

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import json
+import re
 import secrets
 import time
 import urllib.parse
@@ -227,6 +229,35 @@ def error_page(url: str, callback: CallbackServer) -> httpx2.Response:
     return r
 
 
+def refusal_page(server, url: str, callback: CallbackServer, error: str, state: str | None) -> dict[str, list[str]]:
+    """An authorize request whose client and redirect URI are trusted but whose other parameters are
+    wrong: a 400 page of its own (never an automatic redirect: anyone can register a client and its
+    redirect URI), with one "Return to the application" link to the redirect URI carrying exactly
+    `error`, `error_description`, `state` (when the request's is one the server keeps) and `iss`.
+    Returns the link's query."""
+    r = error_page(url, callback)
+    links = re.findall(r"<a\b([^>]*)>\s*Return to the application\s*</a>", r.text)
+    assert len(links) == 1, f"expected one 'Return to the application' link: {r.text[:800]}"
+    href = re.search(r'\bhref="([^"]*)"', links[0])
+    assert href, links[0]
+    target = html.unescape(href.group(1))
+    assert target.startswith(callback.url + "?"), target
+    q = urllib.parse.parse_qs(urllib.parse.urlsplit(target).query, keep_blank_values=True)
+    expected = {"error", "error_description", "iss"} | ({"state"} if state is not None else set())
+    assert set(q) == expected, f"link parameters {sorted(q)}, expected {sorted(expected)}: {target}"
+    assert all(len(v) == 1 for v in q.values()), q
+    assert q["error"] == [error] and q["iss"] == [server.base] and q["error_description"][0], q
+    if state is not None:
+        assert q["state"] == [state], q
+    assert "127.0.0.1" in r.text, "the page should name the host the link returns to"
+    return q
+
+
+def page_failures(*servers) -> int:
+    """How many "page failed" lines (a 500 page) the servers have logged so far."""
+    return sum(p.read_text(errors="replace").count("page failed") for s in servers for p in (s.stdout_path, s.stderr_path))
+
+
 def hash_forms(secret: str) -> set[str]:
     """Hex SHA-256 of the string, of it without its `odxx_` prefix, and of its base64url bytes."""
     forms = {hashlib.sha256(secret.encode()).hexdigest()}
@@ -328,7 +359,9 @@ def test_dcr_sign_in_by_mail_consent_and_tool_call(server, member, callback, db,
         "authorization request id": rid,
         "web session cookie": web_cookie,
         "browser binding cookie": cookies.get("__Host-odmcp_signin", {}).get("value"),
+        "authorization browser cookie": cookies.get("__Host-odmcp_browser", {}).get("value"),
     }
+    assert plain["authorization browser cookie"], f"no __Host-odmcp_browser cookie: {sorted(cookies)}"
     dump = table_dump(db)
     found = [f"{label} in {table}" for label, value in plain.items() if value for table, text in dump.items() if value in text]
     assert not found, found
@@ -458,14 +491,16 @@ def test_pkce_verifier_missing_or_wrong(server, member, callback, raw_client):
     oauth_error(exchange(server, code, pkce_pair()[0], cid, callback.url), "invalid_grant")
     # The failed attempt burnt the code: the right verifier is too late.
     oauth_error(exchange(server, code, verifier, cid, callback.url), "invalid_grant")
-    # A plain or missing challenge never gets a code (redirected error: client and redirect are trusted).
+    # A plain or missing challenge never gets a code: a 400 page whose link (not a redirect) takes
+    # invalid_request, the state and iss back to the client.
     for extra in ({"code_challenge_method": "plain"}, {"code_challenge": None, "code_challenge_method": None}):
         url, state = authorize_url(server.base, cid, callback.url, "x" * 43, **extra)
-        r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
-        assert r.status_code in (302, 303), f"{extra}: {r.status_code} {r.text[:300]}"
-        q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)
-        assert r.headers["location"].startswith(callback.url) and q.get("error") == ["invalid_request"], r.headers["location"]
-        assert q.get("state") == [state] and q.get("iss") == [server.base] and "code" not in q, q
+        q = refusal_page(server, url, callback, "invalid_request", state)
+    # The link is an ordinary link to the client: following it delivers the error there.
+    target = callback.url + "?" + urllib.parse.urlencode({k: v[0] for k, v in q.items()})
+    before = len(callback.hits)
+    assert httpx2.get(target, timeout=HTTP_TIMEOUT).status_code == 200
+    assert len(callback.hits) == before + 1 and callback.hits[-1]["error"] == ["invalid_request"], callback.hits[-1]
 
 
 def test_code_reuse_is_refused_and_revokes_what_it_issued(server, member, callback, raw_client):
@@ -529,10 +564,7 @@ def test_token_for_another_resource_is_refused(server, other_server, member, cal
     # Asking server 1 for server 2's resource: invalid_target at authorize...
     _, challenge = pkce_pair()
     url, state = authorize_url(server.base, cid, callback.url, challenge, resource=other_server.base + "/mcp")
-    r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
-    assert r.status_code in (302, 303), f"{r.status_code} {r.text[:300]}"
-    q = urllib.parse.parse_qs(urllib.parse.urlsplit(r.headers["location"]).query)
-    assert q.get("error") == ["invalid_target"] and q.get("state") == [state] and q.get("iss") == [server.base], q
+    refusal_page(server, url, callback, "invalid_target", state)
     # ... and at the token endpoint.
     code, verifier = fresh_code(server, m, cid, callback.url)
     r = token_request(
@@ -627,7 +659,14 @@ def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, 
     # By hand, cookies included: httpx's jar never sends `Secure` cookies over http.
     r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
     assert r.status_code == 303 and "/signin?request=" in r.headers["location"], (r.status_code, r.headers)
-    page = httpx2.get(urllib.parse.urljoin(server.base, r.headers["location"]), timeout=HTTP_TIMEOUT)
+    browser = _set_cookie(r, "__Host-odmcp_browser")
+    assert browser, r.headers.get_list("set-cookie")
+    SECRETS.add_oauth_secret("cookie __Host-odmcp_browser", browser)
+    page = httpx2.get(
+        urllib.parse.urljoin(server.base, r.headers["location"]),
+        headers={"Cookie": f"__Host-odmcp_browser={browser}"},
+        timeout=HTTP_TIMEOUT,
+    )
     assert page.status_code == 200, page.text[:300]
     for header in ("content-security-policy", "x-frame-options", "referrer-policy", "cache-control"):
         assert header in page.headers, f"sign-in page without {header}"
@@ -635,7 +674,7 @@ def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, 
     assert binding, page.headers.get_list("set-cookie")
     fields = _form_fields(page.text)
     assert set(fields) == {"request", "csrf"}, fields
-    cookie = {"Cookie": f"__Host-odmcp_signin={binding}"}
+    cookie = {"Cookie": f"__Host-odmcp_signin={binding}; __Host-odmcp_browser={browser}"}
 
     def post(form: dict, headers: dict | None = cookie) -> httpx2.Response:
         return httpx2.post(server.base + "/signin", data=form, headers=headers, timeout=HTTP_TIMEOUT, follow_redirects=False)
@@ -647,7 +686,8 @@ def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, 
             form["csrf"] = csrf
         r = post(form)
         assert r.status_code == 403, f"csrf={csrf!r}: {r.status_code} {r.text[:200]}"
-    r = post({**fields, "email": m.email}, headers=None)  # the right token without its cookie
+    # The right token without its binding cookie (the request's browser cookie is there).
+    r = post({**fields, "email": m.email}, headers={"Cookie": f"__Host-odmcp_browser={browser}"})
     assert r.status_code == 403, f"no binding cookie: {r.status_code} {r.text[:200]}"
     time.sleep(1.0)
     assert len(sink.to(m.email)) == before, "a sign-in POST without a valid CSRF token sent mail"
@@ -689,6 +729,130 @@ def test_csrf_missing_or_wrong_is_403_and_non_members_get_the_same_page(server, 
     b.by_id("allow").click()
     b.wait(lambda: len(callback.hits) == before + 1, what="the redirect to the client")
     assert "code" in callback.hits[-1], callback.hits[-1]
+
+
+def test_a_request_is_answered_only_in_the_browser_that_started_it(server, member, callback, raw_client, db, tenants, sink):
+    """A pending request is bound to the browser that started it (`__Host-odmcp_browser`, set by
+    /oauth/authorize). Someone who learnt its id (it is in the mail and the URLs) and is signed in to
+    a tenant in another browser gets a 403 page on the sign-in and consent pages and cannot answer it,
+    not even with a valid consent CSRF token; the browser that started it still finishes it, and the
+    client's code is for that browser's member and tenant."""
+    cid = raw_client["client_id"]
+    victim, intruder = member("victim"), member("intruder", tenant="beta")
+    # The intruder holds a web session (tenant beta) of their own: a pass of their own, denied.
+    _, challenge = pkce_pair()
+    url, _ = authorize_url(server.base, cid, callback.url, challenge)
+    intruder.authorize(url, allow=False)
+    ib = intruder.browser
+    assert {"__Host-odmcp_web", "__Host-odmcp_browser"} <= set(ib.cookies()), sorted(ib.cookies())
+
+    # The victim's client starts a request in the victim's browser; its id leaks.
+    verifier, challenge = pkce_pair()
+    url, state = authorize_url(server.base, cid, callback.url, challenge)
+    vb = victim.browser
+    vb.get(url)
+    vb.wait(victim.on_signin_page, what="the sign-in page")
+    rid = urllib.parse.parse_qs(urllib.parse.urlsplit(vb.url).query)["request"][0]
+    SECRETS.add_oauth_secret("authorization request id", rid)
+    victim_browser = vb.cookies()["__Host-odmcp_browser"]["value"]
+    assert victim_browser != ib.cookies()["__Host-odmcp_browser"]["value"]
+    hits = len(callback.hits)
+
+    # In the intruder's (signed-in) browser: the consent and sign-in pages of that request are 403.
+    for path in (f"/consent?request={rid}", f"/signin?request={rid}"):
+        ib.get(server.base + path)
+        assert "another browser" in ib.h1().lower(), (path, ib.text()[:300])
+        assert not intruder.on_consent_page() and not intruder.on_signin_page(), ib.text()[:300]
+        r = httpx2.get(server.base + path, headers=_cookie_header(ib), timeout=HTTP_TIMEOUT, follow_redirects=False)
+        assert r.status_code == 403 and "location" not in r.headers, (path, r.status_code, r.headers.get("location"))
+        assert 'id="allow"' not in r.text and 'name="csrf"' not in r.text, r.text[:300]
+
+    # Even with a valid consent token for that request and the intruder's session (obtained here by
+    # presenting the victim's browser value, as if it had leaked too), Allow and Deny are refused
+    # from the intruder's browser and from one without the cookie.
+    cookies = {c["name"]: c["value"] for c in ib.driver.get_cookies()}
+    web = cookies["__Host-odmcp_web"]
+    SECRETS.add_oauth_secret("cookie __Host-odmcp_web", web)
+    page = httpx2.get(
+        server.base + f"/consent?request={rid}",
+        headers={"Cookie": f"__Host-odmcp_web={web}; __Host-odmcp_browser={victim_browser}"},
+        timeout=HTTP_TIMEOUT,
+    )
+    assert page.status_code == 200 and 'id="allow"' in page.text, (page.status_code, page.text[:300])
+    form = _form_fields(page.text)
+    assert form.get("request") == rid and form.get("csrf"), form
+    for cookie in (f"__Host-odmcp_web={web}; __Host-odmcp_browser={cookies['__Host-odmcp_browser']}", f"__Host-odmcp_web={web}"):
+        for decision in ("allow", "deny"):
+            r = httpx2.post(
+                server.base + "/consent",
+                data={**form, "decision": decision, "scope": "orders:read", "stores": "all"},
+                headers={"Cookie": cookie},
+                timeout=HTTP_TIMEOUT,
+                follow_redirects=False,
+            )
+            assert r.status_code == 403 and "location" not in r.headers, (decision, r.status_code, r.headers.get("location"))
+            assert "another browser" in r.text, r.text[:300]
+    # Nor can the intruder's browser ask for a sign-in mail carrying the request.
+    signin = httpx2.get(server.base + "/signin", headers=_cookie_header(ib), timeout=HTTP_TIMEOUT)
+    csrf = _form_fields(signin.text)["csrf"]
+    mails = len(sink.to(victim.email))
+    r = httpx2.post(
+        server.base + "/signin",
+        data={"request": rid, "csrf": csrf, "email": victim.email},
+        headers=_cookie_header(ib),
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=False,
+    )
+    assert r.status_code == 403 and "location" not in r.headers, (r.status_code, r.headers.get("location"))
+    time.sleep(1.0)
+    assert len(sink.to(victim.email)) == mails and len(callback.hits) == hits, "the other browser got somewhere"
+    beta_grants = psql(
+        db.super_url,
+        f"SELECT count(*) FROM orderdesk.oauth_grants WHERE tenant_id = '{tenants['beta'].id}' AND client_id = '{cid}';",
+    ).strip()
+    assert beta_grants == "0", beta_grants
+
+    # The victim's browser finishes the same request: sign-in, link, consent, a code for tenant alpha.
+    victim.submit_email()
+    _, link = victim.receive_link(mails)
+    vb.get(link)
+    vb.wait(victim.on_consent_page, what="the consent page after the link")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(vb.url).query)["request"] == [rid], vb.url
+    vb.by_id("allow").click()
+    vb.wait(lambda: len(callback.hits) == hits + 1, what="the redirect to the client")
+    q = callback.hits[-1]
+    assert q.get("state") == [state] and q.get("iss") == [server.base] and q.get("code"), q
+    SECRETS.add_oauth_secret("authorization code", q["code"][0])
+    r = exchange(server, q["code"][0], verifier, cid, callback.url)
+    assert r.status_code == 200, r.text[:300]
+    token = r.json()["access_token"]
+    assert_token_works(server, token, "41001")
+    result = tool_payload(modern_tool_call(server.mcp_url, token, "orders_list", {"store": BETA_STORE}))
+    assert result.get("isError") and result["structuredContent"]["error"]["code"] == "not_found", result
+
+
+def test_a_non_printable_state_or_client_id_is_a_400_page_never_a_500(server, callback, raw_client):
+    """state is 1–1024 VSCHAR (0x20–0x7E): a NUL (which PostgreSQL cannot even store), a control
+    character, DEL, a non-ASCII letter or 1025 characters is a 400 page whose return link carries no
+    state; a NUL in client_id or redirect_uri is a 400 page before anything is trusted (no link)."""
+    cid = raw_client["client_id"]
+    _, challenge = pkce_pair()
+    failures = page_failures(server)
+    for bad in ("\x00", "abc\x00def", "tab\there", "\x1b[31m", "\x7f", "caf\u00e9", "x" * 1025):
+        url, _ = authorize_url(server.base, cid, callback.url, challenge, state=bad)
+        refusal_page(server, url, callback, "invalid_request", None)
+    for url in (
+        authorize_url(server.base, cid + "\x00", callback.url, challenge)[0],
+        authorize_url(server.base, cid, callback.url + "\x00", challenge)[0],
+    ):
+        r = error_page(url, callback)
+        assert "Return to the application" not in r.text, r.text[:500]
+    # Printable states are kept (the refusals above were the characters' doing).
+    for good in ("a b~!{}", "y" * 1024):
+        url, _ = authorize_url(server.base, cid, callback.url, challenge, state=good)
+        r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"].startswith("/signin?request="), (r.status_code, r.text[:300])
+    assert page_failures(server) == failures, "a refused parameter ended as a failed page (500) in the log"
 
 
 def test_a_grant_limited_to_one_store_reaches_only_that_store(server, member, callback, tenants):
@@ -767,14 +931,20 @@ def test_pages_by_hand_headers_cookies_and_the_redirect(server, member, callback
     url, state = authorize_url(server.base, cimd.url("/client.json"), callback.url, challenge)
     r = httpx2.get(url, timeout=HTTP_TIMEOUT, follow_redirects=False)
     assert r.status_code == 303, r.text[:300]
-    signin = httpx2.get(urllib.parse.urljoin(server.base, r.headers["location"]), timeout=HTTP_TIMEOUT)
+    browser = _assert_cookie_flags(r, "__Host-odmcp_browser")
+    SECRETS.add_oauth_secret("cookie __Host-odmcp_browser", browser)
+    signin = httpx2.get(
+        urllib.parse.urljoin(server.base, r.headers["location"]),
+        headers={"Cookie": f"__Host-odmcp_browser={browser}"},
+        timeout=HTTP_TIMEOUT,
+    )
     assert signin.status_code == 200 and 'id="send-link"' in signin.text, signin.text[:300]
     _assert_page_headers(signin)
     binding = _assert_cookie_flags(signin, "__Host-odmcp_signin")
     css = httpx2.get(server.base + "/assets/site.css", timeout=HTTP_TIMEOUT)
     assert css.status_code == 200 and css.headers.get("content-type", "").startswith("text/css"), css.headers
     fields = _form_fields(signin.text)
-    cookie = {"Cookie": f"__Host-odmcp_signin={binding}"}
+    cookie = {"Cookie": f"__Host-odmcp_signin={binding}; __Host-odmcp_browser={browser}"}
     before = len(sink.to(m.email))
     sent = httpx2.post(
         server.base + "/signin", data={**fields, "email": m.email}, headers=cookie, timeout=HTTP_TIMEOUT, follow_redirects=False
@@ -788,7 +958,7 @@ def test_pages_by_hand_headers_cookies_and_the_redirect(server, member, callback
     assert landing.status_code == 303 and landing.headers["location"].startswith("/consent?request="), landing.headers
     web = _assert_cookie_flags(landing, "__Host-odmcp_web")
     SECRETS.add_oauth_secret("cookie __Host-odmcp_web", web)
-    session = {"Cookie": f"__Host-odmcp_signin={binding}; __Host-odmcp_web={web}"}
+    session = {"Cookie": f"__Host-odmcp_signin={binding}; __Host-odmcp_browser={browser}; __Host-odmcp_web={web}"}
     consent = httpx2.get(urllib.parse.urljoin(server.base, landing.headers["location"]), headers=session, timeout=HTTP_TIMEOUT)
     assert consent.status_code == 200 and 'id="allow"' in consent.text, consent.text[:300]
     _assert_page_headers(consent, form_action_extra=f"http://127.0.0.1:{callback.port}")
@@ -828,7 +998,7 @@ def _grant_of(db, token: str) -> str:
     return rows[0]
 
 
-def test_deny_redirects_access_denied_and_the_grants_page_revokes(server, member, callback, cimd, db):
+def test_deny_redirects_access_denied_and_the_grants_page_revokes(server, member, callback, cimd, db, tenants):
     m = member("grants")
     cid = cimd.url("/client.json")
     _, challenge = pkce_pair()
@@ -836,6 +1006,16 @@ def test_deny_redirects_access_denied_and_the_grants_page_revokes(server, member
     denied = m.authorize(url, allow=False).redirect
     assert denied.get("error") == ["access_denied"] and "code" not in denied, denied
     assert denied.get("state") == [state] and denied.get("iss") == [server.base], denied
+    # Deny is audited (oauth.grant_denied, by the member), with no grant behind it.
+    rows = psql_json(
+        db.super_url,
+        "SELECT action, outcome, target, params, tenant_id::text AS tenant FROM orderdesk.audit_log "
+        f"WHERE actor = 'member:{m.email}' AND action LIKE 'oauth.%'",
+    )
+    assert len(rows) == 1 and rows[0]["action"] == "oauth.grant_denied" and rows[0]["outcome"] == "ok", rows
+    params = rows[0]["params"]
+    assert params.get("client_id") == cid and params.get("scopes") == ["orders:read"], params
+    assert state not in json.dumps(params) and rows[0]["tenant"] == tenants["alpha"].id, rows
 
     # Allowed through the provider (legacy session mode this time), then revoked on the grants page.
     client = OAuthClient(server.mcp_url, m, callback.url, client_metadata_url=cid)
