@@ -269,4 +269,40 @@ $$;
 COMMENT ON FUNCTION orderdesk.sweep_expired(integer) IS
     'Deletes up to p_limit expired rows per table (cache_entries, sessions, magic_links, idle rate_limit_buckets and auth_failure_buckets, order_idempotency_keys, order_update_leases, oauth_codes, oauth_tokens, oauth_requests); returns counts. SECURITY DEFINER.';
 
+
+-- lookup_oauth_token() as in 0017, but a token whose grant's member is no longer a member of the
+-- tenant is not found (401 invalid_token / invalid_grant). remove-member revokes the member's
+-- grants in its transaction; this also covers a consent that committed while the removal ran, and
+-- any grant a future path might leave behind. Same signature, so grants and callers are unchanged.
+CREATE OR REPLACE FUNCTION orderdesk.lookup_oauth_token(p_hash bytea)
+    RETURNS TABLE (
+        tenant_id      uuid,
+        grant_id       uuid,
+        kind           text,
+        expires_at     timestamptz,
+        used_at        timestamptz,
+        revoked_at     timestamptz,
+        scopes         text[],
+        store_ids      text[],
+        resource       text,
+        tenant_active  boolean
+    )
+    LANGUAGE sql
+    STABLE
+    SECURITY DEFINER
+    SET search_path = ''
+AS $$
+    SELECT k.tenant_id, k.grant_id, k.kind, k.expires_at, k.used_at, coalesce(k.revoked_at, g.revoked_at),
+           g.scopes, g.store_ids, g.resource, t.status = 'active'
+    FROM orderdesk.oauth_tokens AS k
+    JOIN orderdesk.oauth_grants AS g ON g.tenant_id = k.tenant_id AND g.id = k.grant_id
+    JOIN orderdesk.tenants AS t ON t.id = k.tenant_id
+    WHERE k.token_hash = p_hash
+      AND EXISTS (SELECT 1 FROM orderdesk.tenant_members AS m
+                  WHERE m.tenant_id = g.tenant_id AND m.email = g.member_email)
+$$;
+
+COMMENT ON FUNCTION orderdesk.lookup_oauth_token(bytea) IS
+    'Pre-tenant lookup of an OAuth access or refresh token by SHA-256: tenant, grant, kind, expiry, use, revocation (token or grant), the grant''s scopes, stores and resource, and whether the tenant is active; at most one row, none when the grant''s member is no longer a member of the tenant. SECURITY DEFINER.';
+
 RESET ROLE;

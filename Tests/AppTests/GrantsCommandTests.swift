@@ -22,6 +22,12 @@ import Testing
             let t = tenant.tenantID.uuidString.lowercased()
             let store = GrantStore(database: fixture.database)
             func grant(_ scopes: Set<OAuthScope>, stores: Set<String>?, tenantID: UUID) async throws -> (OAuthGrant, String) {
+                try await fixture.database.withTenantTransaction(tenantID) { tx in
+                    // createGrant needs a member (a grant stops working once its member is removed).
+                    try tx.execute(
+                        "INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenantID), 'ann@example.com') ON CONFLICT DO NOTHING"
+                    )
+                }
                 let grant = try await store.createGrant(
                     tenantID: tenantID, clientID: "https://client.example/meta.json", clientName: "Client \"A\"",
                     memberEmail: try MemberEmail("ann@example.com"), scopes: scopes, storeIDs: stores,

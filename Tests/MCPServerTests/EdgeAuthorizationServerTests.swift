@@ -47,6 +47,12 @@ extension TestClientProtocol {
         _ fixture: EdgeFixture, tenantID: UUID, scopes: Set<OAuthScope> = [.ordersRead], clientID: String = client
     ) async throws -> Pending {
         let store = GrantStore(database: fixture.server.database)
+        try await fixture.server.database.withTenantTransaction(tenantID) { tx in
+            // createGrant needs a member (a grant stops working once its member is removed).
+            try tx.execute(
+                "INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenantID), 'ann@example.com') ON CONFLICT DO NOTHING"
+            )
+        }
         let grant = try await store.createGrant(
             tenantID: tenantID, clientID: clientID, clientName: "Edge client",
             memberEmail: try MemberEmail("ann@example.com"), scopes: scopes, storeIDs: nil, resource: resource)

@@ -35,6 +35,12 @@ import Testing
         resource: String = resource, accessTokenTTL: Duration = .seconds(600)
     ) async throws -> IssuedTokens {
         let store = GrantStore(database: fixture.server.database, accessTokenTTL: accessTokenTTL)
+        try await fixture.server.database.withTenantTransaction(tenantID) { tx in
+            // createGrant needs a member (a grant stops working once its member is removed).
+            try tx.execute(
+                "INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenantID), 'ann@example.com') ON CONFLICT DO NOTHING"
+            )
+        }
         let grant = try await store.createGrant(
             tenantID: tenantID, clientID: client, clientName: "Edge client", memberEmail: try MemberEmail("ann@example.com"),
             scopes: scopes, storeIDs: storeIDs, resource: resource)

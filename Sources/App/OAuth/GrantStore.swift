@@ -33,13 +33,14 @@ public final class GrantStore: Sendable {
         self.refreshTokenTTL = refreshTokenTTL
     }
 
-    /// Records a member's consent. The tenant must be active.
+    /// Records a member's consent. The tenant must be active and `memberEmail` one of its members.
     ///
     /// - Parameters:
     ///   - storeIDs: OrderDesk store ids the tokens may select, or nil for all the tenant's stores.
     ///   - resource: the RFC 8707 resource the tokens are for (the server's `/mcp` URL).
     /// - Throws: `OAuthError(.invalidRequest, .malformed)` for empty scopes or an out-of-range value,
-    ///   `OAuthError(.invalidRequest, .tenantDisabled)` when the tenant is unknown or disabled.
+    ///   `OAuthError(.invalidRequest, .tenantDisabled)` when the tenant is unknown or disabled,
+    ///   `OAuthError(.invalidRequest, .notMember)` when the address is no longer a member.
     public func createGrant(
         tenantID: UUID, clientID: String, clientName: String, memberEmail: MemberEmail, scopes: Set<OAuthScope>,
         storeIDs: Set<String>?, resource: String
@@ -71,11 +72,20 @@ public final class GrantStore: Sendable {
                 SELECT t.id, \(clientID), \(clientName), \(memberEmail.address), \(scopeNames), \(stores), \(resource)
                 FROM orderdesk.tenants AS t
                 WHERE t.id = \(tenantID) AND t.status = 'active'
+                  AND EXISTS (SELECT 1 FROM orderdesk.tenant_members AS m
+                              WHERE m.tenant_id = t.id AND m.email = \(memberEmail.address))
                 RETURNING \(unsafeSQL: Self.grantColumns)
                 """
             ).first.map(Self.grant)
         }
-        guard let row else { throw OAuthError(.invalidRequest, .tenantDisabled) }
+        guard let row else {
+            // Either the tenant is disabled or the address is no longer its member: say which.
+            let active =
+                try transaction.query(
+                    "SELECT 1 FROM orderdesk.tenants WHERE id = \(tenantID) AND status = 'active'"
+                ).isEmpty == false
+            throw OAuthError(.invalidRequest, active ? .notMember : .tenantDisabled)
+        }
         return row
     }
 

@@ -26,6 +26,8 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
         case revoked
         /// The tenant is disabled.
         case tenantDisabled = "tenant_disabled"
+        /// The signed-in address is no longer a member of the tenant.
+        case notMember = "not_member"
         /// Issued to another client.
         case clientMismatch = "client_mismatch"
         /// Not the redirect URI the code was issued for.
@@ -70,6 +72,7 @@ public struct OAuthError: Error, Sendable, Hashable, CustomStringConvertible {
             return "The code or refresh token was already used, so this authorization has been revoked. Sign in again."
         case .revoked: return "This authorization has been revoked. Sign in again."
         case .tenantDisabled: return "The account is disabled. Contact the server operator."
+        case .notMember: return "This address is no longer a member of the tenant. Contact the tenant's administrator."
         case .clientMismatch: return "The code or token was issued to another client."
         case .redirectMismatch: return "redirect_uri does not match the authorization request."
         case .verifierMismatch: return "code_verifier does not match the code_challenge of the authorization request."

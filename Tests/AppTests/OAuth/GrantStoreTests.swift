@@ -41,11 +41,21 @@ import Testing
         let store = store ?? GrantStore(database: fixture.database)
         let tenant: UUID
         if let tenantID { tenant = tenantID } else { tenant = try await fixture.createTenant().tenantID }
+        // createGrant needs a member (a grant stops working once its member is removed).
+        try await addMember(fixture, tenant, try MemberEmail("ann@example.com"))
         let grant = try await store.createGrant(
             tenantID: tenant, clientID: client, clientName: "Claude Desktop", memberEmail: try MemberEmail("Ann@Example.com"),
             scopes: scopes, storeIDs: storeIDs, resource: resource)
         return Consent(
             store: store, tenantID: tenant, grant: grant, verifier: Base64URL.encode(SecureRandom.bytes(48)))
+    }
+
+    static func addMember(_ fixture: AppFixture, _ tenant: UUID, _ email: MemberEmail) async throws {
+        try await fixture.database.withTenantTransaction(tenant) { tx in
+            try tx.execute(
+                "INSERT INTO orderdesk.tenant_members (tenant_id, email) VALUES (\(tenant), \(email.address)) ON CONFLICT DO NOTHING"
+            )
+        }
     }
 
     static func refusal(_ body: () async throws -> some Any) async -> OAuthError? {
@@ -377,6 +387,7 @@ import Testing
             let store = GrantStore(database: fixture.database)
             let tenant = try await fixture.createTenant().tenantID
             let email = try MemberEmail("ann@example.com")
+            try await Self.addMember(fixture, tenant, email)
             func create(scopes: Set<OAuthScope> = [.ordersRead], stores: Set<String>? = nil, name: String = "C") async
                 -> OAuthError?
             {
@@ -429,6 +440,32 @@ import Testing
             #expect(deleted["oauth_tokens"] == 1)  // the expired access token; the refresh token remains
             #expect(deleted["order_update_leases"] == 0)  // the older tables are still swept
             _ = try await consent.exchange(live)
+        }
+    }
+
+    /// A grant works only while its member is a member of the tenant: tokens of a grant whose
+    /// member is gone are unknown, even when nothing revoked the grant (a consent that committed
+    /// while `remove-member` ran), and a consent by a non-member records nothing.
+    @Test func aGrantStopsWithItsMembershipAndANonMemberCannotConsent() async throws {
+        try await AppFixture.run { fixture in
+            let consent = try await Self.consent(fixture)
+            let tokens = try await consent.tokens()
+            #expect(try await consent.store.verifyAccessToken(tokens.accessToken) != nil)  // control
+            try await fixture.database.withTenantTransaction(consent.tenantID) { tx in
+                try tx.execute("DELETE FROM orderdesk.tenant_members WHERE tenant_id = \(consent.tenantID)")
+            }
+            #expect(try await consent.store.verifyAccessToken(tokens.accessToken) == nil)
+            #expect(
+                await Self.refusal { try await consent.store.refresh(tokens.refreshToken, clientID: Self.client, resource: nil) }
+                    == OAuthError(.invalidGrant, .unknown))
+            let refused = await Self.refusal {
+                try await consent.store.createGrant(
+                    tenantID: consent.tenantID, clientID: Self.client, clientName: "X",
+                    memberEmail: try MemberEmail("ann@example.com"), scopes: [.ordersRead], storeIDs: nil,
+                    resource: Self.resource)
+            }
+            #expect(refused == OAuthError(.invalidRequest, .notMember))
+            #expect(try await consent.store.listGrants(tenantID: consent.tenantID).count == 1)  // only the first
         }
     }
 }

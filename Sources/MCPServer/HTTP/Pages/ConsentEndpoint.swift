@@ -162,6 +162,9 @@ struct ConsentEndpoint: Sendable {
         } catch let error as OAuthError where error.reason == .tenantDisabled {
             return MessageView.page(
                 "This tenant is disabled", "Nothing was allowed. Ask your administrator.", status: .forbidden)
+        } catch let error as OAuthError where error.reason == .notMember {
+            return MessageView.page(
+                "You are no longer a member", "Nothing was allowed. Ask the tenant's administrator.", status: .forbidden)
         } catch is OAuthError {
             return MessageView.page(
                 "Invalid request", "This answer holds a value the server cannot keep. Nothing was allowed.",

@@ -27,14 +27,12 @@ struct GrantsEndpoint: Sendable {
         guard let grantID = fields.single("grant").flatMap(UUID.init(uuidString:)) else {
             return MessageView.page("Invalid request", "No grant was chosen.", status: .badRequest)
         }
-        if try await services.grants.revokeGrant(tenantID: session.tenantID, grantID: grantID) {
-            var record = AuditRecord(
-                tenantID: session.tenantID, correlationID: correlationID, actor: "member:" + session.email.address,
-                action: "oauth.grant_revoked", params: ["via": "grants page"], outcome: "ok")
-            record.target = grantID.uuidString.lowercased()
-            record.clientIP = clientIP
-            try await services.audit.record(record)
-        }
+        // The revocation and its audit row commit together (nothing is revoked without its row).
+        var record = AuditRecord(
+            tenantID: session.tenantID, correlationID: correlationID, actor: "member:" + session.email.address,
+            action: "oauth.grant_revoked", params: ["via": "grants page"], outcome: "ok")
+        record.clientIP = clientIP
+        _ = try await services.grants.revokeGrant(tenantID: session.tenantID, grantID: grantID, audit: record)
         return .redirect(to: "/account/grants")
     }
 }
