@@ -13,6 +13,18 @@ public enum OAuthForm {
     public static func parse(_ body: [UInt8]) throws(Failure) -> [String: String] {
         var parameters: [String: String] = [:]
         var seen: Set<String> = []
+        for (name, value) in try pairs(body) {
+            guard seen.insert(name).inserted else { throw .repeated(name) }
+            if !value.isEmpty { parameters[name] = value }
+        }
+        return parameters
+    }
+
+    /// Every name and value in order, repetitions kept (the sign-in and consent pages' forms and
+    /// query strings, where a ticked box sends one field each).
+    /// - Throws: `.malformed` for a bad `%` escape or a name or value that is not UTF-8.
+    public static func pairs(_ body: [UInt8]) throws(Failure) -> [(name: String, value: String)] {
+        var pairs: [(name: String, value: String)] = []
         for pair in body.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
             let equals = pair.firstIndex(of: UInt8(ascii: "="))
             let rawName: [UInt8]
@@ -26,9 +38,8 @@ public enum OAuthForm {
             guard let name = String(validating: rawName, as: UTF8.self),
                 let value = String(validating: rawValue, as: UTF8.self)
             else { throw .malformed }
-            guard seen.insert(name).inserted else { throw .repeated(name) }
-            if !value.isEmpty { parameters[name] = value }
+            pairs.append((name, value))
         }
-        return parameters
+        return pairs
     }
 }

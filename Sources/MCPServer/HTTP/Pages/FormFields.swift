@@ -1,3 +1,5 @@
+import App
+
 /// The fields of an `application/x-www-form-urlencoded` text: a query string or a form body.
 ///
 /// Order and repetitions are kept (a form sends one `scope` field per ticked box). Malformed
@@ -11,14 +13,7 @@ struct FormFields: Sendable, Equatable {
 
     /// Nil when a name or value has a malformed `%` escape or is not UTF-8.
     init?(parsing text: Substring) {
-        var pairs: [(String, String)] = []
-        for field in text.split(separator: "&", omittingEmptySubsequences: true) {
-            let parts = field.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = Self.decode(parts[0]), let value = Self.decode(parts.count > 1 ? parts[1] : "") else {
-                return nil
-            }
-            pairs.append((name, value))
-        }
+        guard let pairs = try? OAuthForm.pairs(Array(text.utf8)) else { return nil }
         self.pairs = pairs
     }
 
@@ -33,33 +28,6 @@ struct FormFields: Sendable, Equatable {
 
     /// How often `name` appears.
     func count(_ name: String) -> Int { pairs.reduce(0) { $0 + ($1.name == name ? 1 : 0) } }
-
-    private static func decode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count)
-        var iterator = text.utf8.makeIterator()
-        while let byte = iterator.next() {
-            switch byte {
-            case UInt8(ascii: "+"): bytes.append(UInt8(ascii: " "))
-            case UInt8(ascii: "%"):
-                guard let high = iterator.next().flatMap(hexValue), let low = iterator.next().flatMap(hexValue) else {
-                    return nil
-                }
-                bytes.append(high << 4 | low)
-            default: bytes.append(byte)
-            }
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
 
 /// Percent-encoding for building URLs we send browsers to.
