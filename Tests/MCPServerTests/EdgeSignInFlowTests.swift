@@ -86,6 +86,11 @@ import Testing
                 #expect(location.hasPrefix("/consent?request="))
                 let consent = try await browser.get(client, location)
                 let requestID = try #require(PageBrowser.parameter("request", in: location))
+                // A member of several tenants (or on a shared browser) can sign in again for this request.
+                #expect(PageBrowser.text(consent).contains(#"id="switch-account" href="/signin?request=\#(requestID)""#))
+                let again = try await browser.get(client, "/signin?request=" + requestID)
+                #expect(again.status == .ok)
+                #expect(PageBrowser.text(again).contains(#"id="send-link""#))
                 let deny = try await browser.post(
                     client, "/consent",
                     [

@@ -56,6 +56,9 @@ enum ConsentView {
                 </div>
                 </form>
                 <p class="hint">You can revoke access at any time on <a href="/account/grants">your grants page</a>.</p>
+                <p class="hint">Not \(content.email), or another tenant? <a id="switch-account" \
+                href="/signin?\(URLQuery.encode([("request", content.requestID)]))">Sign in again</a> \
+                (a new link is mailed; this request waits for it).</p>
                 """)
     }
 
