@@ -414,6 +414,19 @@ def psql(url: str, sql: str, *, check: bool = True) -> str:
     return p.stdout
 
 
+def table_dump(db) -> dict[str, str]:
+    """Every user table of the database as text (superuser), by qualified name: what a secret
+    scan reads."""
+    tables = psql(
+        db.super_url,
+        """SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+           JOIN pg_namespace n ON n.oid = c.relnamespace
+           WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+             AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1;""",
+    ).split()
+    return {t: psql(db.super_url, f"SELECT t::text FROM {t} AS t;") for t in tables}
+
+
 def psql_json(url: str, query: str) -> list[dict]:
     out = psql(url, f"SELECT coalesce(json_agg(q), '[]'::json) FROM ({query}) AS q;").strip()
     return json.loads(out or "[]")

@@ -22,7 +22,7 @@ import urllib.parse
 import httpx2
 import pytest
 
-from e2e_support import HTTP_TIMEOUT, SECRETS, RawClient, psql, psql_json, run
+from e2e_support import HTTP_TIMEOUT, SECRETS, RawClient, psql, psql_json, run, table_dump
 from oauth_support import (
     MAIL_SUBJECT,
     Browser,
@@ -268,17 +268,6 @@ def hash_forms(secret: str) -> set[str]:
     except ValueError:
         pass
     return forms
-
-
-def table_dump(db) -> dict[str, str]:
-    tables = psql(
-        db.super_url,
-        """SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-             AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1;""",
-    ).split()
-    return {t: psql(db.super_url, f"SELECT t::text FROM {t} AS t;") for t in tables}
 
 
 # ---------------------------------------------------------------------------------------------

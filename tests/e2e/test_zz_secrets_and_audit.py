@@ -25,6 +25,7 @@ from e2e_support import (
     pg_tool,
     psql,
     psql_json,
+    table_dump,
 )
 
 pytestmark = pytest.mark.final
@@ -91,15 +92,9 @@ def _server_logs() -> dict[str, str]:
 
 
 def _table_dump(db) -> dict[str, str]:
-    tables = psql(
-        db.super_url,
-        """SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
-           JOIN pg_namespace n ON n.oid = c.relnamespace
-           WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema')
-             AND n.nspname NOT LIKE 'pg_toast%' ORDER BY 1;""",
-    ).split()
-    assert "orderdesk.stores" in tables and "orderdesk.audit_log" in tables, tables
-    return {f"table {t}": psql(db.super_url, f"SELECT t::text FROM {t} AS t;") for t in tables}
+    tables = table_dump(db)
+    assert "orderdesk.stores" in tables and "orderdesk.audit_log" in tables, list(tables)
+    return {f"table {t}": text for t, text in tables.items()}
 
 
 def _pg_dump(db) -> str:
