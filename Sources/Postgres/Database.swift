@@ -83,6 +83,15 @@ public final class Database: Sendable {
         }
     }
 
+    /// Runs one statement as its own implicit transaction: no `BEGIN`, no `COMMIT`, no tenant set by
+    /// the client. For statements that set `app.tenant_id` themselves, first thing, inside a
+    /// function (`orderdesk.open_call`): the caller must check the tenant the statement reports.
+    /// One round trip, and one statement in `pg_stat_statements`.
+    @discardableResult
+    public func standalone(_ query: PostgresQuery) async throws -> PostgresResult {
+        try await withLease(retryingStaleConnection: true) { connection in try connection.executePipeline([query])[0] }
+    }
+
     /// A raw connection outside any transaction, for maintenance (the migration runner, readiness
     /// checks). The connection goes back to the pool only if it is left idle and healthy.
     public func withConnection<T: Sendable>(_ body: @escaping @Sendable (PostgresConnection) throws -> T) async throws -> T {

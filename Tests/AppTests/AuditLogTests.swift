@@ -69,6 +69,38 @@ import Testing
         }
     }
 
+    @Test func oneBatchStatementWritesRowsOfSeveralTenantsEachUnderItsOwnTenant() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let (a, b) = (try await fixture.createTenant(), try await fixture.createTenant())
+            let records = [a.tenantID, nil, b.tenantID, a.tenantID].enumerated().map { n, tenant in
+                AuditRecord(
+                    tenantID: tenant, correlationID: "mixed-\(n)", actor: nil, action: "orders_get", outcome: "ok")
+            }
+            let written = try await fixture.database.standalone(AuditRecord.appendStatement(records)).rows[0]
+                .decode(Int.self, "written")
+            #expect(written == 4)
+            for (tenant, expected) in [(a.tenantID, ["mixed-0", "mixed-3"]), (b.tenantID, ["mixed-2"])] {
+                let seen = try await fixture.database.withTenantTransaction(tenant) { tx in
+                    try tx.query(
+                        "SELECT correlation_id FROM orderdesk.audit_log WHERE correlation_id LIKE 'mixed-%' ORDER BY id"
+                    ).map { try $0.decode(String.self, "correlation_id") }
+                }
+                #expect(seen == expected)
+            }
+            let tenantless = try await fixture.asSuperuser { tx in
+                try tx.query(
+                    "SELECT count(*) AS n FROM orderdesk.audit_log WHERE tenant_id IS NULL AND correlation_id = 'mixed-1'")[0]
+                    .decode(Int.self, "n")
+            }
+            #expect(tenantless == 1)
+            // The statement left no tenant set on its connection (the pool has only this one).
+            let leftover = try await fixture.database.standalone(
+                "SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant"
+            ).rows[0].decode(String.self, "tenant")
+            #expect(leftover == "")
+        }
+    }
+
     @Test func concurrentRecordsOfTwoTenantsAreEachWrittenOnceInTheirTenantInFewerStatements() async throws {
         try await AppFixture.run { fixture in
             let tenants = [try await fixture.createTenant(), try await fixture.createTenant()]

@@ -5,16 +5,18 @@ import Synchronization
 
 /// Appends rows to `orderdesk.audit_log`, stamped with this replica's id.
 ///
-/// `record` returns only once its row is committed. Rows of one tenant that arrive while an earlier
-/// write of that tenant is in flight are committed together in one statement when it completes
-/// (group commit without a timer: a lone call writes at once, exactly as before, and under load
-/// one round trip carries many rows). Each batch is one tenant's, in that tenant's transaction.
+/// `record` returns only once its row is committed. Rows that arrive while an earlier write is in
+/// flight are committed together in one statement when it completes (group commit without a timer:
+/// a lone call writes at once, and under load one round trip carries many rows), whatever their
+/// tenants: `orderdesk.append_audit` sets each tenant in turn, so row-level security checks every
+/// row against its own tenant, and a batch is one statement with no BEGIN or COMMIT around it.
 public final class AuditLog: Sendable {
     private let database: Database
     public let replicaID: String
     /// Rows per batch statement at most.
     static let maximumBatch = 64
-    private let queues = Mutex<[UUID?: Queue]>([:])
+    /// The rows waiting for the write in flight; nil while no write is in flight.
+    private let queue = Mutex<Queue?>(nil)
     private let counters = Mutex(Statistics())
 
     /// Rows written and the statements that wrote them, since start-up.
@@ -25,10 +27,10 @@ public final class AuditLog: Sendable {
 
     public var statistics: Statistics { counters.withLock { $0 } }
 
-    /// Rows of `tenant` queued behind its write in flight, or nil when none is in flight. Lets a test
+    /// Rows of `tenant` queued behind the write in flight, or nil when none is in flight. Lets a test
     /// see a batch form instead of timing it.
     func queuedRows(of tenant: UUID?) -> Int? {
-        queues.withLock { $0[tenant]?.waiting.count }
+        queue.withLock { queue in queue?.waiting.count { $0.record.tenantID == tenant } }
     }
 
     public init(database: Database, replicaID: String) {
@@ -48,26 +50,26 @@ public final class AuditLog: Sendable {
         record.params = Redactor.standard.redact(record.params)
         // The column is inet: text that is not an address would fail the insert, and with it the call.
         record.clientIP = record.clientIP.flatMap(ClientAddress.canonicalIP)
-        let tenant = record.tenantID
 
-        // Nothing of this tenant in flight: write at once, then hand what queued meanwhile to a drain.
-        let leads = queues.withLock { queues in
-            guard queues[tenant] == nil else { return false }
-            queues[tenant] = Queue()
+        // Nothing in flight: write at once, then hand what queued meanwhile to a drain.
+        let leads = queue.withLock { queue in
+            guard queue == nil else { return false }
+            queue = Queue()
             return true
         }
         if leads {
-            defer { handOff(tenant) }
-            try await write([record], tenant: tenant)
+            defer { handOff() }
+            try await write([record])
             return
         }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            let startsDrain = queues.withLock { queues in
-                let idle = queues[tenant] == nil
-                queues[tenant, default: Queue()].waiting.append(Waiting(record: record, continuation: continuation))
+            let startsDrain = queue.withLock { queue in
+                let idle = queue == nil
+                queue = queue ?? Queue()
+                queue?.waiting.append(Waiting(record: record, continuation: continuation))
                 return idle
             }
-            if startsDrain { Task { await self.drain(tenant) } }
+            if startsDrain { Task { await self.drain() } }
         }
     }
 
@@ -93,46 +95,46 @@ public final class AuditLog: Sendable {
         let continuation: CheckedContinuation<Void, any Error>
     }
 
-    /// A tenant's rows waiting for the write in flight (the entry exists while one is in flight).
+    /// Rows waiting for the write in flight.
     private struct Queue: Sendable {
         var waiting: [Waiting] = []
     }
 
-    /// After a write: nothing queued ends the tenant's turn, else a drain writes the queue.
-    private func handOff(_ tenant: UUID?) {
-        let more = queues.withLock { queues in
-            if queues[tenant]?.waiting.isEmpty ?? true {
-                queues[tenant] = nil
+    /// After a write: nothing queued ends the turn, else a drain writes the queue.
+    private func handOff() {
+        let more = queue.withLock { queue in
+            if queue?.waiting.isEmpty ?? true {
+                queue = nil
                 return false
             }
             return true
         }
-        if more { Task { await self.drain(tenant) } }
+        if more { Task { await self.drain() } }
     }
 
-    /// Writes the tenant's queue batch by batch until it is empty, then ends the tenant's turn.
-    private func drain(_ tenant: UUID?) async {
+    /// Writes the queue batch by batch until it is empty, then ends the turn.
+    private func drain() async {
         while true {
-            let batch: [Waiting] = queues.withLock { queues in
-                guard var queue = queues[tenant], !queue.waiting.isEmpty else {
-                    queues[tenant] = nil
+            let batch: [Waiting] = queue.withLock { queue in
+                guard var pending = queue, !pending.waiting.isEmpty else {
+                    queue = nil
                     return []
                 }
-                let taken = Array(queue.waiting.prefix(Self.maximumBatch))
-                queue.waiting.removeFirst(taken.count)
-                queues[tenant] = queue
+                let taken = Array(pending.waiting.prefix(Self.maximumBatch))
+                pending.waiting.removeFirst(taken.count)
+                queue = pending
                 return taken
             }
             if batch.isEmpty { return }
             do {
-                try await write(batch.map(\.record), tenant: tenant)
+                try await write(batch.map(\.record))
                 for waiting in batch { waiting.continuation.resume() }
             } catch let error as PostgresError where batch.count > 1 && error.isDataError {
                 // One bad row (a CHECK it breaks) must not fail the others: nothing was written, so
                 // each row is tried on its own and only the bad one fails.
                 for waiting in batch {
                     do {
-                        try await write([waiting.record], tenant: tenant)
+                        try await write([waiting.record])
                         waiting.continuation.resume()
                     } catch {
                         waiting.continuation.resume(throwing: error)
@@ -141,9 +143,9 @@ public final class AuditLog: Sendable {
             } catch {
                 // The database is unreachable, overloaded or refusing: everything queued behind this
                 // batch would wait for the same answer one batch at a time, so it gets it now.
-                let queued: [Waiting] = queues.withLock { queues in
-                    let queued = queues[tenant]?.waiting ?? []
-                    queues[tenant]?.waiting = []
+                let queued: [Waiting] = queue.withLock { queue in
+                    let queued = queue?.waiting ?? []
+                    queue?.waiting = []
                     return queued
                 }
                 for waiting in batch + queued { waiting.continuation.resume(throwing: error) }
@@ -151,10 +153,9 @@ public final class AuditLog: Sendable {
         }
     }
 
-    /// One statement, one round trip, in `tenant`'s transaction.
-    private func write(_ records: [AuditRecord], tenant: UUID?) async throws {
-        let statement = records.count == 1 ? records[0].insertStatement : AuditRecord.insertStatement(records)
-        try await database.statement(statement, tenant: tenant)
+    /// One statement, one round trip, its own transaction (each row in its tenant's setting).
+    private func write(_ records: [AuditRecord]) async throws {
+        try await database.standalone(AuditRecord.appendStatement(records))
         counters.withLock {
             $0.rows += records.count
             $0.statements += 1

@@ -44,17 +44,12 @@ public struct AuditRecord: Sendable {
     private static let columns =
         "tenant_id, correlation_id, session_hash, replica_id, actor, action, store_id, target, params, outcome, error_code, duration_ms, client_ip, user_agent, protocol_version, traceparent"
 
-    /// One INSERT of several records (all of one tenant), passed as one jsonb array whose keys are
-    /// the column names, so the statement text (and its prepared statement) is the same for every
-    /// batch size and Postgres converts each value to its column's type.
-    static func insertStatement(_ records: [AuditRecord]) -> PostgresQuery {
+    /// The audit writer's batch, `orderdesk.append_audit`: the records (of any tenants) as one jsonb
+    /// array whose keys are the column names, so the statement text (and its prepared statement) is
+    /// the same for every batch size and Postgres converts each value to its column's type.
+    static func appendStatement(_ records: [AuditRecord]) -> PostgresQuery {
         let rows: JSONValue = .array(records.map(\.jsonRow))
-        return """
-            INSERT INTO orderdesk.audit_log (\(unsafeSQL: columns))
-            SELECT \(unsafeSQL: columns)
-            FROM ROWS FROM (jsonb_populate_recordset(NULL::orderdesk.audit_log, \(rows))) WITH ORDINALITY AS r
-            ORDER BY r.ordinality
-            """
+        return "SELECT orderdesk.append_audit(\(rows)) AS written"
     }
 
     private var jsonRow: JSONValue {

@@ -70,7 +70,8 @@ public final class OrderService: Sendable {
     /// `includeHistory`, `order+history:<id>`, the order with its `order_history`).
     /// Returns the order's JSON object and whether it was served from the cache.
     public func get(
-        tenantID: UUID, store: RegisteredStore, orderID: String, includeHistory: Bool = false
+        tenantID: UUID, store: RegisteredStore, orderID: String, includeHistory: Bool = false,
+        snapshot: CallSnapshot? = nil
     ) async throws -> (order: JSONValue, cached: Bool) {
         let ttl = configuration.orderTTL
         guard ttl > .zero else {
@@ -79,8 +80,14 @@ public final class OrderService: Sendable {
                 false
             )
         }
-        let key = includeHistory ? OrderCache.orderWithHistoryKey(orderID) : OrderCache.orderKey(orderID)
-        switch try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .order, key: key) {
+        let probe = CacheProbe.order(orderID, includeHistory: includeHistory)
+        let key = probe.key
+        // The call's opening statement may have read the entry already (`CallSnapshots`).
+        let lookup =
+            if let read = snapshot?.lookup(tenantID: tenantID, storeID: store.id, probe: probe) { read } else {
+                try await cache.lookup(tenantID: tenantID, storeID: store.id, scope: .order, key: key)
+            }
+        switch lookup {
         case .hit(let order):
             ServiceMetrics.cacheLookup(.order, hit: true)
             return (order, true)

@@ -45,7 +45,7 @@ public struct MCPSession: Sendable, Hashable {
     }
 
     /// Whether `id` could have come from `generateID()`; anything else is unknown without a query.
-    static func isWellFormedID(_ id: String) -> Bool {
+    public static func isWellFormedID(_ id: String) -> Bool {
         id.utf8.count == idLength && id.utf8.allSatisfy(Base64URL.isAlphabet)
     }
 }

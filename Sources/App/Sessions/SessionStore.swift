@@ -10,9 +10,9 @@ public final class SessionStore: Sendable {
     private let database: Database
     /// How long an unused session lives (`SESSION_IDLE_TIMEOUT_SECONDS`, default 86400).
     public let idleTimeout: Duration
-    private let idleSeconds: Double
+    let idleSeconds: Double
     /// A read pushes the expiry forward only when the last push is older than this.
-    private let touchAfterSeconds: Double
+    let touchAfterSeconds: Double
 
     public init(database: Database, idleTimeout: Duration = .seconds(86_400)) {
         self.database = database
@@ -62,18 +62,20 @@ public final class SessionStore: Sendable {
     }
 
     /// `find(id:)` for a caller whose tenant is already known (a verified Bearer key): the session
-    /// is first read directly in that tenant's transaction, which costs one round trip instead of two
-    /// when it is that tenant's live session of an active tenant, as it nearly always is. Otherwise
-    /// (unbound, another tenant's, unknown) the answer is `find(id:)`'s.
+    /// is first read directly as that tenant (`orderdesk.open_call`, the statement `CallSnapshots`
+    /// sends), which costs one round trip instead of two when it is that tenant's live session of an
+    /// active tenant, as it nearly always is. Otherwise (unbound, another tenant's, unknown) the
+    /// answer is `find(id:)`'s.
     public func find(id: String, expectedTenant: UUID?) async throws -> MCPSession? {
         guard MCPSession.isWellFormedID(id) else { return nil }
-        let hash = MCPSession.idHash(id)
         if let tenant = expectedTenant,
-            let session = try await read(hash, id: id, tenant: tenant, requireActiveTenant: true)
+            let session = try await CallSnapshots(database: database, sessions: self).open(
+                tenantID: tenant, sessionID: id, allStores: false, storeReference: nil, probe: nil
+            ).session(id: id)
         {
             return session
         }
-        return try await lookupAndRead(id: id, hash: hash)
+        return try await lookupAndRead(id: id, hash: MCPSession.idHash(id))
     }
 
     private func lookupAndRead(id: String, hash: [UInt8]) async throws -> MCPSession? {
@@ -195,10 +197,7 @@ public final class SessionStore: Sendable {
 
     /// Reads the live session row in `tenant`'s transaction (or with no tenant, for an unbound one)
     /// and, in the same statement, pushes its expiry forward if the last push is old enough.
-    /// With `requireActiveTenant`, a session of a disabled tenant reads as none.
-    private func read(_ hash: [UInt8], id: String, tenant: UUID?, requireActiveTenant: Bool = false) async throws
-        -> MCPSession?
-    {
+    private func read(_ hash: [UInt8], id: String, tenant: UUID?) async throws -> MCPSession? {
         let idleSeconds = self.idleSeconds
         let touchAfter = touchAfterSeconds
         let row = try await database.statement(
@@ -207,8 +206,6 @@ public final class SessionStore: Sendable {
                 SELECT id_hash, tenant_id, active_store_id, protocol_version, last_seen_at
                 FROM orderdesk.sessions
                 WHERE id_hash = \(hash) AND kind = 'mcp' AND revoked_at IS NULL AND expires_at > now()
-                  AND (NOT \(requireActiveTenant) OR EXISTS (
-                      SELECT 1 FROM orderdesk.tenants AS t WHERE t.id = tenant_id AND t.status = 'active'))
             ), touched AS (
                 UPDATE orderdesk.sessions AS s
                 SET last_seen_at = now(), expires_at = now() + make_interval(secs => \(idleSeconds))

@@ -26,6 +26,8 @@ struct ToolCallPipeline: Sendable {
         let clientIP: String?
         let userAgent: String?
         let logger: Logger
+        /// What the request's opening statement read (legacy revisions: `SessionMiddleware`).
+        var snapshot: CallSnapshot? = nil
     }
 
     /// The `tools/call` result (success or `isError`), or a JSON-RPC error for an unknown tool.
@@ -104,9 +106,10 @@ struct ToolCallPipeline: Sendable {
             let arguments = ToolArguments(values: rawArguments.objectValue ?? [:])
             let audit = CallAudit(log: services.audit, redactor: redactor, startedRow: record)
             callAudit = audit
-            let context = ToolContext(
+            var context = ToolContext(
                 principal: caller.principal, session: caller.session, services: services,
                 correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger, callAudit: audit)
+            context.snapshot = try await snapshot(for: tool, arguments: arguments, caller: caller)
             outcome = .success(try await tool.call(arguments: arguments, context: context))
         } catch {
             let failure = MCPError(from: error)
@@ -171,6 +174,16 @@ struct ToolCallPipeline: Sendable {
         // An access token short of a scope: a 403 with its challenge, in every revision (audited above).
         if case .failure(let failure) = outcome, failure.endsExchange { throw failure }
         return Self.result(outcome, correlationID: caller.correlationID)
+    }
+
+    /// The request's snapshot, or for a sessionless (2026-07-28) call of a tool that reads the cache,
+    /// one read now: stores and cache entry in one statement instead of two transactions.
+    private func snapshot(for tool: any Tool, arguments: ToolArguments, caller: Caller) async throws -> CallSnapshot? {
+        if let snapshot = caller.snapshot { return snapshot }
+        guard caller.session == nil, let principal = caller.principal else { return nil }
+        let opening = CallOpening(tool: tool, arguments: arguments.values)
+        guard opening.probe != nil else { return nil }
+        return try await services.snapshots.open(tenantID: principal.tenantID, sessionID: nil, opening)
     }
 
     /// What an OAuth access token may call. A tool that manages stores needs `stores:manage` (instead

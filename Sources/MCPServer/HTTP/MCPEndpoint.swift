@@ -101,7 +101,8 @@ struct MCPEndpoint: Sendable {
                 principal: context.principal, session: session, protocolVersion: session.protocolVersion,
                 traceParent: context.traceParent, correlationID: context.correlationID,
                 clientIP: context.clientIP, userAgent: request.headers[.userAgent],
-                logger: logger.with(requestID: context.correlationID, traceParent: context.traceParent))
+                logger: logger.with(requestID: context.correlationID, traceParent: context.traceParent),
+                snapshot: context.snapshot)
             do {
                 let result = try await pipeline.call(params: params, caller: caller)
                 return Response.json(.ok, encoded: result.responseBody(id: id), correlationID: context.correlationID)

@@ -21,6 +21,8 @@ public struct MCPRequestContext: RequestContext, RemoteAddressRequestContext {
     var message: JSONRPCMessage?
     /// The request's live session (`SessionMiddleware`); nil for `initialize` and for 2026-07-28.
     public internal(set) var session: MCPSession?
+    /// What the request's opening statement read with the session (`SessionMiddleware`), if it ran.
+    var snapshot: CallSnapshot?
     /// Which era the request speaks (`RevisionMiddleware`).
     var revision: ProtocolRevision = .legacy
     /// The caller's W3C trace context, when it sent a well-formed one (`RevisionMiddleware`).

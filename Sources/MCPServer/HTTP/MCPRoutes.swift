@@ -27,7 +27,8 @@ struct MCPRoutes {
             .add(middleware: RevisionMiddleware())
             .add(
                 middleware: SessionMiddleware(
-                    sessions: endpoint.services.sessions, sessionKeys: endpoint.services.sessionKeys,
+                    sessions: endpoint.services.sessions, snapshots: endpoint.services.snapshots,
+                    sessionKeys: endpoint.services.sessionKeys,
                     allowSessionAuthentication: endpoint.allowSessionAuthentication, refusals: endpoint.refusals,
                     registry: endpoint.pipeline.registry)
             )

@@ -28,6 +28,11 @@ public protocol Tool: Sendable {
     /// (`TenantPrincipal.isStoreRestricted`) neither sees nor may call it.
     var managesStores: Bool { get }
 
+    /// The cache entry the call will read first, if the tool reads one and `arguments` name it: the
+    /// call's opening statement then reads it along with the session and the stores
+    /// (`CallSnapshots`), saving the call a round trip. nil for tools that do not read the cache.
+    func cacheProbe(for arguments: [String: JSONValue]) -> CacheProbe?
+
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue
 }
 
@@ -36,6 +41,7 @@ extension Tool {
     public var allowedWithoutTenant: Bool { false }
     public var needsSession: Bool { false }
     public var managesStores: Bool { false }
+    public func cacheProbe(for arguments: [String: JSONValue]) -> CacheProbe? { nil }
 
     /// The tool as `tools/list` shows it (its input schema with the old argument names beside the
     /// current ones: `ArgumentAliases`).

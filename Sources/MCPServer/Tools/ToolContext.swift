@@ -15,6 +15,8 @@ public struct ServerServices: Sendable {
     /// Costs of reads and writes against the tenant bucket.
     public let rateLimits: RateLimitConfiguration
     public let audit: AuditLog
+    /// The one-statement read at the start of a tool call (`CallSnapshots`).
+    public let snapshots: CallSnapshots
     public let orders: OrderService
     public let orderDesk: OrderDeskClient
     /// The browser sign-in's mail queue, mail sender and metadata fetcher; nil without
@@ -24,8 +26,10 @@ public struct ServerServices: Sendable {
     public init(
         database: Database, authenticator: Authenticator, sessions: SessionStore, sessionKeys: SessionKeyBinding,
         stores: StoreRegistry, rateLimiter: TenantRateLimiter, rateLimits: RateLimitConfiguration, audit: AuditLog,
-        orders: OrderService, orderDesk: OrderDeskClient, signIn: SignInServices? = nil
+        orders: OrderService, orderDesk: OrderDeskClient, signIn: SignInServices? = nil,
+        snapshots: CallSnapshots? = nil
     ) {
+        self.snapshots = snapshots ?? CallSnapshots(database: database, sessions: sessions)
         self.database = database
         self.authenticator = authenticator
         self.sessions = sessions
@@ -53,6 +57,8 @@ public struct ToolContext: Sendable {
     /// Where the tool reports the store, order and tenant its audit rows name, and writes its
     /// `started` row (not to be confused with `services.audit`, the log itself).
     public let callAudit: CallAudit
+    /// What the call's opening statement read (session, stores, the first cache entry), when it ran.
+    public var snapshot: CallSnapshot? = nil
 
     /// The caller's tenant, or `unauthorized` when the session is not authenticated.
     public func tenantID() throws -> UUID {

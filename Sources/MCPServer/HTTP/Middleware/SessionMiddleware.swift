@@ -12,6 +12,9 @@ import JSON
 struct SessionMiddleware: RouterMiddleware {
     typealias Context = MCPRequestContext
     let sessions: SessionStore
+    /// The one-statement read of a Bearer caller's session (with, for a cached read, its stores and
+    /// cache entry): `CallSnapshots`.
+    let snapshots: CallSnapshots
     let sessionKeys: SessionKeyBinding
     let allowSessionAuthentication: Bool
     let refusals: AuthenticationRefusals
@@ -40,7 +43,8 @@ struct SessionMiddleware: RouterMiddleware {
         let id = context.jsonRPCID
         var context = context
         do {
-            (context.session, context.principal) = try await resolve(request: request, context: context, isOpen: isOpen)
+            (context.session, context.principal, context.snapshot) = try await resolve(
+                request: request, context: context, isOpen: isOpen)
         } catch {
             throw MCPError(from: error).answering(id)
         }
@@ -48,7 +52,7 @@ struct SessionMiddleware: RouterMiddleware {
     }
 
     private func resolve(request: Request, context: Context, isOpen: Bool) async throws
-        -> (MCPSession, TenantPrincipal?)
+        -> (MCPSession, TenantPrincipal?, CallSnapshot?)
     {
         guard let sessionID = request.headers[.mcpSessionID], !sessionID.isEmpty else {
             throw MCPError.invalidRequest("Mcp-Session-Id header is required; call initialize first")
@@ -58,7 +62,15 @@ struct SessionMiddleware: RouterMiddleware {
         guard principal != nil || allowSessionAuthentication else {
             throw await refusals.refuse("missing", request: request, context: context)
         }
-        guard var session = try await sessions.find(id: sessionID, expectedTenant: principal?.tenantID) else {
+        // A Bearer caller's own live session, as nearly every request is: one statement reads it,
+        // and for a cached read also the stores and the cache entry the tool needs.
+        if let principal, MCPSession.isWellFormedID(sessionID) {
+            let snapshot = try await snapshots.open(
+                tenantID: principal.tenantID, sessionID: sessionID, CallOpening(message: context.message, registry: registry))
+            if let session = snapshot.session(id: sessionID) { return (session, principal, snapshot) }
+        }
+        // Unknown, expired, unbound, another tenant's, or no key: who owns it decides.
+        guard var session = try await sessions.find(id: sessionID) else {
             throw MCPError.invalidRequest("Session not found or expired; initialize a new session", status: .notFound)
         }
         if let principal {
@@ -68,12 +80,12 @@ struct SessionMiddleware: RouterMiddleware {
             if session.tenantID == nil {
                 session = try await sessions.bind(id: session.id, to: principal.tenantID)
             }
-            return (session, principal)
+            return (session, principal, nil)
         }
         if let tenant = session.tenantID {
             switch try await sessionKeys.login(sessionID: session.id, tenantID: tenant) {
             case .active(let caller):
-                return (session, caller)
+                return (session, caller, nil)
             case .withdrawn:
                 // The key it logged in with was revoked (or its tenant disabled): the session is over,
                 // so its id cannot keep writing refusal rows (the next request is a plain 404).
@@ -87,6 +99,6 @@ struct SessionMiddleware: RouterMiddleware {
         guard isOpen else {
             throw await refusals.refuse("missing", request: request, context: context)
         }
-        return (session, nil)
+        return (session, nil, nil)
     }
 }

@@ -25,13 +25,19 @@ struct OrdersGetTool: Tool {
     let annotations = ToolAnnotations.read
     let requiredScope = KeyScope.read
 
+    func cacheProbe(for arguments: [String: JSONValue]) -> CacheProbe? {
+        // Only an id the input schema accepts: anything else fails validation before any read.
+        guard case .string(let orderID)? = arguments["order_id"], (1...30).contains(orderID.count) else { return nil }
+        return .order(orderID, includeHistory: arguments["include_history"] == .bool(true))
+    }
+
     func call(arguments: ToolArguments, context: ToolContext) async throws -> JSONValue {
         let orderID = try arguments.requiredString("order_id")
         context.callAudit.target(orderID)
         let store = try await StoreSelection.store(for: arguments, context: context)
         let (order, cached) = try await context.services.orders.get(
             tenantID: try context.tenantID(), store: store, orderID: orderID,
-            includeHistory: arguments.values["include_history"] == .bool(true))
+            includeHistory: arguments.values["include_history"] == .bool(true), snapshot: context.snapshot)
         return ["order": order, "cached": .bool(cached), "store": store.json]
     }
 }

@@ -23,7 +23,7 @@ enum StoreSelection {
         if let session = context.session, let active = session.activeStore, session.tenantID == tenant {
             return try StoreAccess.checkActive(active, context: context)
         }
-        let all = try await context.services.stores.list(tenantID: tenant)
+        let all = try await StoreAccess.all(context: context)
         if let active = context.session?.activeStoreID, let store = all.first(where: { $0.id == active }) {
             return try StoreAccess.checkActive(store, context: context)
         }

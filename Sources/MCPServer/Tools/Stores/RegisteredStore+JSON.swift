@@ -38,7 +38,14 @@ enum StoreArgument {
     static func resolve(_ identifier: String, context: ToolContext) async throws -> (RegisteredStore, StoreMatch) {
         let tenant = try context.tenantID()
         context.callAudit.store(identifier)
-        let found = try await context.services.stores.resolve(tenantID: tenant, identifier: identifier)
+        let found =
+            if let snapshot = context.snapshot, snapshot.tenantID == tenant,
+                let resolution = snapshot.resolution(of: identifier)
+            {
+                resolution.match
+            } else {
+                try await context.services.stores.resolve(tenantID: tenant, identifier: identifier)
+            }
         if let found, StoreAccess.allows(found.store, to: context.principal) {
             context.callAudit.store(found.store.storeID)
             return found

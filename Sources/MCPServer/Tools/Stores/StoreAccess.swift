@@ -38,7 +38,15 @@ enum StoreAccess {
 
     /// The tenant's stores the caller's key may use, by name.
     static func list(context: ToolContext) async throws -> [RegisteredStore] {
-        visible(try await context.services.stores.list(tenantID: try context.tenantID()), to: context.principal)
+        visible(try await all(context: context), to: context.principal)
+    }
+
+    /// Every store of the caller's tenant: as the call's opening statement read them, else from the
+    /// registry.
+    static func all(context: ToolContext) async throws -> [RegisteredStore] {
+        let tenant = try context.tenantID()
+        if let snapshot = context.snapshot, snapshot.tenantID == tenant, let stores = snapshot.allStores { return stores }
+        return try await context.services.stores.list(tenantID: tenant)
     }
 
     /// The store of `stores` that `identifier` names, ranked as `StoreRegistry.resolve` ranks them:

@@ -1,0 +1,173 @@
+import App
+import Cryptography
+import Foundation
+import JSON
+import OrderDesk
+import Postgres
+import TestSupport
+import Testing
+
+/// `CallSnapshots.open` (`orderdesk.open_call`): the session, the stores and the first cache entry of
+/// a tool call in one statement, read as the tenant under row-level security.
+@Suite(.serialized) struct CallSnapshotTests {
+    @Test func readsTheSessionItsActiveStoreAndTheCacheEntryOfThatStoreOnly() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let first = try await insertStore(tenant.tenantID, storeID: "1001", in: fixture)
+            let second = try await insertStore(tenant.tenantID, storeID: "1002", in: fixture)
+            let sessions = SessionStore(database: fixture.database)
+            let session = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-11-25", clientInfo: [:])
+            _ = try await sessions.setActiveStore(id: session.id, tenantID: tenant.tenantID, storeID: first)
+            try await putCacheEntry(tenant.tenantID, store: first, key: "order:7", value: ["id": "7"], in: fixture)
+            try await putCacheEntry(tenant.tenantID, store: second, key: "order:7", value: ["id": "7b"], in: fixture)
+            let probe = CacheProbe.order("7", includeHistory: false)
+            let snapshots = CallSnapshots(database: fixture.database, sessions: sessions)
+
+            let snapshot = try await snapshots.open(
+                tenantID: tenant.tenantID, sessionID: session.id, allStores: true, storeReference: nil, probe: probe)
+            let read = try #require(snapshot.session(id: session.id))
+            #expect(read.tenantID == tenant.tenantID && read.protocolVersion == "2025-11-25")
+            #expect(read.activeStore?.id == first && read.activeStore?.storeID == "1001")
+            #expect(snapshot.allStores?.map(\.storeID) == ["1001", "1002"])
+            // Only the store the call will use was probed: the active one.
+            #expect(snapshot.cachedValue(storeID: first, probe: probe) == ["id": "7"])
+            #expect(snapshot.probed(storeID: second, probe: probe) == false)
+            // Another entry than the one probed is not answered from the snapshot.
+            #expect(snapshot.probed(storeID: first, probe: .order("7", includeHistory: true)) == false)
+
+            // Only the session asked for: the active store alone, nothing probed.
+            let plain = try await snapshots.open(
+                tenantID: tenant.tenantID, sessionID: session.id, allStores: false, storeReference: nil, probe: nil)
+            #expect(plain.allStores == nil)
+            #expect(plain.session(id: session.id)?.activeStore?.id == first)
+            #expect(plain.probed(storeID: first, probe: probe) == false)
+        }
+    }
+
+    @Test func aStoreArgumentIsRankedLikeTheRegistryAndOnlyItsEntryIsProbed() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let first = try await insertStore(tenant.tenantID, storeID: "1001", in: fixture)
+            let second = try await insertStore(tenant.tenantID, storeID: "1002", in: fixture)
+            try await putCacheEntry(tenant.tenantID, store: second, key: "order:9", value: ["id": "9"], in: fixture)
+            let sessions = SessionStore(database: fixture.database)
+            let snapshots = CallSnapshots(database: fixture.database, sessions: sessions)
+            // resolve reads only the database: the client and keyring are never used.
+            let client = StoreKeyRotationTests.client(baseURL: "http://127.0.0.1:9")
+            defer { Task { await client.shutdown() } }
+            let registry = StoreRegistry(
+                database: fixture.database, keyring: try EncryptionKeyring(keys: [1: SecureRandom.bytes(32)], current: 1),
+                orderDesk: client)
+            let probe = CacheProbe.order("9", includeHistory: false)
+
+            for reference in [" 1002 ", "store 1002", second.uuidString.uppercased(), "nothing"] {
+                let snapshot = try await snapshots.open(
+                    tenantID: tenant.tenantID, sessionID: nil, allStores: true, storeReference: reference, probe: probe)
+                #expect(snapshot.session(id: "x") == nil)
+                let resolution = try #require(snapshot.resolution(of: reference))
+                let expected = try await registry.resolve(tenantID: tenant.tenantID, identifier: reference)
+                #expect(resolution.match?.store == expected?.store && resolution.match?.matchedBy == expected?.matchedBy)
+                #expect(snapshot.probed(storeID: first, probe: probe) == false)
+                if reference == "nothing" {
+                    #expect(resolution.match == nil && snapshot.probed(storeID: second, probe: probe) == false)
+                } else {
+                    #expect(snapshot.cachedValue(storeID: second, probe: probe) == ["id": "9"])
+                }
+                // A different identifier was not ranked: the caller must ask the registry.
+                #expect(snapshot.resolution(of: "1001") == nil)
+            }
+            // No argument, no session: every store is a candidate (the tool may pick the only one).
+            let open = try await snapshots.open(
+                tenantID: tenant.tenantID, sessionID: nil, allStores: true, storeReference: nil, probe: probe)
+            #expect(open.probed(storeID: first, probe: probe) && open.cachedValue(storeID: first, probe: probe) == nil)
+            #expect(open.cachedValue(storeID: second, probe: probe) == ["id": "9"])
+        }
+    }
+
+    @Test func anotherTenantsSessionStoresAndEntriesAreInvisible() async throws {
+        try await AppFixture.run { fixture in
+            let alpha = try await fixture.createTenant("Alpha")
+            let beta = try await fixture.createTenant("Beta")
+            let alphaStore = try await insertStore(alpha.tenantID, storeID: "1001", in: fixture)
+            try await putCacheEntry(alpha.tenantID, store: alphaStore, key: "order:1", value: ["secret": true], in: fixture)
+            let sessions = SessionStore(database: fixture.database)
+            let alphaSession = try await sessions.create(tenantID: alpha.tenantID, protocolVersion: "2025-11-25", clientInfo: [:])
+            _ = try await sessions.setActiveStore(id: alphaSession.id, tenantID: alpha.tenantID, storeID: alphaStore)
+            let snapshots = CallSnapshots(database: fixture.database, sessions: sessions)
+
+            // Beta presenting Alpha's session id and Alpha's store uuid sees none of them.
+            let snapshot = try await snapshots.open(
+                tenantID: beta.tenantID, sessionID: alphaSession.id, allStores: true,
+                storeReference: alphaStore.uuidString, probe: .order("1", includeHistory: false))
+            #expect(snapshot.session(id: alphaSession.id) == nil)
+            #expect(snapshot.allStores == [])
+            #expect(snapshot.resolution(of: alphaStore.uuidString)?.match == nil)
+            #expect(snapshot.probed(storeID: alphaStore, probe: .order("1", includeHistory: false)) == false)
+
+            // An unbound session is not found as anyone's either (SessionStore.find binds it later).
+            let unbound = try await sessions.create(tenantID: nil, protocolVersion: "2025-11-25", clientInfo: [:])
+            let none = try await snapshots.open(
+                tenantID: alpha.tenantID, sessionID: unbound.id, allStores: false, storeReference: nil, probe: nil)
+            #expect(none.session(id: unbound.id) == nil)
+
+            // A disabled tenant's session is over.
+            _ = try await fixture.keys.disableTenant(tenantID: alpha.tenantID)
+            let disabled = try await snapshots.open(
+                tenantID: alpha.tenantID, sessionID: alphaSession.id, allStores: false, storeReference: nil, probe: nil)
+            #expect(disabled.session(id: alphaSession.id) == nil)
+        }
+    }
+
+    @Test func theTenantSettingEndsWithTheStatementAndAStaleSessionIsTouched() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let tenant = try await fixture.createTenant()
+            let sessions = SessionStore(database: fixture.database)
+            let session = try await sessions.create(tenantID: tenant.tenantID, protocolVersion: "2025-11-25", clientInfo: [:])
+            _ = try await fixture.asSuperuser { tx in
+                try tx.execute(
+                    """
+                    UPDATE orderdesk.sessions SET last_seen_at = now() - interval '2 hours',
+                        expires_at = now() + interval '1 minute'
+                    """)
+            }
+            let snapshots = CallSnapshots(database: fixture.database, sessions: sessions)
+            _ = try await snapshots.open(
+                tenantID: tenant.tenantID, sessionID: session.id, allStores: false, storeReference: nil, probe: nil)
+            // One connection: the next statement runs where open_call ran, and sees no tenant.
+            let leftover = try await fixture.database.standalone(
+                "SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant"
+            ).rows[0].decode(String.self, "tenant")
+            #expect(leftover == "")
+            let pushed = try await fixture.asSuperuser { tx in
+                try tx.query(
+                    "SELECT expires_at > now() + interval '1 hour' AS pushed, last_seen_at > now() - interval '1 minute' AS seen FROM orderdesk.sessions"
+                )[0]
+            }
+            #expect(try pushed.decode(Bool.self, "pushed") && pushed.decode(Bool.self, "seen"))
+        }
+    }
+}
+
+extension CallSnapshot {
+    fileprivate func probed(storeID: UUID, probe: CacheProbe) -> Bool {
+        cacheLookup(storeID: storeID, probe: probe) != nil
+    }
+
+    fileprivate func cachedValue(storeID: UUID, probe: CacheProbe) -> JSONValue? {
+        if case .some(.some(let value)) = cacheLookup(storeID: storeID, probe: probe) { return value }
+        return nil
+    }
+}
+
+/// A live cache entry in scope `order`, written as the app role.
+private func putCacheEntry(_ tenantID: UUID, store: UUID, key: String, value: JSONValue, in fixture: AppFixture)
+    async throws
+{
+    try await fixture.database.withTenantTransaction(tenantID) { tx in
+        try tx.execute(
+            """
+            INSERT INTO orderdesk.cache_entries (tenant_id, store_id, scope, key, value, expires_at)
+            VALUES (\(tenantID), \(store), 'order', \(key), \(value), now() + interval '1 hour')
+            """)
+    }
+}
