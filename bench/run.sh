@@ -50,6 +50,7 @@ MANY_ORDERS=${BENCH_MANY_ORDERS:-50}
 MANY_CONNS=${BENCH_MANY_CONNS:-32}
 MANY_ZIPF_S=${BENCH_MANY_ZIPF_S:-1.1}
 SEED_JOBS=${BENCH_SEED_JOBS:-2}
+((MANY_ORDERS >= 1 && MANY_ORDERS <= 500)) || { echo "error: BENCH_MANY_ORDERS must be 1..500" >&2; exit 2; }
 POOL=${DB_POOL_SIZE:-10}
 STORE_ID=71001
 PY=${PYTHON:-python3}
@@ -123,7 +124,8 @@ start() {
     "$@" >"$WORK/$name.stdout" 2>"$WORK/$name.stderr" &
     STARTED_PID=$!
     PIDS+=("$STARTED_PID")
-    for _ in $(seq 1 300); do
+    # (up to 120 s: the simulator seeds every store before it listens, 2,000 of them in the many-tenant phase)
+    for _ in $(seq 1 1200); do
         STARTED_URL=$(grep -o 'listening on http://[^ ]*' "$WORK/$name.stdout" 2>/dev/null | head -1 | cut -d' ' -f3) || true
         [[ -n $STARTED_URL ]] && return 0
         kill -0 "$STARTED_PID" 2>/dev/null || { echo "error: $name exited before listening" >&2; exit 3; }
@@ -340,6 +342,7 @@ if ((MANY_TENANTS > 0)); then
     many_run many_session session "$half_calls" --pgss-db "$SUPER_URL"
     many_run many_stateless stateless "$half_calls" --pgss-db "$SUPER_URL"
     many_files+=("$WORK/many_session.json" "$WORK/many_stateless.json")
+    bench rss --pid "$MANY_PID" --calls-from "${many_files[@]}" --label after_many_tenants --out "$WORK/many_rss.json"
     bench many-tables --db-url "$SUPER_URL" --out "$WORK/many_tables.json" --calls-from "${many_files[@]}"
     stop "$MANY_PID"
 fi

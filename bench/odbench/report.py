@@ -263,7 +263,8 @@ def many_tenants(frag, cached: list, stateless_points: list) -> dict | None:
         if base and base.get("connections") == point["connections"]:
             point["versus_one_tenant"] = compare(base, point)["relative"]
         points.append(point)
-    return {"seed": seed, "warmup": frag("many_warmup.json"), "points": points, "tables": frag("many_tables.json")}
+    return {"seed": seed, "warmup": frag("many_warmup.json"), "points": points, "tables": frag("many_tables.json"),
+            "rss": frag("many_rss.json")}
 
 
 def print_many(many: dict) -> None:
@@ -277,8 +278,10 @@ def print_many(many: dict) -> None:
     warm = many.get("warmup")
     if warm:
         kc = warm.get("key_cache") or {}
-        P(f"  warm-up (fresh server, uncounted): {warm['good']} calls, {warm['calls_per_s']:.0f}/s, key cache hit rate"
-          f" {fmt(kc.get('hit_rate'), 4)} ({kc.get('source', '-')}), cached answers {warm.get('counted', '-')}")
+        P(f"  warm-up (fresh server, uncounted): {warm['good']} calls, {warm['calls_per_s']:.0f}/s, server CPU"
+          f" {fmt(warm.get('server_cpu_us_per_call'))} us per call; key cache (AUTH_CACHE_TTL_SECONDS=60): hit rate"
+          f" {fmt(kc.get('hit_rate'), 4)}, {kc.get('misses', kc.get('results', '-'))} misses for {kc.get('keys_used', '-')}"
+          f" keys used ({kc.get('source', '-')}); order cache: {warm.get('counted', '-')} answers cached")
     P(" conns  revision                 calls/s   p50 ms   p99 ms   server us/call    pg us/call  stmts/call  xacts/call"
       "  cached  key hits   vs 1 tenant: calls/s  pg us")
     for p in many["points"]:
@@ -295,4 +298,7 @@ def print_many(many: dict) -> None:
         P(f"  after {tables['calls_before']} calls on this database: " + ", ".join(
             f"{r['table_name']} {r['mb']} MB / {r['row_count']} rows" for r in tables["tables"]))
         P(f"  sweeper: {tables['sweeper']}")
+    rss = (many.get("rss") or {}).get("points")
+    if rss:
+        P(f"  serve peak RSS after the phase: {rss[-1]['vm_hwm_mb']} MB ({rss[-1]['vm_rss_mb']}) after {rss[-1]['calls']} calls")
     P("")

@@ -17,6 +17,12 @@ WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 """
 
 
+def is_tenant_setting(query: str) -> bool:
+    """pg_stat_statements keeps the text of a statement's first execution since the reset, with its
+    constants replaced or not: `set_config('app.tenant_id', $1, true)` or `set_config($2, $1, $3)`."""
+    return query.startswith(TENANT_SETTING) or query.startswith("SELECT set_config($2, $1, $3) AS tenant")
+
+
 def pgss_snapshot(url: str) -> list[dict]:
     return psql_json(url, PGSS_QUERY)
 
@@ -38,8 +44,8 @@ def pgss_per_call(rows: list[dict], calls: int, xacts: dict | None = None) -> di
         # Transactions per call from pg_stat_database when measured (`xacts`), else (the capture phase)
         # the tenant settings: a statement that sets the tenant inside a function does not show up.
         "transactions_per_call": round(xacts["transactions"] / calls, 2) if xacts
-        else round(sum(r["calls"] for r in rows if r["query"].startswith(TENANT_SETTING)) / calls, 2),
-        "tenant_settings_per_call": round(sum(r["calls"] for r in rows if r["query"].startswith(TENANT_SETTING)) / calls, 2),
+        else round(sum(r["calls"] for r in rows if is_tenant_setting(r["query"])) / calls, 2),
+        "tenant_settings_per_call": round(sum(r["calls"] for r in rows if is_tenant_setting(r["query"])) / calls, 2),
         "exec_ms_per_call": round(sum(r["total_ms"] for r in rows) / calls, 4),
         **({"transactions": xacts} if xacts else {}),
         "statements": per,

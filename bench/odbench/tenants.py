@@ -177,10 +177,11 @@ def cmd_many_tables(a) -> None:
     that grow with traffic. Read as the superuser: row-level security does not hide rows."""
     rows = []
     for table in TABLES:
+        # A partitioned table's own size is 0: its partitions (the leaves of its tree) hold the rows.
         r = psql_json(a.db_url, f"""
             SELECT '{table}' AS table_name,
-                   (SELECT coalesce(sum(pg_total_relation_size(relid)), 0)::bigint
-                    FROM pg_partition_tree('orderdesk.{table}')) AS bytes,
+                   coalesce((SELECT sum(pg_total_relation_size(relid)) FROM pg_partition_tree('orderdesk.{table}')
+                             WHERE isleaf), pg_total_relation_size('orderdesk.{table}'))::bigint AS bytes,
                    (SELECT count(*) FROM pg_partition_tree('orderdesk.{table}') WHERE isleaf) AS partitions,
                    (SELECT count(*) FROM orderdesk.{table})::bigint AS row_count""")[0]
         r["mb"] = round(r["bytes"] / 1048576, 2)
