@@ -138,6 +138,7 @@ def main() -> int:
     s.add_argument("--calls", type=int, required=True)
     s.add_argument("--duration", type=int, required=True, help="cap in seconds (wrk stops at --calls)")
     s.add_argument("--zipf-s", type=float, default=1.1)
+    s.add_argument("--seed", type=int, default=1, help="seed of the Zipf draws (give each run its own)")
     s.add_argument("--server-pid", type=int)
     s.add_argument("--pgss-db")
     add_accounting(s)

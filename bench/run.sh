@@ -326,21 +326,21 @@ if ((MANY_TENANTS > 0)); then
     serve many
     MANY_PID=$SERVER_PID
     half_calls=$(((MANY_CALLS + 1) / 2))
-    many_run() { # LABEL SHAPE CALLS [extra args]
-        local label=$1 shape=$2 calls=$3 cap=$(($3 / 200 + 60))
-        shift 3
+    many_run() { # LABEL SHAPE SEED CALLS [extra args]: each run its own seed (the same one would replay the calls)
+        local label=$1 shape=$2 seed=$3 calls=$4 cap=$(($4 / 200 + 60))
+        shift 4
         bench many-run --label "$label" --out "$WORK/$label.json" --url "$MCP_URL" --tenants-file "$WORK/many-tenants" \
-            --shape "$shape" --conns "$MANY_CONNS" --calls "$calls" --duration "$cap" --zipf-s "$MANY_ZIPF_S" \
+            --shape "$shape" --conns "$MANY_CONNS" --calls "$calls" --duration "$cap" --zipf-s "$MANY_ZIPF_S" --seed "$seed" \
             --server-pid "$MANY_PID" --metrics "${MCP_URL%/mcp}/metrics" "$@"
         alive "$MANY_PID" "orderdesk-mcp serve (many tenants)"
     }
     many_files=()
     if ((MANY_WARMUP > 0)); then
-        many_run many_warmup stateless "$MANY_WARMUP" --pgss-db "$SUPER_URL"
+        many_run many_warmup stateless 1 "$MANY_WARMUP" --pgss-db "$SUPER_URL"
         many_files+=("$WORK/many_warmup.json")
     fi
-    many_run many_session session "$half_calls" --pgss-db "$SUPER_URL"
-    many_run many_stateless stateless "$half_calls" --pgss-db "$SUPER_URL"
+    many_run many_session session 2 "$half_calls" --pgss-db "$SUPER_URL"
+    many_run many_stateless stateless 3 "$half_calls" --pgss-db "$SUPER_URL"
     many_files+=("$WORK/many_session.json" "$WORK/many_stateless.json")
     bench rss --pid "$MANY_PID" --calls-from "${many_files[@]}" --label after_many_tenants --out "$WORK/many_rss.json"
     bench many-tables --db-url "$SUPER_URL" --out "$WORK/many_tables.json" --calls-from "${many_files[@]}"

@@ -7,9 +7,12 @@
 --   WRK_SHAPE         session: 2025-11-25 on the key's own session (Mcp-Session-Id); stateless:
 --                     2026-07-28 (no session, _meta and routing headers). Both pass `store`.
 --   WRK_ZIPF_S        the Zipf exponent s (default 1.1): rank r is drawn with probability ∝ 1/r^s
+--   WRK_SEED          seed of the draws (with the thread's index); runs with different seeds draw
+--                     different sequences (the same seed would replay the previous run's calls, all
+--                     of them answered from the order cache)
 --   WRK_EXPECT, WRK_COUNT, WRK_STOP_AFTER, WRK_OUT, WRK_THREADS: as in wrk_call.lua
 -- Each request draws a tenant (Zipf), one of its two keys and one of its two stores (uniformly) and an
--- order of that store (Zipf). The draws are seeded per thread, so a run is repeatable.
+-- order of that store (Zipf). The draws are seeded (WRK_SEED and the thread), so a run is repeatable.
 -- Latencies are written in microseconds, as wrk measures them.
 
 local threads = {}
@@ -70,7 +73,7 @@ end
 
 function init(args)
     local tindex = tindex or 0
-    math.randomseed(7919 * (tindex + 1))
+    math.randomseed(7919 * tonumber(os.getenv("WRK_SEED") or "1") + 104729 * tindex)
     shape = os.getenv("WRK_SHAPE") or "stateless"
     expects = split_lines(os.getenv("WRK_EXPECT"))
     count_marker = os.getenv("WRK_COUNT")

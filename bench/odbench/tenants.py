@@ -140,6 +140,7 @@ def cmd_many_run(a) -> None:
     stateless = a.shape == "stateless"
     expect = ['"isError":false'] + (['"resultType":"complete"'] if stateless else [])
     lua_env = {"WRK_TENANTS_FILE": a.tenants_file, "WRK_SHAPE": a.shape, "WRK_ZIPF_S": str(a.zipf_s),
+               "WRK_SEED": str(a.seed),
                "WRK_EXPECT": "\n".join(expect), "WRK_COUNT": '"cached":true'}
     threads = max(1, min(a.threads, a.conns))
     out = measure(a.label, Path(a.out), a.url, a.conns, threads, a.duration, "wrk_tenants.lua", lua_env,
@@ -147,6 +148,7 @@ def cmd_many_run(a) -> None:
                   metrics=a.metrics, stop_after=a.calls, count='"cached":true')
     out["shape"] = a.shape
     out["zipf_s"] = a.zipf_s
+    out["seed"] = a.seed
     out["key_cache"] = key_cache_summary(out)
     write_json(a.out, out)
 
