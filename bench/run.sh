@@ -11,9 +11,17 @@
 #   BENCH_CONCURRENCY    connections of the cached orders_get curve (default "1 8 32 128")
 #   BENCH_STATELESS_CONCURRENCY  points of that curve also run in the 2026-07-28 shape (default "1 32")
 #   BENCH_RSS_CALLS      "first total" cached calls for the RSS points (default "10000 100000")
+#   BENCH_RSS_WARMUP     uncounted cached calls before them (default 20000)
 #   BENCH_AUTH_KEYS      fresh master keys timed on first use (default 20)
 #   BENCH_UPDATE_CONNS   connections of the orders_update run (default 8)
 #   BENCH_SIM_ORDERS     orders seeded in the simulator's store (default 1000)
+#   BENCH_MANY_TENANTS   tenants of the many-tenant phase, 2 stores and 2 keys each (default 1000; 0 skips it)
+#   BENCH_MANY_CALLS     measured calls of that phase, half per protocol revision (default 100000)
+#   BENCH_MANY_WARMUP    uncounted calls before them on the fresh server (default 20000)
+#   BENCH_MANY_ORDERS    orders per store of that phase (default 50, at most 500)
+#   BENCH_MANY_CONNS     connections of that phase (default 32)
+#   BENCH_MANY_ZIPF_S    Zipf exponent over tenants and orders (default 1.1)
+#   BENCH_SEED_JOBS      CLI processes (and MCP connections) at a time while seeding it (default 2)
 #   BENCH_KEEP=1         keep the work directory (logs, fragments) and print its path
 #   BENCH_RESULTS_DIR    where the JSON goes (default bench/results)
 #
@@ -34,6 +42,15 @@ read -r RSS_FIRST RSS_TOTAL <<<"${BENCH_RSS_CALLS:-10000 100000}"
 AUTH_KEYS=${BENCH_AUTH_KEYS:-20}
 UPDATE_CONNS=${BENCH_UPDATE_CONNS:-8}
 SIM_ORDERS=${BENCH_SIM_ORDERS:-1000}
+RSS_WARMUP=${BENCH_RSS_WARMUP:-20000}
+MANY_TENANTS=${BENCH_MANY_TENANTS:-1000}
+MANY_CALLS=${BENCH_MANY_CALLS:-100000}
+MANY_WARMUP=${BENCH_MANY_WARMUP:-20000}
+MANY_ORDERS=${BENCH_MANY_ORDERS:-50}
+MANY_CONNS=${BENCH_MANY_CONNS:-32}
+MANY_ZIPF_S=${BENCH_MANY_ZIPF_S:-1.1}
+SEED_JOBS=${BENCH_SEED_JOBS:-2}
+((MANY_ORDERS >= 1 && MANY_ORDERS <= 500)) || { echo "error: BENCH_MANY_ORDERS must be 1..500" >&2; exit 2; }
 POOL=${DB_POOL_SIZE:-10}
 STORE_ID=71001
 PY=${PYTHON:-python3}
@@ -107,7 +124,8 @@ start() {
     "$@" >"$WORK/$name.stdout" 2>"$WORK/$name.stderr" &
     STARTED_PID=$!
     PIDS+=("$STARTED_PID")
-    for _ in $(seq 1 300); do
+    # (up to 120 s: the simulator seeds every store before it listens, 2,000 of them in the many-tenant phase)
+    for _ in $(seq 1 1200); do
         STARTED_URL=$(grep -o 'listening on http://[^ ]*' "$WORK/$name.stdout" 2>/dev/null | head -1 | cut -d' ' -f3) || true
         [[ -n $STARTED_URL ]] && return 0
         kill -0 "$STARTED_PID" 2>/dev/null || { echo "error: $name exited before listening" >&2; exit 3; }
@@ -137,14 +155,22 @@ psql -X -q -v ON_ERROR_STOP=1 "$ODMCP_ADMIN_DATABASE_URL" -c "CREATE DATABASE \"
 env -u DATABASE_URL "$BIN/orderdesk-mcp" migrate up --database-url "$SUPER_URL" --migrations-dir "$root/migrations" >"$WORK/migrate.log" 2>&1 \
     || { cat "$WORK/migrate.log" >&2; exit 3; }
 psql -X -q -v ON_ERROR_STOP=1 "$SUPER_URL" -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+# Statements per call count what the server sends (top-level), not what runs inside functions.
+psql -X -q -v ON_ERROR_STOP=1 "$SUPER_URL" -c "ALTER DATABASE \"$DB\" SET pg_stat_statements.track = 'top'" >/dev/null
 
 MASTER_KEY_PEPPER=$(openssl rand -base64 32)
 ENCRYPTION_KEY=$(openssl rand -base64 32)
 BENCH_STORE_KEY=$(openssl rand -hex 20)
 export BENCH_STORE_KEY
 
+# The many-tenant phase's stores (two per tenant, random keys) are in a store file.
+many_stores=()
+if ((MANY_TENANTS > 0)); then
+    bench many-stores --tenants "$MANY_TENANTS" --orders "$MANY_ORDERS" --out "$WORK/many-stores.json"
+    many_stores=(--stores "$WORK/many-stores.json")
+fi
 start sim "$BIN/orderdesk-sim" --port 0 --no-rate-limit --latency-ms 0 --seed 11 --orders "$SIM_ORDERS" \
-    --store "$STORE_ID:$BENCH_STORE_KEY" --log-level warning
+    --store "$STORE_ID:$BENCH_STORE_KEY" "${many_stores[@]}" --log-level warning
 SIM_PID=$STARTED_PID
 SIM_URL=$STARTED_URL
 
@@ -209,17 +235,26 @@ get_wrk() { # LABEL CONNS DURATION [--stateless] [extra args]: 2025-11-25 on the
     [[ ${1:-} == --stateless ]] && { shape=(--stateless --expect '"resultType":"complete"'); shift; }
     bench wrk --label "$label" --out "$WORK/$label.json" --url "$MCP_URL" --state "$STATE" --conns "$conns" \
         --duration "$dur" --body "$GET_BODY" "${shape[@]}" --auth --expect '"isError":false' \
-        --expect '"id":"{ORDER}"' --count '"cached":true' --require-count --server-pid "$CACHED_PID" "$@"
+        --expect '"id":"{ORDER}"' --count '"cached":true' --require-count --server-pid "$CACHED_PID" \
+        --metrics "${MCP_URL%/mcp}/metrics" "$@"
     alive "$CACHED_PID" "orderdesk-mcp serve"
 }
-say "RSS: $RSS_FIRST then $RSS_TOTAL cached calls at 32 connections on a fresh server"
+say "RSS: $RSS_WARMUP warm-up calls, then $RSS_FIRST and $RSS_TOTAL cached calls at 32 connections on a fresh server"
 # (wrk stops at the count; the durations only cap a very slow server, and the table then shows the
-# counts actually reached.)
+# counts actually reached.) The count starts after the warm-up: the heaps settle first.
 bench rss --pid "$CACHED_PID" --label start --out "$WORK/rss.json"
+warm_files=()
+if ((RSS_WARMUP > 0)); then
+    get_wrk rss_warmup 32 120 --stop-after "$RSS_WARMUP"
+    warm_files=("$WORK/rss_warmup.json")
+    bench rss --pid "$CACHED_PID" --calls-from "${warm_files[@]}" --label warmup --out "$WORK/rss.json"
+fi
 get_wrk rss_first 32 60 --stop-after "$RSS_FIRST"
-bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" --label first --out "$WORK/rss.json"
+bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" --warmup-from "${warm_files[@]}" --label first \
+    --out "$WORK/rss.json"
 get_wrk rss_rest 32 400 --stop-after $((RSS_TOTAL - RSS_FIRST))
-bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" --label total --out "$WORK/rss.json"
+bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" --warmup-from "${warm_files[@]}" \
+    --label total --out "$WORK/rss.json"
 
 curve_files=()
 for c in $CONCURRENCY; do
@@ -234,7 +269,7 @@ for c in $CONCURRENCY; do
     # phase's concurrency; 128 connections need more memory in flight): does memory keep growing?
     if [ "$c" = 32 ]; then
         bench rss --pid "$CACHED_PID" --calls-from "$WORK/rss_first.json" "$WORK/rss_rest.json" "${curve_files[@]}" \
-            --label after_curve --out "$WORK/rss.json"
+            --warmup-from "${warm_files[@]}" --label after_curve --out "$WORK/rss.json"
     fi
 done
 
@@ -279,6 +314,39 @@ bench wrk --label sim_direct --out "$WORK/sim_direct.json" --url "$SIM_URL/api/v
 alive "$SIM_PID" "orderdesk-sim"
 stop "$SERVER_PID"
 
+# --- 7. many tenants: Zipf over 1,000 tenants x 2 stores, 2,000 keys --------------------------------
+if ((MANY_TENANTS > 0)); then
+    say "many tenants: seeding $MANY_TENANTS tenants with the CLI ($SEED_JOBS at a time), their stores and sessions"
+    serve manyseed
+    DATABASE_URL="$APP_URL" MASTER_KEY_PEPPER="$MASTER_KEY_PEPPER" bench many-seed --cli "$BIN/orderdesk-mcp" \
+        --mcp "$MCP_URL" --sim "$SIM_URL" --stores "$WORK/many-stores.json" --jobs "$SEED_JOBS" \
+        --out "$WORK/many-tenants" --result "$WORK/many_seed.json"
+    stop "$SERVER_PID"
+    # A fresh server: every key's first use (argon2id) happens in this phase.
+    serve many
+    MANY_PID=$SERVER_PID
+    half_calls=$(((MANY_CALLS + 1) / 2))
+    many_run() { # LABEL SHAPE SEED CALLS [extra args]: each run its own seed (the same one would replay the calls)
+        local label=$1 shape=$2 seed=$3 calls=$4 cap=$(($4 / 200 + 60))
+        shift 4
+        bench many-run --label "$label" --out "$WORK/$label.json" --url "$MCP_URL" --tenants-file "$WORK/many-tenants" \
+            --shape "$shape" --conns "$MANY_CONNS" --calls "$calls" --duration "$cap" --zipf-s "$MANY_ZIPF_S" --seed "$seed" \
+            --server-pid "$MANY_PID" --metrics "${MCP_URL%/mcp}/metrics" "$@"
+        alive "$MANY_PID" "orderdesk-mcp serve (many tenants)"
+    }
+    many_files=()
+    if ((MANY_WARMUP > 0)); then
+        many_run many_warmup stateless 1 "$MANY_WARMUP" --pgss-db "$SUPER_URL"
+        many_files+=("$WORK/many_warmup.json")
+    fi
+    many_run many_session session 2 "$half_calls" --pgss-db "$SUPER_URL"
+    many_run many_stateless stateless 3 "$half_calls" --pgss-db "$SUPER_URL"
+    many_files+=("$WORK/many_session.json" "$WORK/many_stateless.json")
+    bench rss --pid "$MANY_PID" --calls-from "${many_files[@]}" --label after_many_tenants --out "$WORK/many_rss.json"
+    bench many-tables --db-url "$SUPER_URL" --out "$WORK/many_tables.json" --calls-from "${many_files[@]}"
+    stop "$MANY_PID"
+fi
+
 # --- report ----------------------------------------------------------------------------------------
 # The checkout's commit (the binaries may have been built from another one: bin_sha256 tells them apart).
 commit=$(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo unknown)
@@ -291,7 +359,11 @@ meta = {
     "build": "$BUILD", "bin_dir": "$BIN", "bin_sha256": "$bin_sha", "commit": "$commit",
     "duration": int("$DURATION"), "concurrency": "$CONCURRENCY", "stateless_concurrency": "$STATELESS_CONCURRENCY",
     "db_pool_size": int("$POOL"),
-    "rss_calls": [int("$RSS_FIRST"), int("$RSS_TOTAL")], "update_connections": int("$UPDATE_CONNS"),
+    "rss_calls": [int("$RSS_FIRST"), int("$RSS_TOTAL")], "rss_warmup_calls": int("$RSS_WARMUP"),
+    "update_connections": int("$UPDATE_CONNS"),
+    "many_tenants": int("$MANY_TENANTS"), "many_calls": int("$MANY_CALLS"), "many_warmup_calls": int("$MANY_WARMUP"),
+    "many_orders_per_store": int("$MANY_ORDERS"), "many_connections": int("$MANY_CONNS"),
+    "many_zipf_s": float("$MANY_ZIPF_S"), "seed_jobs": int("$SEED_JOBS"),
     "sim_orders": int("$SIM_ORDERS"), "cpus": os.cpu_count(), "kernel": platform.release(),
     "wrk": os.popen("wrk --version 2>&1 | head -1").read().strip(),
     "pgbench": os.popen("pgbench --version").read().strip(),

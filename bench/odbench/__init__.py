@@ -1,0 +1,1 @@
+"""The measuring half of `make bench` (see bench/bench.py and bench/README.md)."""
