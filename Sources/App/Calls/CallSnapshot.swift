@@ -55,8 +55,9 @@ public struct CallSnapshot: Sendable {
         guard listedAllStores, let reference = storeReference,
             reference == identifier.trimmingCharacters(in: .whitespacesAndNewlines)
         else { return nil }
-        let best = stores.filter { $0.rank != nil }.min { $0.rank! < $1.rank! }
-        return StoreResolution(match: best.map { ($0.store, $0.rank! < 2 ? StoreMatch.id : .name) })
+        let ranked = stores.compactMap { entry in entry.rank.map { (store: entry.store, rank: $0) } }
+        let best = ranked.min { $0.rank < $1.rank }
+        return StoreResolution(match: best.map { ($0.store, $0.rank < 2 ? StoreMatch.id : .name) })
     }
 
     /// `probe`'s entry in `storeID`: nil when the snapshot did not read it, else the live entry's

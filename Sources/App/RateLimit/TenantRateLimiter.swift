@@ -39,12 +39,49 @@ public final class TenantRateLimiter: Sendable {
     var prefetch: Double { (min(max(configuration.burst, 0) * 0.05, 20)).rounded(.down) }
 
     /// Takes `cost` tokens from the tenant's bucket if it holds that many.
+    ///
+    /// Calls that find no local allowance while a decision of their tenant is in flight wait for it
+    /// and spend from the allowance it leaves (single flight): without that, every call arriving in
+    /// the same moment went to the database and each left an allowance that overwrote the others'.
     public func consume(tenantID: UUID, cost: Double) async throws -> RateDecision {
         let burst = max(configuration.burst, 0)
         // A cost above the burst could never be paid; charge the whole bucket instead.
         let cost = min(max(cost.isFinite ? cost : 0, 0), burst)
+        for _ in 0..<Self.maximumWaits {
+            if let remaining = spendLocally(cost, tenantID: tenantID) { return .allowed(remaining: remaining) }
+            guard let pending = decisions.withLock({ $0[tenantID] }) else { break }
+            _ = try? await pending.value
+        }
+        if let remaining = spendLocally(cost, tenantID: tenantID) { return .allowed(remaining: remaining) }
+
+        let perSecond = max(configuration.perMinute, 0.000_001) / 60
+        let bucket = TokenBucket(burst: burst, perSecond: perSecond)
+        let decision = decisions.withLock { decisions in
+            // Lead a decision of the tenant unless one is already in flight (then decide alone).
+            let leads = decisions[tenantID] == nil
+            let task = Task { try await self.decide(cost, bucket: bucket, tenantID: tenantID, leads: leads) }
+            if leads { decisions[tenantID] = task }
+            return task
+        }
+        switch try await decision.value {
+        case .taken(let remaining, _):
+            return .allowed(remaining: remaining)
+        case .short(let missing):
+            ServiceMetrics.rateLimitDenied("tenant")
+            return .denied(retryAfterSeconds: bucket.secondsToRefill(missing))
+        }
+    }
+
+    /// How many decisions in flight a call waits for before it asks the database itself.
+    static let maximumWaits = 3
+
+    /// The tenant's decision in flight, whose allowance waiting calls spend.
+    private let decisions = Mutex<[UUID: Task<TokenBucket.Outcome, any Error>]>([:])
+
+    /// Takes `cost` from the tenant's live allowance; the shared bucket's level then, or nil.
+    private func spendLocally(_ cost: Double, tenantID: UUID) -> Double? {
         let now = ContinuousClock.now
-        let local = allowances.withLock { allowances -> Double? in
+        return allowances.withLock { allowances -> Double? in
             guard var allowance = allowances[tenantID], allowance.expires > now, allowance.tokens >= cost else {
                 return nil
             }
@@ -52,24 +89,29 @@ public final class TenantRateLimiter: Sendable {
             allowances[tenantID] = allowance
             return allowance.remaining
         }
-        if let remaining = local { return .allowed(remaining: remaining) }
+    }
 
-        let perSecond = max(configuration.perMinute, 0.000_001) / 60
-        let bucket = TokenBucket(burst: burst, perSecond: perSecond)
+    /// One database decision: `cost` plus the prefetch, whose tokens become the tenant's allowance
+    /// before the decision counts as done (so the calls waiting for it find them).
+    private func decide(_ cost: Double, bucket: TokenBucket, tenantID: UUID, leads: Bool) async throws
+        -> TokenBucket.Outcome
+    {
+        defer { if leads { decisions.withLock { $0[tenantID] = nil } } }
+        let now = ContinuousClock.now
         let outcome = try await bucket.take(cost, extra: prefetch, from: "tenant", tenantID: tenantID, in: database)
-        switch outcome {
-        case .taken(let remaining, let extra):
-            if extra > 0 {
-                let allowance = Allowance(tokens: extra, remaining: remaining, expires: now + Self.allowanceLifetime)
-                allowances.withLock { allowances in
-                    if allowances.count >= 10_000 { allowances = allowances.filter { $0.value.expires > now } }
+        if case .taken(let remaining, let extra) = outcome, extra > 0 {
+            let allowance = Allowance(tokens: extra, remaining: remaining, expires: now + Self.allowanceLifetime)
+            allowances.withLock { allowances in
+                if allowances.count >= 10_000 { allowances = allowances.filter { $0.value.expires > now } }
+                if let left = allowances[tenantID], left.expires > now {
+                    // Tokens of an earlier decision still live are kept, not overwritten.
+                    allowances[tenantID] = Allowance(
+                        tokens: left.tokens + extra, remaining: remaining, expires: min(left.expires, allowance.expires))
+                } else {
                     allowances[tenantID] = allowance
                 }
             }
-            return .allowed(remaining: remaining)
-        case .short(let missing):
-            ServiceMetrics.rateLimitDenied("tenant")
-            return .denied(retryAfterSeconds: bucket.secondsToRefill(missing))
         }
+        return outcome
     }
 }
