@@ -52,7 +52,9 @@ max_client_conn = 1000
 max_db_connections = 0
 server_reset_query =
 server_check_delay = 10
-query_wait_timeout = 60
+; A transaction waiting this long for a server connection fails instead of hanging (PostgreSQL down
+; or refusing connections: /readyz must answer 503, not time out). Transactions here take milliseconds.
+query_wait_timeout = 5
 log_connections = 0
 log_disconnections = 0
 admin_users = postgres
