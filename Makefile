@@ -7,13 +7,14 @@ SWIFT ?= $(shell command -v swift 2>/dev/null || echo /opt/swift/usr/bin/swift)
 BIN_DIR = $(shell $(SWIFT) build --show-bin-path 2>/dev/null)
 DB_ENV = source scripts/pg-env.sh
 
-.PHONY: help deps deps-test build build-release db-up db-down db-destroy migrate demo demo-stop test e2e fuzz fuzz-short chaos chaos-short bench lint fmt clean
+.PHONY: help deps deps-test build build-release db-up db-down db-destroy pooler-up pooler-down migrate demo demo-stop test e2e fuzz fuzz-short chaos chaos-short bench lint fmt clean
 
 help:
 	@echo "make demo      Postgres, migrations, demo tenant, simulator and MCP server (Ctrl-C stops)"
 	@echo "make demo-stop stop the demo's server and simulator"
 	@echo "make test      everything CI runs: install, build, Postgres, all test suites, lint"
-	@echo "make db-up     start the project-local PostgreSQL (.data/pg)   make db-down  stop it"
+	@echo "make db-up     start the project-local PostgreSQL (.data/pg)   make db-down  stop it (and the pooler)"
+	@echo "make pooler-up start pgbouncer in transaction mode in front of it (make e2e and make test do)"
 	@echo "make migrate   apply migrations to the local database"
 	@echo "make e2e       only the end-to-end suite (Python MCP client against real binaries)"
 	@echo "make fuzz      hypothesis fuzzing of the live server, long budget (FUZZ_EXAMPLES=5000)"
@@ -39,6 +40,14 @@ db-up: deps
 db-down:
 	@bash scripts/db.sh down
 
+# pgbouncer in transaction mode on the cluster's socket directory, port ODMCP_PGBOUNCER_PORT (the
+# cluster's port + 1): the end-to-end suite's replicas reach PostgreSQL through it (docs/e2e.md).
+pooler-up: db-up
+	@bash scripts/pgbouncer.sh up
+
+pooler-down:
+	@bash scripts/pgbouncer.sh down
+
 db-destroy:
 	@bash scripts/db.sh destroy
 
@@ -51,7 +60,7 @@ demo: migrate
 demo-stop:
 	@bash scripts/demo-stop.sh
 
-test: deps-test db-up
+test: deps-test db-up pooler-up
 	$(SWIFT) build --build-tests
 	@# Serial: several suites assert timing (retry backoff, a ticking timer) and start real processes;
 	@# on a 2-core machine running them all at once makes those measurements meaningless.
@@ -63,10 +72,15 @@ test: deps-test db-up
 	@$(MAKE) --no-print-directory lint
 
 # End-to-end: the real binaries (Postgres, simulator, server replicas) and the real Python MCP client.
-e2e: deps-test db-up
+# Replicas and the operator CLI reach PostgreSQL through pgbouncer in transaction mode with
+# DB_PREPARED_STATEMENTS=unnamed (migrations and inspection queries go direct); E2E_POOLER=none runs
+# them straight against PostgreSQL instead.
+E2E_POOLER ?= pgbouncer
+e2e: deps-test db-up pooler-up
 	@bash scripts/python-venv.sh
 	$(SWIFT) build
-	@$(DB_ENV); ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
+	@$(DB_ENV); if [[ "$(E2E_POOLER)" == pgbouncer ]]; then export ODMCP_E2E_PGBOUNCER_PORT=$$ODMCP_PGBOUNCER_PORT; fi; \
+		ODMCP_BIN_DIR="$(BIN_DIR)" .venv/bin/python -m pytest tests/e2e -q -p no:cacheprovider
 
 # Fuzzing the live server with hypothesis: a short, derandomized budget inside `make test`,
 # a long randomized one with `make fuzz` (FUZZ_EXAMPLES to change it).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The project-local PostgreSQL cluster: `db.sh up`, `db.sh down`, `db.sh status`, `db.sh env`.
+# The project-local PostgreSQL cluster: `db.sh up`, `db.sh down` (also stops scripts/pgbouncer.sh), `db.sh status`, `db.sh env`.
 # `up` is idempotent: it creates the cluster once, starts it if needed and creates the database.
 set -euo pipefail
 source "$(dirname "$0")/pg-env.sh"
@@ -51,6 +51,8 @@ CONF
 psql_admin() { psql -X -v ON_ERROR_STOP=1 "$ODMCP_ADMIN_DATABASE_URL" "$@"; }
 
 down() {
+    # The test pooler (scripts/pgbouncer.sh), if it runs, goes first: it only ever fronts this cluster.
+    bash "$(dirname "$0")/pgbouncer.sh" down
     if [[ -f $ODMCP_PG_DIR/data/PG_VERSION ]] && running; then
         pg pg_ctl -D "$ODMCP_PG_DIR/data" -m fast -w stop >/dev/null
         echo "postgres stopped"

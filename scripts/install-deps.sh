@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # Installs what building and testing orderdesk-mcp needs and is missing: the C libraries' -dev
-# packages, PostgreSQL, Python venv tooling, the openssl and python3 commands (the OAuth metadata
-# fetcher's tests make a self-signed certificate and serve HTTPS with python3's standard library), and,
+# packages, PostgreSQL, pgbouncer (the end-to-end suite runs through it: scripts/pgbouncer.sh), Python
+# venv tooling, the openssl and python3 commands (the OAuth metadata fetcher's tests make a self-signed
+# certificate and serve HTTPS with python3's standard library), and,
 # with `--browser` (make test, make e2e), Debian's chromium with its chromedriver (tests/e2e/test_oauth.py
 # signs in through a headless browser; make demo does not need them).
 # As root it uses apt; otherwise it prints the command to run and fails, so a missing piece is never
 # discovered halfway through a build.
 set -euo pipefail
 
-packages=(libpq-dev libssl-dev libcurl4-openssl-dev libargon2-dev postgresql postgresql-contrib pkg-config python3-venv
-    openssl python3)
+packages=(libpq-dev libssl-dev libcurl4-openssl-dev libargon2-dev postgresql postgresql-contrib pgbouncer pkg-config
+    python3-venv openssl python3)
 if [[ ${1:-} == --browser ]]; then
     packages+=(chromium chromium-driver)
 fi
@@ -44,3 +45,5 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 # Debian's postgresql package starts a system cluster on 5432; ours runs separately on its own port.
+# Likewise Debian's pgbouncer package may start a system pgbouncer on 6432; ours (scripts/pgbouncer.sh)
+# runs with its own config next to our cluster.

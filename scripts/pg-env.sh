@@ -8,6 +8,8 @@
 ODMCP_ROOT=${ODMCP_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
 ODMCP_PG_PORT=${ODMCP_PG_PORT:-55432}
 ODMCP_PG_DB=${ODMCP_PG_DB:-orderdesk}
+# The test pooler (scripts/pgbouncer.sh) listens next to the cluster, one port up.
+ODMCP_PGBOUNCER_PORT=${ODMCP_PGBOUNCER_PORT:-$((ODMCP_PG_PORT + 1))}
 if [[ $(id -u) -eq 0 ]]; then
     ODMCP_PG_OSUSER=${ODMCP_PG_OSUSER:-postgres}
 else
@@ -43,10 +45,12 @@ ODMCP_PG_SOCKET_DIR=$ODMCP_PG_DIR/socket
 
 # Connection strings. Unix-socket connections use `trust` inside a 0700 socket directory, so only
 # the cluster's OS user (and root) can connect; TCP on loopback requires passwords (none are set).
-odmcp_url() { # role database
-    printf 'postgresql:///%s?host=%s&port=%s&user=%s' "$2" "$ODMCP_PG_SOCKET_DIR" "$ODMCP_PG_PORT" "$1"
+odmcp_url() { # role database [port]
+    printf 'postgresql:///%s?host=%s&port=%s&user=%s' "$2" "$ODMCP_PG_SOCKET_DIR" "${3:-$ODMCP_PG_PORT}" "$1"
 }
-export ODMCP_PG_PORT ODMCP_PG_DB ODMCP_PG_DIR ODMCP_PG_SOCKET_DIR ODMCP_PG_LINK
+export ODMCP_PG_PORT ODMCP_PG_DB ODMCP_PG_DIR ODMCP_PG_SOCKET_DIR ODMCP_PG_LINK ODMCP_PGBOUNCER_PORT
 export ODMCP_ADMIN_DATABASE_URL=${ODMCP_ADMIN_DATABASE_URL:-$(odmcp_url postgres postgres)}
 export MIGRATE_DATABASE_URL=${MIGRATE_DATABASE_URL:-$(odmcp_url postgres "$ODMCP_PG_DB")}
 export DATABASE_URL=${DATABASE_URL:-$(odmcp_url orderdesk_app "$ODMCP_PG_DB")}
+# The app role through the pooler: what a server behind pgbouncer uses (with DB_PREPARED_STATEMENTS=unnamed).
+export ODMCP_POOLED_DATABASE_URL=${ODMCP_POOLED_DATABASE_URL:-$(odmcp_url orderdesk_app "$ODMCP_PG_DB" "$ODMCP_PGBOUNCER_PORT")}

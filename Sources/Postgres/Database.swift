@@ -11,6 +11,9 @@ public final class Database: Sendable {
     let threadPool: NIOThreadPool
     let pool: ConnectionPool<PostgresConnection>
     let logger: Logger
+    /// What opens every transaction: `BEGIN`, and with unnamed statements the per-transaction
+    /// settings (`DatabaseConfiguration.transactionSettings`), sent together in one round trip.
+    let prologue: [PostgresQuery]
 
     public init(configuration: DatabaseConfiguration, logger: Logger = Logger(label: "orderdesk.database")) {
         let threadPool = NIOThreadPool(numberOfThreads: configuration.poolSize)
@@ -18,11 +21,14 @@ public final class Database: Sendable {
         self.threadPool = threadPool
         self.logger = logger
         let url = configuration.url
-        let settings = configuration.sessionSettings
+        let settings = configuration.startupSettings
         let applicationName = configuration.applicationName
+        let preparedStatements = configuration.preparedStatements
         let connect: @Sendable () throws -> PostgresConnection = {
-            try PostgresConnection(url: url, settings: settings, applicationName: applicationName)
+            try PostgresConnection(
+                url: url, settings: settings, applicationName: applicationName, preparedStatements: preparedStatements)
         }
+        self.prologue = ["BEGIN"] + [configuration.transactionSettings].compactMap { $0 }
         self.pool = ConnectionPool(
             maximum: configuration.poolSize,
             acquireTimeout: .milliseconds(configuration.acquireTimeoutMilliseconds),
@@ -59,10 +65,17 @@ public final class Database: Sendable {
     /// tenant setting succeeded (it skips the rest of a pipeline after an error), and row-level
     /// security checks that setting on every row. Only the client-side confirmation of the setting
     /// comes after the statement instead of before it; a mismatch still throws.
+    ///
+    /// Behind a transaction-mode pooler the pipeline stays on one server connection: it is one
+    /// transaction ending in one Sync, and the pooler lets go of a server connection only when the
+    /// server reports it idle after a Sync. After a failure the server skips the rest up to that Sync
+    /// and leaves the transaction aborted, which the `ROLLBACK` below ends on the same connection.
     @discardableResult
     public func statement(_ query: PostgresQuery, tenant: UUID?) async throws -> PostgresResult {
-        try await withLease(retryingStaleConnection: true) { connection in
-            var queries: [PostgresQuery] = ["BEGIN"]
+        let prologue = self.prologue
+        return try await withLease(retryingStaleConnection: true) { connection in
+            var queries = prologue
+            let tenantIndex = queries.count
             if let tenant {
                 queries.append("SELECT set_config('app.tenant_id', \(tenant.uuidString.lowercased()), true) AS tenant")
             }
@@ -71,8 +84,8 @@ public final class Database: Sendable {
             do {
                 let results = try connection.executePipeline(queries)
                 if let tenant {
-                    guard results[1].rows.count == 1,
-                        try results[1].rows[0].decode(String.self, "tenant") == tenant.uuidString.lowercased()
+                    guard results[tenantIndex].rows.count == 1,
+                        try results[tenantIndex].rows[0].decode(String.self, "tenant") == tenant.uuidString.lowercased()
                     else { throw PostgresError(code: .tenantContext) }
                 }
                 return results[results.count - 2]
@@ -112,9 +125,14 @@ public final class Database: Sendable {
     private func withTransaction<T: Sendable>(
         tenant: UUID?, _ body: @escaping @Sendable (TenantTransaction) throws -> T
     ) async throws -> T {
-        try await withLease(retryingStaleConnection: true) { connection in
-            try connection.execute("BEGIN")
+        let prologue = self.prologue
+        return try await withLease(retryingStaleConnection: true) { connection in
             do {
+                if prologue.count == 1 {
+                    try connection.execute(prologue[0])
+                } else {
+                    _ = try connection.executePipeline(prologue)
+                }
                 if let tenant {
                     let confirmed = try connection.execute(
                         "SELECT set_config('app.tenant_id', \(tenant.uuidString.lowercased()), true) AS tenant")

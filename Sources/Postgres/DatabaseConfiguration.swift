@@ -10,20 +10,26 @@ public struct DatabaseConfiguration: Sendable {
     public var acquireTimeoutMilliseconds: Int
     /// Shown in `pg_stat_activity`.
     public var applicationName: String
+    /// Named statements prepared per connection, or unnamed ones for a transaction-mode pooler
+    /// (`DB_PREPARED_STATEMENTS`, default named).
+    public var preparedStatements: PreparedStatementMode
 
     public init(
         url: String, poolSize: Int = 10, statementTimeoutMilliseconds: Int = 5_000,
-        acquireTimeoutMilliseconds: Int = 10_000, applicationName: String = "orderdesk-mcp"
+        acquireTimeoutMilliseconds: Int = 10_000, applicationName: String = "orderdesk-mcp",
+        preparedStatements: PreparedStatementMode = .named
     ) {
         self.url = url
         self.poolSize = max(1, poolSize)
         self.statementTimeoutMilliseconds = statementTimeoutMilliseconds
         self.acquireTimeoutMilliseconds = acquireTimeoutMilliseconds
         self.applicationName = applicationName
+        self.preparedStatements = preparedStatements
     }
 
-    /// Session settings every connection starts with. Text formats are fixed so row decoding has one
-    /// shape to parse; an idle transaction cannot hold locks forever.
+    /// Settings every transaction runs under. Text formats are fixed so row decoding has one shape to
+    /// parse; an idle transaction cannot hold locks forever. (`client_encoding` travels as a connection
+    /// parameter of its own, which poolers carry.)
     var sessionSettings: [String: String] {
         [
             "statement_timeout": String(statementTimeoutMilliseconds),
@@ -32,7 +38,24 @@ public struct DatabaseConfiguration: Sendable {
             "TimeZone": "UTC",
             "DateStyle": "ISO",
             "bytea_output": "hex",
-            "client_encoding": "UTF8",
         ]
+    }
+
+    /// The settings sent at login (`-c` options). A transaction-mode pooler can carry none of them
+    /// (pgbouncer 1.18 refuses the `options` parameter, and a server connection serves many clients),
+    /// so with unnamed statements they are made per transaction instead (`transactionSettings`).
+    var startupSettings: [String: String] {
+        preparedStatements == .named ? sessionSettings : [:]
+    }
+
+    /// With unnamed statements: one statement, run right after `BEGIN` in the same round trip, that
+    /// sets `sessionSettings` for that transaction only (`set_config(…, true)`, like `SET LOCAL`).
+    var transactionSettings: PostgresQuery? {
+        guard preparedStatements == .unnamed else { return nil }
+        // The names are this type's own constants; only the values travel as binds.
+        let settings = sessionSettings.sorted { $0.key < $1.key }
+        let calls = settings.enumerated().map { "set_config('\($0.element.key)', $\($0.offset + 1), true)" }
+        return PostgresQuery(
+            unsafeSQL: "SELECT " + calls.joined(separator: ", "), binds: settings.map(\.value.postgresBind))
     }
 }

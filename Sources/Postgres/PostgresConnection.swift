@@ -13,13 +13,24 @@ public final class PostgresConnection: @unchecked Sendable {
     private var handle: OpaquePointer { connection! }
 
     /// Connects with a libpq URL or key/value string. `settings` become `-c name=value` options
-    /// (session settings such as `statement_timeout`), applied by the server at login.
-    public init(url: String, settings: [String: String] = [:], applicationName: String = "orderdesk-mcp") throws {
+    /// (session settings such as `statement_timeout`), applied by the server at login; with none, no
+    /// `options` parameter is sent at all (a transaction-mode pooler refuses it). `client_encoding`
+    /// and `application_name` are connection parameters of their own, which poolers carry.
+    ///
+    /// With `.unnamed` statements nothing is prepared on the server: every statement is parsed anew.
+    public init(
+        url: String, settings: [String: String] = [:], applicationName: String = "orderdesk-mcp",
+        preparedStatements: PreparedStatementMode = .named
+    ) throws {
         let options = settings.sorted { $0.key < $1.key }
             .map { "-c \($0.key)=\($0.value.replacingOccurrences(of: " ", with: "\\ "))" }
             .joined(separator: " ")
-        let keywords = ["dbname", "options", "application_name", "connect_timeout"]
-        let values = [url, options, applicationName, "10"]
+        var keywords = ["dbname", "application_name", "client_encoding", "connect_timeout"]
+        var values = [url, applicationName, "UTF8", "10"]
+        if !options.isEmpty {
+            keywords.append("options")
+            values.append(options)
+        }
         let connection = withCStringArray(keywords) { keywordPointers in
             withCStringArray(values) { valuePointers in
                 PQconnectdbParams(keywordPointers, valuePointers, 1)
@@ -36,6 +47,7 @@ public final class PostgresConnection: @unchecked Sendable {
         // Server NOTICEs ("relation already exists, skipping") would go to stderr by default.
         PQsetNoticeProcessor(connection, { _, _ in }, nil)
         self.connection = connection
+        self.preparesStatements = preparedStatements == .named
     }
 
     deinit {
@@ -61,6 +73,8 @@ public final class PostgresConnection: @unchecked Sendable {
     /// statements run unnamed. Prepared statements are not transactional, so a rollback keeps them.
     private var prepared: [PreparedKey: String] = [:]
     private var preparedCount = 0
+    /// False with `.unnamed` statements: then every statement runs unnamed, as past the bound.
+    private let preparesStatements: Bool
     static let maximumPrepared = 256
 
     private struct PreparedKey: Hashable {
@@ -74,7 +88,7 @@ public final class PostgresConnection: @unchecked Sendable {
 
     /// A name for a statement not prepared yet, or nil when the bound is reached.
     private func newStatementName() -> String? {
-        guard prepared.count < Self.maximumPrepared else { return nil }
+        guard preparesStatements, prepared.count < Self.maximumPrepared else { return nil }
         preparedCount += 1
         return "odmcp_\(preparedCount)"
     }

@@ -20,7 +20,9 @@ struct TenantsCommand: AsyncParsableCommand {
             guard let url = databaseURL ?? EnvironmentReader().text("DATABASE_URL"), !url.isEmpty else {
                 throw ValidationError("set DATABASE_URL or pass --database-url")
             }
-            return Database(configuration: DatabaseConfiguration(url: url, poolSize: 1))
+            // Like `serve`, the CLI may reach PostgreSQL through a transaction-mode pooler.
+            let statements = try EnvironmentReader().preparedStatementMode()
+            return Database(configuration: DatabaseConfiguration(url: url, poolSize: 1, preparedStatements: statements))
         }
     }
 

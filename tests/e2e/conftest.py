@@ -7,6 +7,9 @@ Environment (set by `make test`; found by sourcing scripts/pg-env.sh when missin
   ODMCP_BIN_DIR             directory holding the built orderdesk-mcp and orderdesk-sim
   ODMCP_MIGRATIONS_DIR      optional, default <repo>/migrations
   E2E_KEEP_DATABASE=1       keep the e2e_<random> database for inspection (drop it by hand)
+  ODMCP_E2E_PGBOUNCER_PORT  port of the transaction-mode pgbouncer (scripts/pgbouncer.sh, same socket
+                            directory); when set, every server replica and the operator CLI connect
+                            through it with DB_PREPARED_STATEMENTS=unnamed (migrations stay direct)
 Logs of every process stay in pytest's temporary directory (its path is printed at the end).
 """
 
@@ -203,9 +206,9 @@ def start_server(bin_dir, log_dir, db, sim, server_secrets):
     def start(replica_id: str, database=None, **overrides: str) -> Server:
         env = clean_env()
         env.update(server_secrets)
+        env.update((database or db).app_env)
         env.update(
             {
-                "DATABASE_URL": (database or db).app_url,
                 "ORDERDESK_BASE_URL": sim.api_url,
                 "HOST": "127.0.0.1",
                 "PORT": "0",

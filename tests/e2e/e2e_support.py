@@ -445,9 +445,14 @@ class Database:
     admin_url: str  # superuser, on the cluster's maintenance database
     socket_dir: str
     port: str
+    # The transaction-mode pgbouncer (scripts/pgbouncer.sh) on the same socket directory, when the
+    # suite runs through it (ODMCP_E2E_PGBOUNCER_PORT, set by `make e2e`): then the app role -- every
+    # server replica and the operator CLI -- connects through it with DB_PREPARED_STATEMENTS=unnamed.
+    # Migrations and the superuser's inspection queries always go straight to PostgreSQL.
+    pooler_port: str | None = None
 
-    def url(self, user: str) -> str:
-        return f"postgresql:///{self.name}?host={self.socket_dir}&port={self.port}&user={user}"
+    def url(self, user: str, port: str | None = None) -> str:
+        return f"postgresql:///{self.name}?host={self.socket_dir}&port={port or self.port}&user={user}"
 
     @property
     def super_url(self) -> str:
@@ -455,7 +460,16 @@ class Database:
 
     @property
     def app_url(self) -> str:
-        return self.url("orderdesk_app")
+        """The server's DATABASE_URL: through the pooler when the suite runs behind one."""
+        return self.url("orderdesk_app", self.pooler_port)
+
+    @property
+    def app_env(self) -> dict[str, str]:
+        """DATABASE_URL (and with a pooler DB_PREPARED_STATEMENTS) for `serve` and the operator CLI."""
+        env = {"DATABASE_URL": self.app_url}
+        if self.pooler_port:
+            env["DB_PREPARED_STATEMENTS"] = "unnamed"
+        return env
 
     @property
     def auditor_url(self) -> str:
@@ -470,7 +484,7 @@ def _admin_user(url: str) -> str:
 def create_database(admin_url: str, socket_dir: str, port: str, prefix: str = "e2e") -> Database:
     name = f"{prefix}_{secrets.token_hex(6)}"
     psql(admin_url, f'CREATE DATABASE "{name}";')
-    return Database(name, admin_url, socket_dir, port)
+    return Database(name, admin_url, socket_dir, port, os.environ.get("ODMCP_E2E_PGBOUNCER_PORT") or None)
 
 
 def drop_database(db: Database) -> None:
@@ -507,7 +521,7 @@ class CLI:
         self.exe = str(bin_dir / "orderdesk-mcp")
         self.db = db
         self.env = clean_env()
-        self.env.update({"DATABASE_URL": db.app_url, "MASTER_KEY_PEPPER": pepper_b64})
+        self.env.update({**db.app_env, "MASTER_KEY_PEPPER": pepper_b64})
 
     def _run(self, *args: str) -> str:
         p = subprocess.run([self.exe, *args], env=self.env, capture_output=True, text=True, timeout=120)
@@ -543,6 +557,7 @@ def clean_env() -> dict[str, str]:
     env = dict(os.environ)
     for k in (
         "DATABASE_URL",
+        "DB_PREPARED_STATEMENTS",
         "MIGRATE_DATABASE_URL",
         "MASTER_KEY_PEPPER",
         "ENCRYPTION_KEY",

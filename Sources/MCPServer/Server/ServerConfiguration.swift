@@ -10,7 +10,7 @@ import Postgres
 /// `ENCRYPTION_KEYS` (required), `HOST` (127.0.0.1), `PORT` (8080; 0 = any free port),
 /// `ALLOWED_ORIGINS` (none), `ALLOW_SESSION_AUTH` (true), `REPLICA_ID` (hostname-pid),
 /// `LOG_LEVEL` (info), `DB_POOL_SIZE` (10), `DB_STATEMENT_TIMEOUT_MS` (5000),
-/// `DB_ACQUIRE_TIMEOUT_MS` (10000), `MAX_BODY_BYTES` (1048576),
+/// `DB_ACQUIRE_TIMEOUT_MS` (10000), `DB_PREPARED_STATEMENTS` (named), `MAX_BODY_BYTES` (1048576),
 /// `TRUSTED_PROXIES` (none), `PUBLIC_BASE_URL` (none: OAuth access tokens off), plus the keys read by
 /// `UnauthenticatedAdmissionConfiguration`, `WebhookConfiguration`, `AuthorizationServerConfiguration` and
 /// `SignInConfiguration` (both with `PUBLIC_BASE_URL` only), `AuthenticationConfiguration`, `RateLimitConfiguration`, `SessionStore` and
@@ -61,7 +61,7 @@ public struct ServerConfiguration: Sendable {
             url: url, poolSize: try reader.integer("DB_POOL_SIZE", default: 10, range: 1...200),
             statementTimeoutMilliseconds: try reader.integer("DB_STATEMENT_TIMEOUT_MS", default: 5_000, range: 100...600_000),
             acquireTimeoutMilliseconds: try reader.integer("DB_ACQUIRE_TIMEOUT_MS", default: 10_000, range: 10...600_000),
-            applicationName: "orderdesk-mcp serve")
+            applicationName: "orderdesk-mcp serve", preparedStatements: try reader.preparedStatementMode())
         pepper = try reader.masterKeyPepper()
         keyring = try EncryptionKeyring(reader: reader)
         authentication = try AuthenticationConfiguration(reader: reader)
