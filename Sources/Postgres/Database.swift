@@ -101,8 +101,22 @@ public final class Database: Sendable {
     /// function (`orderdesk.open_call`): the caller must check the tenant the statement reports.
     /// One round trip, and one statement in `pg_stat_statements`.
     @discardableResult
+    ///
+    /// With unnamed statements (behind a transaction-mode pooler) the connection carries no session
+    /// settings, so the statement gets the same prologue as every transaction: `BEGIN`, the settings,
+    /// the statement and `COMMIT`, still one pipeline and one round trip.
     public func standalone(_ query: PostgresQuery) async throws -> PostgresResult {
-        try await withLease(retryingStaleConnection: true) { connection in try connection.executePipeline([query])[0] }
+        let prologue = self.prologue
+        return try await withLease(retryingStaleConnection: true) { connection in
+            guard prologue.count > 1 else { return try connection.executePipeline([query])[0] }
+            do {
+                let results = try connection.executePipeline(prologue + [query, "COMMIT"])
+                return results[results.count - 2]
+            } catch {
+                if connection.isUsable && !connection.isIdle { _ = try? connection.execute("ROLLBACK") }
+                throw error
+            }
+        }
     }
 
     /// A raw connection outside any transaction, for maintenance (the migration runner, readiness

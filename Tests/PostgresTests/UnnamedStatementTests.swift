@@ -68,7 +68,8 @@ import Testing
                 """
             let inTransaction = try await database.withUnscopedTransaction { tx in try tx.query(query)[0] }
             let inPipeline = try await database.statement(query, tenant: fixture.a.id).rows[0]
-            for row in [inTransaction, inPipeline] {
+            let standalone = try await database.standalone(query).rows[0]
+            for row in [inTransaction, inPipeline, standalone] {
                 #expect(try row.decode(String.self, "zone") == "UTC")
                 #expect(try row.decode(String.self, "style").hasPrefix("ISO"))
                 #expect(try row.decode(String.self, "timeout") == "300ms")
@@ -79,14 +80,16 @@ import Testing
                 try connection.execute("SELECT current_setting('TimeZone') AS zone").rows[0].decode(String.self, "zone")
             }
             #expect(session == "America/New_York")
-            // And the per-transaction statement timeout is enforced, in both paths.
+            // And the per-transaction statement timeout is enforced, in every path.
             let slowTransaction = await caught(PostgresError.self) {
                 try await database.withUnscopedTransaction { tx in try tx.query("SELECT pg_sleep(3)") }
             }
             let slowPipeline = await caught(PostgresError.self) {
                 try await database.statement("SELECT pg_sleep(3)", tenant: nil)
             }
+            let slowStandalone = await caught(PostgresError.self) { try await database.standalone("SELECT pg_sleep(3)") }
             #expect(slowTransaction?.code == .queryTimeout && slowPipeline?.code == .queryTimeout)
+            #expect(slowStandalone?.code == .queryTimeout)
             await database.shutdown()
         }
     }
