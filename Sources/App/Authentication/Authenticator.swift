@@ -48,8 +48,8 @@ public final class Authenticator: Sendable {
             now: now)
     }
 
-    /// How many argon2id verifications this instance has run (for metrics, and for tests that
-    /// check the cache keeps it at one per key per TTL).
+    /// How many argon2id verifications this instance has run (for tests that check the cache keeps
+    /// it at one per key per key-memory period).
     public var verificationCount: Int { verifications.load(ordering: .relaxed) }
 
     /// How this instance's verified-key cache answered well-formed master keys so far (what
