@@ -45,11 +45,14 @@ struct AppFixture {
     var keys: KeyAdministration { KeyAdministration(database: database, pepper: pepper, hasher: hasher) }
 
     func authenticator(
-        cacheTTL: Duration = .seconds(60), failuresPerMinute: Int = 20, now: @escaping InstantSource = { .now }
+        cacheTTL: Duration = .seconds(60), keyMemory: Duration = .seconds(86_400), keyMemoryEntries: Int = 10_000,
+        failuresPerMinute: Int = 20, now: @escaping InstantSource = { .now }
     ) -> Authenticator {
         Authenticator(
             database: database, pepper: pepper, hasher: hasher,
-            configuration: AuthenticationConfiguration(cacheTTL: cacheTTL, failuresPerIPPerMinute: failuresPerMinute),
+            configuration: AuthenticationConfiguration(
+                cacheTTL: cacheTTL, keyMemory: keyMemory, keyMemoryEntries: keyMemoryEntries,
+                failuresPerIPPerMinute: failuresPerMinute),
             now: now)
     }
 

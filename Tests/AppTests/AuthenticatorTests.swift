@@ -184,11 +184,12 @@ import Testing
         }
     }
 
-    @Test func argon2RunsOncePerKeyPerReplicaPerTTL() async throws {
+    @Test func withoutKeyMemoryArgon2RunsOncePerKeyPerReplicaPerTTL() async throws {
         try await AppFixture.run { fixture in
             let tenant = try await fixture.createTenant()
             let clock = ManualClock()
-            let authenticator = fixture.authenticator(cacheTTL: .seconds(3), now: clock.now)
+            // AUTH_KEY_MEMORY_SECONDS=0: the behaviour before key memory (KeyMemoryTests covers it on).
+            let authenticator = fixture.authenticator(cacheTTL: .seconds(3), keyMemory: .zero, now: clock.now)
             // A burst of concurrent first requests shares one verification.
             try await withThrowingTaskGroup(of: TenantPrincipal.self) { group in
                 for _ in 0..<12 {
@@ -229,12 +230,25 @@ import Testing
         let defaults = try AuthenticationConfiguration(reader: EnvironmentReader([:]))
         #expect(defaults.cacheTTL == .seconds(60))
         #expect(defaults.failuresPerIPPerMinute == 20)
+        #expect(defaults.keyMemory == .seconds(86_400))
+        #expect(defaults.keyMemoryEntries == 10_000)
         let custom = try AuthenticationConfiguration(
-            reader: EnvironmentReader(["AUTH_CACHE_TTL_SECONDS": "5", "AUTH_FAILURES_PER_MINUTE": "50"]))
+            reader: EnvironmentReader([
+                "AUTH_CACHE_TTL_SECONDS": "5", "AUTH_FAILURES_PER_MINUTE": "50", "AUTH_KEY_MEMORY_SECONDS": "0",
+                "AUTH_KEY_MEMORY_ENTRIES": "2500",
+            ]))
         #expect(custom.cacheTTL == .seconds(5))
         #expect(custom.failuresPerIPPerMinute == 50)
+        #expect(custom.keyMemory == .zero)
+        #expect(custom.keyMemoryEntries == 2500)
         #expect(throws: ConfigurationError.self) {
             try AuthenticationConfiguration(reader: EnvironmentReader(["AUTH_CACHE_TTL_SECONDS": "600"]))
+        }
+        #expect(throws: ConfigurationError.self) {
+            try AuthenticationConfiguration(reader: EnvironmentReader(["AUTH_KEY_MEMORY_SECONDS": "604801"]))
+        }
+        #expect(throws: ConfigurationError.self) {
+            try AuthenticationConfiguration(reader: EnvironmentReader(["AUTH_KEY_MEMORY_ENTRIES": "10"]))
         }
         do {
             _ = try AuthenticationConfiguration(reader: EnvironmentReader(["AUTH_FAILURES_PER_MINUTE": "lots"]))

@@ -1,5 +1,5 @@
 """`GET /metrics`: Prometheus text with tool calls, durations, upstream calls and retries, cache
-lookups, rate-limit denials, pool waits and auth failures — counted exactly, with bounded labels
+lookups, rate-limit denials, pool waits, auth failures and the verified-key cache — counted exactly, with bounded labels
 and nothing that identifies a tenant, store, order, key or session."""
 
 import re
@@ -21,7 +21,7 @@ ALLOWED_LABELS = {
     "status": re.compile(r"^([1-5][0-9]{2}|timeout|connect_error|network_error|response_too_large|unusable|other)$"),
     "reason": re.compile(r"^[a-z_]{2,40}$"),
     "scope": {"order", "order_list"},
-    "result": {"hit", "miss"},
+    "result": {"hit", "miss", "revalidated", "verified", "refused"},
     "limit": {"tenant", "upstream"},
     "le": re.compile(r"^(\+Inf|[0-9.e+-]+)$"),
 }
@@ -114,6 +114,11 @@ def test_metrics_count_calls_upstream_cache_and_failures(m1, order_tenant, order
     assert delta("odmcp_cache_lookups_total", scope="order", result="miss") == 3
     assert delta("odmcp_rate_limit_denials_total", limit="tenant") == denied
     assert delta("odmcp_auth_failures_total", reason="unknown_key") == 1
+    # m1 had seen neither key: one argon2 each, every later request of theirs a hit; the intruder refused.
+    assert delta("odmcp_key_cache_total", result="verified") == 2
+    assert delta("odmcp_key_cache_total", result="refused") == 1
+    assert delta("odmcp_key_cache_total", result="revalidated") == 0
+    assert delta("odmcp_key_cache_total", result="hit") >= 26
     assert delta("odmcp_db_pool_wait_seconds_count") >= 26
 
     # Bounded labels, and nothing that names a tenant, store, order, key or session.

@@ -6,11 +6,13 @@ import Synchronization
 
 /// Turns a presented master key into a `TenantPrincipal`, or refuses it.
 ///
-/// The path of a key: shape check (no I/O) → fingerprint `HMAC(pepper, key)` → per-replica cache →
-/// per-address failure budget (Postgres, shared by replicas) → `orderdesk.lookup_master_key_v2` →
-/// argon2id verification on the `KeyHasher` pool → revoked / disabled checks → cache. So argon2 runs
-/// once per key per replica per `cacheTTL`, and an attacker gets `failuresPerIPPerMinute` guesses a
-/// minute per address, whatever the number of replicas.
+/// The path of a key: shape check (no I/O) → fingerprint `HMAC(pepper, key)` → per-replica cache
+/// (trusted for `cacheTTL`) → `orderdesk.lookup_master_key_v2` → argon2id verification on the
+/// `KeyHasher` pool, skipped when the row and stored hash are the ones this replica verified the key
+/// against within `keyMemory` → revoked / disabled checks → cache; a refusal is charged to the
+/// per-address failure budget (Postgres, shared by replicas). So a key in use costs one lookup per
+/// `cacheTTL` and one argon2 per `keyMemory` per replica, and an attacker gets
+/// `failuresPerIPPerMinute` guesses a minute per address, whatever the number of replicas.
 ///
 /// With `PUBLIC_BASE_URL` set (`resource`), a Bearer value shaped like an OAuth access token
 /// (`odat_…`) takes another path: one pre-tenant lookup of its SHA-256 (`GrantStore.verifyAccessToken`,
@@ -24,6 +26,7 @@ public final class Authenticator: Sendable {
     public let configuration: AuthenticationConfiguration
     private let cache: VerifiedKeyCache
     private let verifications = Atomic<Int>(0)
+    private let tally = KeyCacheTally()
     /// This server as an OAuth resource; nil: access tokens are refused like any malformed key.
     public let resource: ProtectedResource?
     private let grants: GrantStore
@@ -40,12 +43,21 @@ public final class Authenticator: Sendable {
         self.hasher = hasher
         self.configuration = configuration
         self.logger = logger
-        self.cache = VerifiedKeyCache(ttl: configuration.cacheTTL, now: now)
+        self.cache = VerifiedKeyCache(
+            ttl: configuration.cacheTTL, memory: configuration.keyMemory, capacity: configuration.keyMemoryEntries,
+            now: now)
     }
 
-    /// How many argon2id verifications this instance has run (for metrics, and for tests that
-    /// check the cache keeps it at one per key per TTL).
+    /// How many argon2id verifications this instance has run (for tests that check the cache keeps
+    /// it at one per key per key-memory period).
     public var verificationCount: Int { verifications.load(ordering: .relaxed) }
+
+    /// How this instance's verified-key cache answered well-formed master keys so far (what
+    /// `odmcp_key_cache_total` counts for the whole process).
+    public var keyCacheCounts: KeyCacheCounts { tally.counts }
+
+    /// How many keys this instance remembers.
+    var rememberedKeyCount: Int { cache.count }
 
     /// The principal for `masterKey`, or `AuthenticationFailure`.
     ///
@@ -105,18 +117,36 @@ public final class Authenticator: Sendable {
         // Junk never reaches the database or argon2.
         guard MasterKey.isWellFormed(masterKey) else { throw AuthenticationFailure(.malformed) }
         let fingerprint = MasterKey.fingerprint(masterKey, pepper: pepper)
-        if let principal = cache.principal(for: fingerprint) { return principal }
+        if let principal = cache.principal(for: fingerprint) {
+            tally.record(.hit)
+            return principal
+        }
 
         let client = ClientAddress(clientIP)
         // The failure budget applies to refused keys only. A live key is never refused because of
         // the address it comes from: behind a load balancer all clients share one address, and
         // anyone could otherwise lock every tenant out with 20 random keys a minute. Guessing stays
         // cheap for us: argon2 runs only for fingerprints that exist, i.e. for the real key.
-        let verification = cache.verification(for: fingerprint) { [self] in
-            try await self.verify(masterKey, fingerprint: fingerprint)
+        let answer = cache.check(fingerprint) { [self] remembered in
+            try await self.check(masterKey, fingerprint: fingerprint, remembered: remembered)
         }
-        switch try await verification.value {
-        case .verified(let principal):
+        let outcome: VerifiedKeyCache.Outcome
+        switch answer {
+        case .trusted(let principal):
+            tally.record(.hit)
+            return principal
+        case .check(let task, let joined):
+            outcome = try await task.value
+            // A request that only waited for another's check did no work of its own: a hit.
+            switch outcome {
+            case .verified where !joined: tally.record(.verified)
+            case .revalidated where !joined: tally.record(.revalidated)
+            case .verified, .revalidated: tally.record(.hit)
+            case .refused: tally.record(.refused)
+            }
+        }
+        switch outcome {
+        case .verified(let principal, _), .revalidated(let principal, _):
             return principal
         case .refused(let reason):
             try await chargeFailure(client)
@@ -124,27 +154,37 @@ public final class Authenticator: Sendable {
         }
     }
 
-    /// Looks the key up and verifies it. Runs at most once at a time per fingerprint (see
-    /// `VerifiedKeyCache.verification`).
-    private func verify(_ masterKey: String, fingerprint: [UInt8]) async throws -> VerifiedKeyCache.Verification {
+    /// Looks the key up and, unless the row is the one `remembered` says argon2 accepted, verifies it.
+    /// Runs at most once at a time per fingerprint (see `VerifiedKeyCache.check`).
+    private func check(_ masterKey: String, fingerprint: [UInt8], remembered: VerifiedKeyCache.Remembered?)
+        async throws -> VerifiedKeyCache.Outcome
+    {
         let found = try await database.withUnscopedTransaction { tx in
             try MasterKeyRecord.find(fingerprint: fingerprint, in: tx)
         }
         // No row: the fingerprint is unknown, so there is nothing to verify (and argon2 is spared).
         guard let record = found else { return .refused(.unknownKey) }
-        verifications.add(1, ordering: .relaxed)
-        guard try await hasher.verify(masterKey, against: record.keyHash) else { return .refused(.unknownKey) }
+        let row = VerifiedKeyCache.VerifiedRow(
+            keyID: record.keyID, tenantID: record.tenantID, storedHashDigest: SHA256.hash(Array(record.keyHash.utf8)))
+        // The same fingerprint (so the same key) and the same stored hash as when argon2 accepted the
+        // key: verifying again would give the same answer.
+        let sameRow = remembered.map { $0.row == row } ?? false
+        if !sameRow {
+            verifications.add(1, ordering: .relaxed)
+            guard try await hasher.verify(masterKey, against: record.keyHash) else { return .refused(.unknownKey) }
+        }
         // Only a holder of the real key learns that it is revoked or its tenant disabled.
         guard !record.revoked else { return .refused(.revoked) }
         guard record.tenantActive else { return .refused(.tenantDisabled) }
         await touch(record)
-        return .verified(
-            TenantPrincipal(
-                tenantID: record.tenantID, keyID: record.keyID, keyPrefix: MasterKey.displayPrefix(masterKey),
-                scopes: record.scopes, storeIDs: record.storeIDs))
+        let principal = TenantPrincipal(
+            tenantID: record.tenantID, keyID: record.keyID, keyPrefix: MasterKey.displayPrefix(masterKey),
+            scopes: record.scopes, storeIDs: record.storeIDs)
+        if sameRow, let remembered { return .revalidated(principal, remembered) }
+        return .verified(principal, row)
     }
 
-    /// Records `last_used_at`, once per verification (so at most once per cache period per replica).
+    /// Records `last_used_at`, once per check (so at most once per cache period per replica).
     /// A failure here must not refuse a valid key: it is logged and ignored.
     private func touch(_ record: MasterKeyRecord) async {
         let keyID = record.keyID

@@ -34,6 +34,13 @@ public enum ServiceMetrics {
             .increment()
     }
 
+    /// A well-formed master key through the verified-key cache, by how it was answered (`hit`,
+    /// `revalidated`, `verified`, `refused`). The hit rate is `hit / sum`; each `verified` is one
+    /// argon2 run, `revalidated` is a lookup that spared one.
+    static func keyCache(_ result: KeyCacheResult) {
+        Counter(label: "odmcp_key_cache_total", dimensions: [("result", result.rawValue)]).increment()
+    }
+
     /// A master key refused, by reason (`unknown_key`, `malformed`, `too_many_attempts`, …).
     static func authenticationFailed(_ reason: AuthenticationFailure.Reason) {
         Counter(label: "odmcp_auth_failures_total", dimensions: [("reason", reason.metricLabel)]).increment()
