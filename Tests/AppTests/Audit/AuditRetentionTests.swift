@@ -22,7 +22,7 @@ import Testing
             try tx.execute(
                 """
                 INSERT INTO orderdesk.audit_log (tenant_id, occurred_at, correlation_id, action, outcome)
-                SELECT NULL, now() - make_interval(days => 30 * m), 'month-' || m, 'auth.failed', 'denied'
+                SELECT NULL::uuid, now() - make_interval(days => 30 * m), 'month-' || m, 'auth.failed', 'denied'
                 FROM generate_series(0, 15) AS m
                 UNION ALL
                 SELECT NULL, date_trunc('month', (now() - interval '400 days') AT TIME ZONE 'UTC') AT TIME ZONE 'UTC',
