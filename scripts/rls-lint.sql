@@ -134,3 +134,13 @@ JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attname = 'tena
 WHERE n.nspname = 'orderdesk' AND co.contype = 'f'
   AND co.confrelid <> 'orderdesk.tenants'::regclass
   AND NOT (a.attnum = ANY (co.conkey))
+UNION ALL
+-- L12 a partition grants nothing to the app or the auditor: both reach it only through its parent, whose
+--     grants and policies are the contract (L1 still wants forced RLS and policies on the partition itself)
+SELECT 'L12 partition grant', c.relname || ' ' || r.name
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN (VALUES ('orderdesk_app'), ('orderdesk_auditor')) AS r(name)
+WHERE n.nspname = 'orderdesk' AND c.relispartition
+  AND (pg_catalog.has_table_privilege(r.name, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
+       OR pg_catalog.has_any_column_privilege(r.name, c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))

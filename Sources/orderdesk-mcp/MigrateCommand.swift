@@ -49,6 +49,10 @@ struct MigrateCommand: AsyncParsableCommand {
                     print("applied \(file.fileName)")
                 }
                 print(applied.isEmpty ? "database is up to date; nothing to apply" : "\(applied.count) migration(s) applied")
+                // Each deploy also tops up the audit log's monthly partitions (the replicas do it hourly).
+                for partition in try await AuditPartitions(database: database).ensureAheadIfInstalled() {
+                    print("created audit partition \(partition)")
+                }
                 await database.shutdown()
             }
         }

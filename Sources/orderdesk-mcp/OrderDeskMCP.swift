@@ -9,6 +9,6 @@ struct OrderDeskMCP: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, TenantsCommand.self, KeysCommand.self, WebhooksCommand.self,
-            MailCommand.self, GrantsCommand.self,
+            MailCommand.self, GrantsCommand.self, AuditCommand.self,
         ])
 }

@@ -58,6 +58,11 @@ public struct MCPServerApplication: Sendable {
                         service: LoopService(description: "sweeper") {
                             await CacheSweeper(service: services.orders, interval: .seconds(60), logger: logger).run()
                         }),
+                    // The audit log's monthly partitions, kept three months ahead (`migrate up` does it too).
+                    .init(
+                        service: PeriodicService(description: "audit partitions", interval: .seconds(3600)) {
+                            await AuditPartitions(database: database).maintain(logger: logger)
+                        }),
                     // Refused logins beyond the audited share get their summary row soon after their minute.
                     .init(
                         service: PeriodicService(description: "auth failure summaries", interval: .seconds(15)) {
