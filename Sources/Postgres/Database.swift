@@ -79,20 +79,13 @@ public final class Database: Sendable {
             if let tenant {
                 queries.append("SELECT set_config('app.tenant_id', \(tenant.uuidString.lowercased()), true) AS tenant")
             }
-            queries.append(query)
-            queries.append("COMMIT")
-            do {
-                let results = try connection.executePipeline(queries)
-                if let tenant {
-                    guard results[tenantIndex].rows.count == 1,
-                        try results[tenantIndex].rows[0].decode(String.self, "tenant") == tenant.uuidString.lowercased()
-                    else { throw PostgresError(code: .tenantContext) }
-                }
-                return results[results.count - 2]
-            } catch {
-                if connection.isUsable && !connection.isIdle { _ = try? connection.execute("ROLLBACK") }
-                throw error
+            let results = try Self.transaction(queries + [query], on: connection)
+            if let tenant {
+                guard results[tenantIndex].rows.count == 1,
+                    try results[tenantIndex].rows[0].decode(String.self, "tenant") == tenant.uuidString.lowercased()
+                else { throw PostgresError(code: .tenantContext) }
             }
+            return results[results.count - 1]
         }
     }
 
@@ -100,22 +93,31 @@ public final class Database: Sendable {
     /// the client. For statements that set `app.tenant_id` themselves, first thing, inside a
     /// function (`orderdesk.open_call`): the caller must check the tenant the statement reports.
     /// One round trip, and one statement in `pg_stat_statements`.
-    @discardableResult
     ///
     /// With unnamed statements (behind a transaction-mode pooler) the connection carries no session
     /// settings, so the statement gets the same prologue as every transaction: `BEGIN`, the settings,
     /// the statement and `COMMIT`, still one pipeline and one round trip.
+    @discardableResult
     public func standalone(_ query: PostgresQuery) async throws -> PostgresResult {
         let prologue = self.prologue
         return try await withLease(retryingStaleConnection: true) { connection in
             guard prologue.count > 1 else { return try connection.executePipeline([query])[0] }
-            do {
-                let results = try connection.executePipeline(prologue + [query, "COMMIT"])
-                return results[results.count - 2]
-            } catch {
-                if connection.isUsable && !connection.isIdle { _ = try? connection.execute("ROLLBACK") }
-                throw error
-            }
+            let results = try Self.transaction(prologue + [query], on: connection)
+            return results[results.count - 1]
+        }
+    }
+
+    /// `queries` (starting with `BEGIN`) and `COMMIT` as one pipeline; the results of `queries`.
+    /// After a failure the server skipped the rest up to the pipeline's end and left the transaction
+    /// aborted: it is rolled back on the same connection.
+    private static func transaction(_ queries: [PostgresQuery], on connection: PostgresConnection) throws
+        -> [PostgresResult]
+    {
+        do {
+            return Array(try connection.executePipeline(queries + ["COMMIT"]).dropLast())
+        } catch {
+            if connection.isUsable && !connection.isIdle { _ = try? connection.execute("ROLLBACK") }
+            throw error
         }
     }
 
