@@ -53,7 +53,7 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
             for byte in name.utf8 where byte != UInt8(ascii: "-") && byte != UInt8(ascii: "_") {
                 normalized.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte + 32 : byte)
             }
-            return sensitiveNameFragmentBytes.contains { fragment in normalized.contains(fragment) }
+            return sensitiveNameFragmentBytes.contains { fragment in occurs(fragment, in: normalized) }
         }
         let normalized = String(name.lowercased().unicodeScalars.filter { $0 != "-" && $0 != "_" })
         return sensitiveNameFragments.contains { normalized.contains($0) }
@@ -85,20 +85,40 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
     /// mark is still found.
     public func redact(_ text: String) -> String {
         var result = text
-        if !knownSecrets.isEmpty {
-            var scalars = text.unicodeScalars
-            for secret in knownSecrets {
-                scalars = scalars.replacing(secret.unicodeScalars, with: Self.placeholder.unicodeScalars)
-            }
-            result = String(scalars)
+        // A secret occurs as scalars exactly where its UTF-8 bytes occur (UTF-8 is self-synchronizing),
+        // so the byte search decides, and only a text that holds a secret is rebuilt.
+        for secret in knownSecrets where Self.occurs(Array(secret.utf8), in: result.utf8) {
+            result = String(result.unicodeScalars.replacing(secret.unicodeScalars, with: Self.placeholder.unicodeScalars))
         }
-        if result.utf8.contains(Array("odmk_".utf8)) {
+        if Self.occurs(Self.masterKeyPrefix, in: result.utf8) {
             result = result.replacing(Self.masterKeyPattern(), with: Self.placeholder)
         }
         if Self.mayContainBearer(result) {
             result = result.replacing(Self.bearerPattern()) { match in "\(match.output.1) \(Self.placeholder)" }
         }
         return result
+    }
+
+    private static let masterKeyPrefix = Array("odmk_".utf8)
+
+    /// Whether `needle` occurs in `haystack`: a plain scan. The standard library's
+    /// `Collection.contains(_:)` for sequences builds a searcher per call, and this runs for every
+    /// member name and string of every audited call.
+    static func occurs(_ needle: [UInt8], in haystack: some Collection<UInt8>) -> Bool {
+        guard let first = needle.first else { return true }
+        let found = haystack.withContiguousStorageIfAvailable { bytes in occurs(needle, first, in: bytes) }
+        return found ?? occurs(needle, first, in: Array(haystack))
+    }
+
+    private static func occurs(_ needle: [UInt8], _ first: UInt8, in bytes: some RandomAccessCollection<UInt8>) -> Bool {
+        guard bytes.count >= needle.count else { return false }
+        var start = bytes.startIndex
+        let last = bytes.index(bytes.endIndex, offsetBy: -needle.count)
+        while start <= last {
+            if bytes[start] == first, zip(bytes[start...], needle).allSatisfy({ $0 == $1 }) { return true }
+            start = bytes.index(after: start)
+        }
+        return false
     }
 
     /// Whether "bearer" appears in any ASCII case (the regex only matches ASCII letters).

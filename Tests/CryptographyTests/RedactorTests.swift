@@ -1,6 +1,7 @@
-import Cryptography
 import JSON
 import Testing
+
+@testable import Cryptography
 
 private let redacted = JSONValue.string("[REDACTED]")
 
@@ -131,5 +132,29 @@ private let redacted = JSONValue.string("[REDACTED]")
         let once = Redactor(knownSecrets: ["known-secret-1"]).redact("Bearer abc.def \(key) known-secret-1")
         #expect(once == "Bearer [REDACTED] [REDACTED] [REDACTED]")
         #expect(Redactor(knownSecrets: ["known-secret-1"]).redact(once) == once)
+    }
+}
+
+@Suite struct RedactorByteSearchTests {
+    private func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test(arguments: [
+        ("apikey", "xapikey", true), ("apikey", "apikeyx", true), ("apikey", "apikey", true),
+        ("aab", "aaab", true), ("token", "tokeN", false), ("token", "toke", false), ("token", "", false),
+        ("abc", "ababab", false), ("", "anything", true),
+    ])
+    func findsANeedleWhereverItStarts(needle: String, haystack: String, expected: Bool) {
+        #expect(Redactor.occurs(bytes(needle), in: bytes(haystack)) == expected)
+        #expect(Redactor.occurs(bytes(needle), in: haystack.utf8) == expected)
+        // A collection without contiguous storage takes the other path.
+        #expect(Redactor.occurs(bytes(needle), in: bytes(haystack).lazy.map { $0 }) == expected)
+    }
+
+    @Test func knownSecretAfterNonASCIITextAndAtTheEndIsReplaced() {
+        let secret = "sk_live_0123456789abcdef"
+        let redactor = Redactor(knownSecrets: [secret])
+        #expect(redactor.redact("Grüße, 東京 \(secret)") == "Grüße, 東京 [REDACTED]")
+        #expect(redactor.redact("\(secret)\(secret)") == "[REDACTED][REDACTED]")
+        #expect(redactor.redact("sk_live_0123456789abcde") == "sk_live_0123456789abcde")
     }
 }
