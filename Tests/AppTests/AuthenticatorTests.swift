@@ -273,3 +273,14 @@ import Testing
         #expect(ClientAddress.canonicalIP("example.com") == nil)
     }
 }
+
+@Suite struct TrimmedTextTests {
+    @Test(arguments: [
+        ("abc", "abc"), (" abc", "abc"), ("abc\t", "abc"), ("\t a b \t", "a b"), ("", ""), ("   ", ""),
+        ("\u{00A0}abc\u{2003}", "abc"), ("é", "é"), ("a\n", "a\n"), ("x", "x"),
+    ])
+    func trimsWhatFoundationTrims(text: String, expected: String) {
+        #expect(TrimmedText.withoutSpaceAround(text) == expected)
+        #expect(TrimmedText.withoutSpaceAround(text) == text.trimmingCharacters(in: .whitespaces))
+    }
+}

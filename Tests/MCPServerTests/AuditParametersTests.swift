@@ -43,5 +43,17 @@ import Testing
         let combining = "e" + String(repeating: "\u{301}", count: 150)
         #expect(AuditParameters.capped(combining, 100).unicodeScalars.count == 100)
         #expect(AuditParameters.namesOnly(["a\u{0}b": 1])["argument_names"] == ["ab"])
+        // Short texts too lose their NULs, and keep everything else.
+        #expect(AuditParameters.capped("1\u{0}2", 100) == "12")
+        #expect(AuditParameters.capped("1234", 4) == "1234")
+        #expect(AuditParameters.capped("12345", 4) == "1234")
+        #expect(AuditParameters.capped("ééé", 2) == "éé")
+    }
+
+    @Test func nulCharactersLeaveKeysAndStringsAtAnyDepth() {
+        let recorded = AuditParameters.record(
+            ["order_id": "1\u{0}2", "changes": ["tag\u{0}_name": "a\u{0}", "list": ["x\u{0}y"]]], redactor: redactor)
+        #expect(recorded == ["order_id": "12", "changes": ["tag_name": "a", "list": ["xy"]]])
+        #expect(!recorded.encodedString().contains("\\u0000"))
     }
 }

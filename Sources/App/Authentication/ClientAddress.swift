@@ -62,7 +62,7 @@ struct ClientAddress: Sendable, Hashable {
     }
 
     private static func parse(_ text: String) -> Parsed? {
-        var text = text.trimmingCharacters(in: .whitespaces)
+        var text = TrimmedText.withoutSpaceAround(text)
         // "[2001:db8::1]" and zone ids ("fe80::1%eth0") are not part of the address.
         if text.hasPrefix("["), text.hasSuffix("]") { text = String(text.dropFirst().dropLast()) }
         if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }

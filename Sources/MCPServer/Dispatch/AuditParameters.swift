@@ -32,6 +32,8 @@ enum AuditParameters {
     /// NUL-free and at most `limit` Unicode scalars (PostgreSQL's char_length counts code points, while
     /// Swift's `prefix` counts grapheme clusters, which can hold many).
     static func capped(_ text: String, _ limit: Int) -> String {
+        // No more bytes than the limit means no more code points either.
+        if text.utf8.count <= limit && !hasNUL(text) { return text }
         var scalars = String.UnicodeScalarView()
         scalars.append(contentsOf: text.unicodeScalars.lazy.filter { $0 != "\u{0}" }.prefix(limit))
         return String(scalars)
@@ -43,14 +45,17 @@ enum AuditParameters {
 
     private static func withoutNUL(_ value: JSONValue) -> JSONValue {
         switch value {
-        case .string(let text): return .string(text.replacingOccurrences(of: "\u{0}", with: ""))
+        case .string(let text) where hasNUL(text): return .string(text.replacingOccurrences(of: "\u{0}", with: ""))
         case .array(let elements): return .array(elements.map(withoutNUL))
-        case .object(let members):
+        case .object(let members) where members.keys.contains(where: hasNUL):
             return .object(
                 Dictionary(
                     members.map { ($0.key.replacingOccurrences(of: "\u{0}", with: ""), withoutNUL($0.value)) },
                     uniquingKeysWith: { first, _ in first }))
+        case .object(let members): return .object(members.mapValues(withoutNUL))
         default: return value
         }
     }
+
+    private static func hasNUL(_ text: String) -> Bool { text.utf8.contains(0) }
 }

@@ -34,7 +34,7 @@ enum BearerToken {
     static func parse(_ header: String) -> String? {
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
         guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: .whitespaces)
+        let token = TrimmedText.withoutSpaceAround(parts[1])
         return token.isEmpty ? nil : token
     }
 }
