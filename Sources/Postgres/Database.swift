@@ -99,11 +99,20 @@ public final class Database: Sendable {
     /// the statement and `COMMIT`, still one pipeline and one round trip.
     @discardableResult
     public func standalone(_ query: PostgresQuery) async throws -> PostgresResult {
+        try await standalone([query])[0]
+    }
+
+    /// Several statements as one transaction in one round trip, the first of which sets
+    /// `app.tenant_id` itself (`orderdesk.open_call`): `BEGIN` (with the prologue's settings), the
+    /// statements and `COMMIT` as one pipeline, with no tenant set by the client. The setting the first
+    /// statement makes is transaction-local, so the later ones run as that tenant too, and row-level
+    /// security checks them against it. The caller must check the tenant the first one reports.
+    @discardableResult
+    public func standalone(_ queries: [PostgresQuery]) async throws -> [PostgresResult] {
         let prologue = self.prologue
         return try await withLease(retryingStaleConnection: true) { connection in
-            guard prologue.count > 1 else { return try connection.executePipeline([query])[0] }
-            let results = try Self.transaction(prologue + [query], on: connection)
-            return results[results.count - 1]
+            guard queries.count > 1 || prologue.count > 1 else { return try connection.executePipeline(queries) }
+            return Array(try Self.transaction(prologue + queries, on: connection).dropFirst(prologue.count))
         }
     }
 

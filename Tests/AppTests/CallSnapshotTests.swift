@@ -146,6 +146,72 @@ import Testing
             #expect(try pushed.decode(Bool.self, "pushed") && pushed.decode(Bool.self, "seen"))
         }
     }
+
+    /// A rate decision that is due rides along with the opening (same transaction, run as the tenant
+    /// open_call set); `consume` then pays from the allowance it left, and a decision that is not due
+    /// changes nothing.
+    @Test func aDueRateDecisionRidesAlongWithTheOpeningAndConsumePaysFromIt() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let tenant = try await fixture.createTenant()
+            let other = try await fixture.createTenant()
+            // Burst 100: a decision takes 1 + 5 ahead; 1 a minute: no refill worth counting.
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
+            let snapshots = CallSnapshots(
+                database: fixture.database, sessions: SessionStore(database: fixture.database), rateLimiter: limiter)
+            func open(_ scope: KeyScope?) async throws {
+                _ = try await snapshots.open(
+                    tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
+                    rateScope: scope)
+            }
+            func stored(_ tenantID: UUID) async throws -> Double? {
+                try await fixture.database.withTenantTransaction(tenantID) { tx in
+                    try tx.query("SELECT tokens FROM orderdesk.rate_limit_buckets WHERE bucket = 'tenant'").first?
+                        .decode(Double.self, "tokens")
+                }
+            }
+            try await open(nil)
+            #expect(try await stored(tenant.tenantID) == nil)
+            try await open(.read)
+            #expect(try await stored(tenant.tenantID).map { abs($0 - 94) < 0.1 } == true)
+            // Not due while the allowance covers a call: the bucket is not touched again.
+            try await open(.read)
+            #expect(try await stored(tenant.tenantID).map { abs($0 - 94) < 0.1 } == true)
+            // The 6 tokens taken pay 6 calls without the database; the 7th decides again (1 + 5).
+            for _ in 0..<6 {
+                #expect(try await limiter.consume(tenantID: tenant.tenantID, cost: 1) == .allowed(remaining: 94))
+            }
+            #expect(try await stored(tenant.tenantID).map { abs($0 - 94) < 0.1 } == true)
+            _ = try await limiter.consume(tenantID: tenant.tenantID, cost: 1)
+            #expect(try await stored(tenant.tenantID).map { abs($0 - 88) < 0.1 } == true)
+            // Another tenant's bucket was never touched, and no tenant setting outlives the opening.
+            #expect(try await stored(other.tenantID) == nil)
+            let leftover = try await fixture.database.standalone(
+                "SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant"
+            ).rows[0].decode(String.self, "tenant")
+            #expect(leftover == "")
+        }
+    }
+
+    /// An opening whose bucket is short takes nothing and leaves nothing: `consume` asks the database
+    /// itself and is refused.
+    @Test func aShortBucketAtTheOpeningLeavesTheCallToConsume() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            // Burst 1, nothing ahead of need.
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 1))
+            let snapshots = CallSnapshots(
+                database: fixture.database, sessions: SessionStore(database: fixture.database), rateLimiter: limiter)
+            for expected in [true, false] {
+                _ = try await snapshots.open(
+                    tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
+                    rateScope: .read)
+                let decision = try await limiter.consume(tenantID: tenant.tenantID, cost: 1)
+                if case .allowed = decision { #expect(expected) } else { #expect(!expected) }
+            }
+        }
+    }
 }
 
 extension CallSnapshot {

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from e2e_support import RawClient, is_store, psql, psql_json, tool_error
+from e2e_support import ModernRawClient, RawClient, is_store, psql, psql_json, tool_error
 
 
 def _seeded_ids(orders_sim, sid, n):
@@ -123,3 +123,34 @@ def test_a_cached_get_is_one_statement_that_reads_session_store_and_entry(o1, or
     store_lists = [r for r in rows if "FROM orderdesk.stores" in r["query"] and "ORDER BY lower(name)" in r["query"]]
     assert openings >= 5, rows
     assert session_reads == [] and cache_reads == [] and store_lists == [], rows
+
+
+def test_a_cached_get_in_2026_07_28_opens_with_one_statement_and_its_due_rate_decision(o1, order_tenant, db):
+    """2026-07-28 has no session: a cached orders_get opens with orderdesk.open_call (stores and cache
+    entry), and when the tenant's rate decision is due it rides along in the same transaction, run as
+    the tenant open_call set: no transaction of its own (no client-side set_config at all)."""
+    t, store = order_tenant("modern-one-statement")
+    psql(db.super_url, "CREATE EXTENSION IF NOT EXISTS pg_stat_statements;")
+    with ModernRawClient(o1.mcp_url, t.master_key, tenant_id=t.id) as c:
+        args = {"store": store["id"]}
+        oid = str(c.tool("orders_list", {**args, "limit": 1}).ok()["orders"][0]["id"])
+        # Past the key cache (AUTH_CACHE_TTL_SECONDS, 2 s), one call re-checks the key (and records
+        # its use, in a tenant transaction of its own); the next calls find it cached.
+        time.sleep(2.1)
+        c.tool("orders_get", {**args, "order_id": oid}).ok()
+        time.sleep(1.1)  # the tenant's prefetched tokens (1 s) are gone: the next call needs a decision
+        psql(db.super_url, "SELECT pg_stat_statements_reset();")
+        for _ in range(5):
+            got = c.tool("orders_get", {**args, "order_id": oid}).ok()
+            assert got["cached"] is True and is_store(got["store"], store), got
+        rows = psql_json(
+            db.super_url,
+            "SELECT query, calls FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        )
+    openings = sum(r["calls"] for r in rows if "orderdesk.open_call" in r["query"])
+    decisions = sum(r["calls"] for r in rows if "INSERT INTO orderdesk.rate_limit_buckets" in r["query"])
+    tenant_settings = [r for r in rows if "set_config('app.tenant_id'" in r["query"]]
+    cache_reads = [r for r in rows if "FROM orderdesk.cache_entries" in r["query"] and "SELECT clock_timestamp()" in r["query"]]
+    store_lists = [r for r in rows if "FROM orderdesk.stores" in r["query"] and "ORDER BY lower(name)" in r["query"]]
+    assert openings >= 5 and decisions >= 1, rows
+    assert tenant_settings == [] and cache_reads == [] and store_lists == [], rows

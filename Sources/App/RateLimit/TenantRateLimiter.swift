@@ -72,6 +72,77 @@ public final class TenantRateLimiter: Sendable {
         }
     }
 
+    /// A decision that rides along with a call's opening statement (`CallSnapshots.open`): when the
+    /// call would have to ask the database anyway, the opening takes `cost` plus the prefetch in the
+    /// same transaction, and `settle` credits all of it to the tenant's allowance, from which
+    /// `consume` then pays the call without a round trip of its own.
+    public final class OpeningCharge: Sendable {
+        let tenantID: UUID
+        let cost: Double
+        let extra: Double
+        let bucket: TokenBucket
+        /// When it was asked for: its tokens' lifetime counts from here, as `decide`'s do.
+        let createdAt = ContinuousClock.now
+        /// The decision in flight that other calls of the tenant wait for, and its outcome's way in.
+        fileprivate let task: Task<TokenBucket.Outcome, any Error>
+        fileprivate let outcome: AsyncThrowingStream<TokenBucket.Outcome, any Error>.Continuation
+
+        fileprivate init(tenantID: UUID, cost: Double, extra: Double, bucket: TokenBucket) {
+            self.tenantID = tenantID
+            self.cost = cost
+            self.extra = extra
+            self.bucket = bucket
+            let (stream, continuation) = AsyncThrowingStream<TokenBucket.Outcome, any Error>.makeStream()
+            self.outcome = continuation
+            self.task = Task {
+                for try await outcome in stream { return outcome }
+                throw CancellationError()
+            }
+        }
+
+        /// The statement that takes the tokens, for a transaction already set to the tenant.
+        public var query: PostgresQuery { bucket.takeQuery(cost, extra: extra, from: "tenant", tenantID: tenantID) }
+    }
+
+    /// A charge for a call of `tenantID` costing `cost` about to open, or nil when the call will not
+    /// need the database to be admitted (its allowance covers it, or a decision is in flight that
+    /// it will wait for). The caller runs `query` in its opening transaction and then must `settle`
+    /// the charge, with the rows or with nil when the transaction failed.
+    public func chargeDue(tenantID: UUID, cost: Double) -> OpeningCharge? {
+        let burst = max(configuration.burst, 0)
+        let cost = min(max(cost.isFinite ? cost : 0, 0), burst)
+        let now = ContinuousClock.now
+        let covered = allowances.withLock { allowances in
+            allowances[tenantID].map { $0.expires > now && $0.tokens >= cost } ?? false
+        }
+        if covered { return nil }
+        let bucket = TokenBucket(burst: burst, perSecond: max(configuration.perMinute, 0.000_001) / 60)
+        return decisions.withLock { decisions in
+            guard decisions[tenantID] == nil else { return nil }
+            let charge = OpeningCharge(tenantID: tenantID, cost: cost, extra: prefetch, bucket: bucket)
+            decisions[tenantID] = charge.task
+            return charge
+        }
+    }
+
+    /// Ends `charge` with the rows its query returned (nil: the opening failed, nothing was taken):
+    /// tokens taken become the tenant's allowance, cost included, and the calls waiting for it go on.
+    public func settle(_ charge: OpeningCharge, rows: [PostgresRow]?) {
+        let outcome = rows.flatMap { try? charge.bucket.outcome(of: $0, cost: charge.cost, extra: charge.extra) }
+        if case .taken(let remaining, let extra)? = outcome {
+            credit(charge.cost + extra, remaining: remaining, tenantID: charge.tenantID, since: charge.createdAt)
+        }
+        decisions.withLock { decisions in
+            if decisions[charge.tenantID] == charge.task { decisions[charge.tenantID] = nil }
+        }
+        if let outcome {
+            charge.outcome.yield(outcome)
+            charge.outcome.finish()
+        } else {
+            charge.outcome.finish(throwing: CancellationError())
+        }
+    }
+
     /// How many decisions in flight a call waits for before it asks the database itself.
     static let maximumWaits = 3
 
@@ -100,18 +171,24 @@ public final class TenantRateLimiter: Sendable {
         let now = ContinuousClock.now
         let outcome = try await bucket.take(cost, extra: prefetch, from: "tenant", tenantID: tenantID, in: database)
         if case .taken(let remaining, let extra) = outcome, extra > 0 {
-            let allowance = Allowance(tokens: extra, remaining: remaining, expires: now + Self.allowanceLifetime)
-            allowances.withLock { allowances in
-                if allowances.count >= 10_000 { allowances = allowances.filter { $0.value.expires > now } }
-                if let left = allowances[tenantID], left.expires > now {
-                    // Tokens of an earlier decision still live are kept, not overwritten.
-                    allowances[tenantID] = Allowance(
-                        tokens: left.tokens + extra, remaining: remaining, expires: min(left.expires, allowance.expires))
-                } else {
-                    allowances[tenantID] = allowance
-                }
-            }
+            credit(extra, remaining: remaining, tenantID: tenantID, since: now)
         }
         return outcome
+    }
+
+    /// Adds `tokens` taken from the shared bucket at `since` to the tenant's allowance.
+    private func credit(_ tokens: Double, remaining: Double, tenantID: UUID, since: ContinuousClock.Instant) {
+        guard tokens > 0 else { return }
+        let allowance = Allowance(tokens: tokens, remaining: remaining, expires: since + Self.allowanceLifetime)
+        allowances.withLock { allowances in
+            if allowances.count >= 10_000 { allowances = allowances.filter { $0.value.expires > since } }
+            if let left = allowances[tenantID], left.expires > since {
+                // Tokens of an earlier decision still live are kept, not overwritten.
+                allowances[tenantID] = Allowance(
+                    tokens: left.tokens + tokens, remaining: remaining, expires: min(left.expires, allowance.expires))
+            } else {
+                allowances[tenantID] = allowance
+            }
+        }
     }
 }

@@ -25,32 +25,42 @@ struct TokenBucket: Sendable {
     func take(_ cost: Double, extra: Double = 0, from name: String, tenantID: UUID, in database: Database) async throws
         -> Outcome
     {
-        let rows = try await database.statement(
-            """
-            WITH attempt AS (
-                INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
-                VALUES (\(tenantID), \(name), \(burst) - \(cost) - least(\(extra), \(burst) - \(cost)), clock_timestamp())
-                ON CONFLICT (tenant_id, bucket) DO UPDATE
-                SET tokens = least(\(burst), b.tokens
+        let rows = try await database.statement(takeQuery(cost, extra: extra, from: name, tenantID: tenantID), tenant: tenantID)
+            .rows
+        return try outcome(of: rows, cost: cost, extra: extra)
+    }
+
+    /// The statement of `take`, for a transaction in which `app.tenant_id` is already `tenantID`
+    /// (`take` sets it; a call's opening statement sets it for the charge that rides along with it).
+    func takeQuery(_ cost: Double, extra: Double, from name: String, tenantID: UUID) -> PostgresQuery {
+        """
+        WITH attempt AS (
+            INSERT INTO orderdesk.rate_limit_buckets AS b (tenant_id, bucket, tokens, updated_at)
+            VALUES (\(tenantID), \(name), \(burst) - \(cost) - least(\(extra), \(burst) - \(cost)), clock_timestamp())
+            ON CONFLICT (tenant_id, bucket) DO UPDATE
+            SET tokens = least(\(burst), b.tokens
+                    + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
+                    - \(cost)
+                    - least(\(extra), greatest(0, least(\(burst), b.tokens
                         + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
-                        - \(cost)
-                        - least(\(extra), greatest(0, least(\(burst), b.tokens
-                            + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
-                            - \(cost))),
-                    updated_at = EXCLUDED.updated_at
-                WHERE least(\(burst), b.tokens
-                        + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
-                      >= \(cost)
-                RETURNING b.tokens
-            )
-            SELECT true AS allowed, tokens FROM attempt
-            UNION ALL
-            SELECT false, least(\(burst), b.tokens
-                       + greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8) * \(perSecond))
-            FROM orderdesk.rate_limit_buckets AS b
-            WHERE b.tenant_id = \(tenantID) AND b.bucket = \(name) AND NOT EXISTS (SELECT 1 FROM attempt)
-            """, tenant: tenantID
-        ).rows
+                        - \(cost))),
+                updated_at = EXCLUDED.updated_at
+            WHERE least(\(burst), b.tokens
+                    + greatest(0, extract(epoch FROM EXCLUDED.updated_at - b.updated_at)::float8) * \(perSecond))
+                  >= \(cost)
+            RETURNING b.tokens
+        )
+        SELECT true AS allowed, tokens FROM attempt
+        UNION ALL
+        SELECT false, least(\(burst), b.tokens
+                   + greatest(0, extract(epoch FROM clock_timestamp() - b.updated_at)::float8) * \(perSecond))
+        FROM orderdesk.rate_limit_buckets AS b
+        WHERE b.tenant_id = \(tenantID) AND b.bucket = \(name) AND NOT EXISTS (SELECT 1 FROM attempt)
+        """
+    }
+
+    /// What `takeQuery` returned, as an outcome.
+    func outcome(of rows: [PostgresRow], cost: Double, extra: Double) throws -> Outcome {
         // No row: refused, but the row was created by a concurrent call after this statement's
         // snapshot. Treat the bucket as empty.
         guard let row = rows.first else { return .short(missing: cost) }

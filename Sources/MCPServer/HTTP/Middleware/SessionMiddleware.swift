@@ -66,7 +66,8 @@ struct SessionMiddleware: RouterMiddleware {
         // and for a cached read also the stores and the cache entry the tool needs.
         if let principal, MCPSession.isWellFormedID(sessionID) {
             let snapshot = try await snapshots.open(
-                tenantID: principal.tenantID, sessionID: sessionID, CallOpening(message: context.message, registry: registry))
+                tenantID: principal.tenantID, sessionID: sessionID,
+                CallOpening(message: context.message, registry: registry, principal: principal))
             if let session = snapshot.session(id: sessionID) { return (session, principal, snapshot) }
         }
         // Unknown, expired, unbound, another tenant's, or no key: who owns it decides.
