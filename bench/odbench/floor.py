@@ -116,23 +116,36 @@ def cmd_capture(a) -> None:
     if not stmts:
         die(f"capture: no statements found in {log} (is log_statement = all active for the database?)")
     units = split_transactions(stmts)
-    # Units whose statement texts are rare (the cache sweeper, a session touch) are not part of the
-    # steady call; the rest must repeat with period len/K.
+    # Statements that are not part of every call (the cache sweeper, a session touch, a rate decision
+    # riding along with an opening) are left out of a unit's key, so a call whose opening carried a
+    # rate decision counts as the steady call; units left with nothing are not part of it.
+    frequency: dict = {}
+    for s in stmts:
+        frequency[s["sql"]] = frequency.get(s["sql"], 0) + 1
+
     def unit_key(u):
-        return tuple(s["sql"] for s in u)
+        return tuple(s["sql"] for s in u if frequency[s["sql"]] >= a.calls * 0.9)
+
+    def pure(u):
+        return len(unit_key(u)) == len(u)
 
     counts: dict = {}
     for u in units:
         counts[unit_key(u)] = counts.get(unit_key(u), 0) + 1
-    steady = [u for u in units if counts[unit_key(u)] >= a.calls * 0.9]
+    steady = [u for u in units if unit_key(u) and counts[unit_key(u)] >= a.calls * 0.9]
     period, rest = divmod(len(steady), a.calls)
     if period == 0 or rest:
         die(f"capture: {len(steady)} transactions for {a.calls} calls is not a whole number per call")
     for i, u in enumerate(steady):
         if unit_key(u) != unit_key(steady[i % period]):
             die("capture: the calls did not send the same statement sequence")
-    one_call = steady[-period:]
-    ignored = [unit_key(u)[1 if len(u) > 1 else 0][:80] for u in units if counts[unit_key(u)] < a.calls * 0.9]
+    # The floor replays a call without any of those extras: the last one that had none.
+    starts = [i for i in range(len(steady) - period, -1, -period) if all(pure(u) for u in steady[i : i + period])]
+    if not starts:
+        die("capture: no call sent only the steady statements")
+    one_call = steady[starts[0] : starts[0] + period]
+    riding = sum(1 for u in steady if not pure(u))
+    ignored = [u[1 if len(u) > 1 else 0]["sql"][:80] for u in units if not unit_key(u) or counts[unit_key(u)] < a.calls * 0.9]
 
     # The pgbench script, each statement checked with PREPARE as the app role (casts if needed).
     tenant = None
@@ -187,6 +200,7 @@ def cmd_capture(a) -> None:
         "transactions_per_call": period,
         "statements_per_call": index,
         "ignored_units": ignored,
+        "openings_with_a_rate_decision": riding,
         "statements": statements,
         "pgbench_script": Path(a.script).read_text(),
         "pg_stat_statements_sequential": pgss_per_call(pgss, a.calls),
