@@ -157,12 +157,11 @@ import Testing
             // Burst 100: a decision takes 1 + 5 ahead; 1 a minute: no refill worth counting.
             let limiter = TenantRateLimiter(
                 database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
-            let snapshots = CallSnapshots(
-                database: fixture.database, sessions: SessionStore(database: fixture.database), rateLimiter: limiter)
+            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
             func open(_ scope: KeyScope?) async throws {
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
-                    rateScope: scope)
+                    charge: scope.flatMap { limiter.chargeDue(tenantID: tenant.tenantID, scope: $0) })
             }
             func stored(_ tenantID: UUID) async throws -> Double? {
                 try await fixture.database.withTenantTransaction(tenantID) { tx in
@@ -201,15 +200,40 @@ import Testing
             // Burst 1, nothing ahead of need.
             let limiter = TenantRateLimiter(
                 database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 1))
-            let snapshots = CallSnapshots(
-                database: fixture.database, sessions: SessionStore(database: fixture.database), rateLimiter: limiter)
+            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
             for expected in [true, false] {
+                let charge = try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read))
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
-                    rateScope: .read)
+                    charge: charge)
                 let decision = try await limiter.consume(tenantID: tenant.tenantID, cost: 1)
                 if case .allowed = decision { #expect(expected) } else { #expect(!expected) }
             }
+            // Refused a moment ago: the next calls take the plain path (no ride-along) for a second.
+            #expect(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read) == nil)
+        }
+    }
+
+    /// An opening that fails still ends its charge: calls of the tenant waiting for that decision go
+    /// on and decide themselves, and a later opening may charge again.
+    @Test func aChargeWhoseOpeningFailedReleasesTheCallsWaitingForIt() async throws {
+        try await AppFixture.run { fixture in
+            let tenant = try await fixture.createTenant()
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
+            let charge = try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read))
+            // A decision is in flight: no second charge for the tenant meanwhile.
+            #expect(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read) == nil)
+            let waiting = Task { try await limiter.consume(tenantID: tenant.tenantID, cost: 1) }
+            charge.settle(rows: nil)
+            charge.settle(rows: nil)  // a second settle changes nothing
+            #expect(try await waiting.value == .allowed(remaining: 94))
+            // The waiting call decided itself (1 + 5 taken); the failed charge took nothing.
+            let stored = try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
+                try tx.query("SELECT tokens FROM orderdesk.rate_limit_buckets WHERE bucket = 'tenant'")[0]
+                    .decode(Double.self, "tokens")
+            }
+            #expect(abs(stored - 94) < 0.1)
         }
     }
 }

@@ -8,13 +8,10 @@ import Postgres
 public final class CallSnapshots: Sendable {
     private let database: Database
     private let sessions: SessionStore
-    /// Whose decisions may ride along with an opening (`rateCost`); nil: never.
-    private let rateLimiter: TenantRateLimiter?
 
-    public init(database: Database, sessions: SessionStore, rateLimiter: TenantRateLimiter? = nil) {
+    public init(database: Database, sessions: SessionStore) {
         self.database = database
         self.sessions = sessions
-        self.rateLimiter = rateLimiter
     }
 
     /// Reads, for `tenantID`: the session `sessionID` (touched when due, as `SessionStore` does), the
@@ -22,15 +19,17 @@ public final class CallSnapshots: Sendable {
     /// `storeReference` (a `store` argument), and `probe`'s cache entry for each store the call may
     /// choose: the one `storeReference` names, else the active store, else every listed store.
     ///
-    /// `rateScope`: the call will be charged for this by `TenantRateLimiter.consume`. When that would
-    /// need a database decision, the decision is made here, in the same transaction and round trip
-    /// (`TenantRateLimiter.chargeDue`), and `consume` then pays from the allowance it leaves.
+    /// `charge`: a rate decision that is due (`TenantRateLimiter.chargeDue`), made here in the same
+    /// transaction and round trip; `consume` then pays the call from the allowance it leaves. It is
+    /// settled on every path, also when this throws.
     ///
     /// - Throws: `PostgresError(.tenantContext)` if the statement did not run as `tenantID`.
     public func open(
         tenantID: UUID, sessionID: String?, allStores: Bool, storeReference: String?, probe: CacheProbe?,
-        rateScope: KeyScope? = nil
+        charge: TenantRateLimiter.OpeningCharge? = nil
     ) async throws -> CallSnapshot {
+        var taken: [PostgresRow]?
+        defer { charge?.settle(rows: taken) }
         let sessionHash = sessionID.flatMap { MCPSession.isWellFormedID($0) ? MCPSession.idHash($0) : nil }
         let reference = storeReference.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .flatMap { $0.isEmpty || $0.unicodeScalars.count > 200 ? nil : $0 }
@@ -41,23 +40,13 @@ public final class CallSnapshots: Sendable {
                                               \(reference), \(referenceUUID), \(probe?.scope.rawValue), \(probe?.key))
             """
         // The charge comes second: it runs as the tenant the opening set for the transaction.
-        let charge = rateScope.flatMap { scope in
-            rateLimiter.flatMap { $0.chargeDue(tenantID: tenantID, cost: $0.configuration.cost(of: scope)) }
-        }
-        let results: [PostgresResult]
-        do {
-            results = try await database.standalone([opening] + [charge?.query].compactMap { $0 })
-        } catch {
-            if let charge { rateLimiter?.settle(charge, rows: nil) }
-            throw error
-        }
+        let results = try await database.standalone([opening] + [charge?.query].compactMap { $0 })
         let rows = results[0].rows
         let expected = tenantID.uuidString.lowercased()
         guard let first = rows.first, try first.decode(String.self, "tenant") == expected else {
-            if let charge { rateLimiter?.settle(charge, rows: nil) }
             throw PostgresError(code: .tenantContext)
         }
-        if let charge { rateLimiter?.settle(charge, rows: results[1].rows) }
+        if charge != nil { taken = results[1].rows }
         var stores: [CallSnapshot.Store] = []
         for row in rows {
             guard let id = try row.decode(UUID?.self, "store_uuid") else { continue }

@@ -81,17 +81,18 @@ public final class TenantRateLimiter: Sendable {
         let cost: Double
         let extra: Double
         let bucket: TokenBucket
-        /// When it was asked for: its tokens' lifetime counts from here, as `decide`'s do.
-        let createdAt = ContinuousClock.now
+        private let limiter: TenantRateLimiter
+        private let settled = Mutex(false)
         /// The decision in flight that other calls of the tenant wait for, and its outcome's way in.
         fileprivate let task: Task<TokenBucket.Outcome, any Error>
         fileprivate let outcome: AsyncThrowingStream<TokenBucket.Outcome, any Error>.Continuation
 
-        fileprivate init(tenantID: UUID, cost: Double, extra: Double, bucket: TokenBucket) {
+        fileprivate init(tenantID: UUID, cost: Double, extra: Double, bucket: TokenBucket, limiter: TenantRateLimiter) {
             self.tenantID = tenantID
             self.cost = cost
             self.extra = extra
             self.bucket = bucket
+            self.limiter = limiter
             let (stream, continuation) = AsyncThrowingStream<TokenBucket.Outcome, any Error>.makeStream()
             self.outcome = continuation
             self.task = Task {
@@ -102,35 +103,56 @@ public final class TenantRateLimiter: Sendable {
 
         /// The statement that takes the tokens, for a transaction already set to the tenant.
         public var query: PostgresQuery { bucket.takeQuery(cost, extra: extra, from: "tenant", tenantID: tenantID) }
+
+        /// Ends the charge with the rows `query` returned, or nil when the opening failed (nothing was
+        /// taken). Only the first call counts: an opening settles on every path, once.
+        public func settle(rows: [PostgresRow]?) {
+            let first = settled.withLock { settled in
+                defer { settled = true }
+                return !settled
+            }
+            if first { limiter.settle(self, rows: rows) }
+        }
     }
 
-    /// A charge for a call of `tenantID` costing `cost` about to open, or nil when the call will not
-    /// need the database to be admitted (its allowance covers it, or a decision is in flight that
-    /// it will wait for). The caller runs `query` in its opening transaction and then must `settle`
-    /// the charge, with the rows or with nil when the transaction failed.
-    public func chargeDue(tenantID: UUID, cost: Double) -> OpeningCharge? {
+    /// A charge for a call of `tenantID` needing `scope` about to open, or nil when the call will not
+    /// need the database to be admitted (its allowance covers it, or a decision is in flight that it
+    /// will wait for), or when the tenant was refused within the last second (its calls then take
+    /// the plain path, so a throttled tenant costs no more than before). The caller runs `query` in its
+    /// opening transaction and must `settle` the charge on every path.
+    public func chargeDue(tenantID: UUID, scope: KeyScope) -> OpeningCharge? {
         let burst = max(configuration.burst, 0)
-        let cost = min(max(cost.isFinite ? cost : 0, 0), burst)
+        let cost = min(max(configuration.cost(of: scope), 0), burst)
         let now = ContinuousClock.now
         let covered = allowances.withLock { allowances in
             allowances[tenantID].map { $0.expires > now && $0.tokens >= cost } ?? false
         }
-        if covered { return nil }
+        if covered || refusedRecently.withLock({ $0[tenantID].map { $0 > now } ?? false }) { return nil }
         let bucket = TokenBucket(burst: burst, perSecond: max(configuration.perMinute, 0.000_001) / 60)
         return decisions.withLock { decisions in
             guard decisions[tenantID] == nil else { return nil }
-            let charge = OpeningCharge(tenantID: tenantID, cost: cost, extra: prefetch, bucket: bucket)
+            let charge = OpeningCharge(tenantID: tenantID, cost: cost, extra: prefetch, bucket: bucket, limiter: self)
             decisions[tenantID] = charge.task
             return charge
         }
     }
 
-    /// Ends `charge` with the rows its query returned (nil: the opening failed, nothing was taken):
-    /// tokens taken become the tenant's allowance, cost included, and the calls waiting for it go on.
-    public func settle(_ charge: OpeningCharge, rows: [PostgresRow]?) {
+    /// `charge`'s end (`OpeningCharge.settle`): tokens taken become the tenant's allowance, cost
+    /// included, living from now (the call that was charged spends its cost right after), and the
+    /// calls waiting for it go on.
+    private func settle(_ charge: OpeningCharge, rows: [PostgresRow]?) {
         let outcome = rows.flatMap { try? charge.bucket.outcome(of: $0, cost: charge.cost, extra: charge.extra) }
-        if case .taken(let remaining, let extra)? = outcome {
-            credit(charge.cost + extra, remaining: remaining, tenantID: charge.tenantID, since: charge.createdAt)
+        let now = ContinuousClock.now
+        switch outcome {
+        case .taken(let remaining, let extra)?:
+            credit(charge.cost + extra, remaining: remaining, tenantID: charge.tenantID, since: now)
+        case .short?:
+            refusedRecently.withLock { refused in
+                if refused.count >= 10_000 { refused = refused.filter { $0.value > now } }
+                refused[charge.tenantID] = now + Self.allowanceLifetime
+            }
+        case nil:
+            break
         }
         decisions.withLock { decisions in
             if decisions[charge.tenantID] == charge.task { decisions[charge.tenantID] = nil }
@@ -142,6 +164,9 @@ public final class TenantRateLimiter: Sendable {
             charge.outcome.finish(throwing: CancellationError())
         }
     }
+
+    /// Tenants whose ride-along decision was refused, until when their calls take the plain path.
+    private let refusedRecently = Mutex<[UUID: ContinuousClock.Instant]>([:])
 
     /// How many decisions in flight a call waits for before it asks the database itself.
     static let maximumWaits = 3

@@ -10,7 +10,7 @@ struct CallOpening: Sendable {
     let storeReference: String?
     let probe: CacheProbe?
     /// The scope the rate limit will charge the call for, when the opening may make that decision
-    /// (`CallSnapshots.open`'s `rateScope`); nil for requests that are not such a tool call.
+    /// (`TenantRateLimiter.chargeDue`); nil for requests that are not such a tool call.
     let rateScope: KeyScope?
 
     static let sessionOnly = CallOpening(allStores: false, storeReference: nil, probe: nil, rateScope: nil)
@@ -55,9 +55,11 @@ struct CallOpening: Sendable {
 }
 
 extension CallSnapshots {
-    func open(tenantID: UUID, sessionID: String?, _ opening: CallOpening) async throws -> CallSnapshot {
+    func open(tenantID: UUID, sessionID: String?, _ opening: CallOpening, charge: TenantRateLimiter.OpeningCharge? = nil)
+        async throws -> CallSnapshot
+    {
         try await open(
             tenantID: tenantID, sessionID: sessionID, allStores: opening.allStores,
-            storeReference: opening.storeReference, probe: opening.probe, rateScope: opening.rateScope)
+            storeReference: opening.storeReference, probe: opening.probe, charge: charge)
     }
 }

@@ -88,9 +88,11 @@ struct ToolCallPipeline: Sendable {
                 }
             }
             if let principal = caller.principal {
-                // 2026-07-28 opens here (legacy revisions did in `SessionMiddleware`): a rate decision
-                // that is due rides along with the opening's reads.
-                opened = try await open(tool, arguments: rawArguments, principal: principal, caller: caller)
+                // A 2026-07-28 call that will open anyway opens here when its rate decision is due, so
+                // the decision rides along (legacy revisions open in `SessionMiddleware`).
+                if opened == nil {
+                    opened = try await openCharged(tool, arguments: rawArguments, principal: principal, caller: caller)
+                }
                 let cost = tool.requiredScope == .write ? services.rateLimits.writeCost : services.rateLimits.readCost
                 if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)
                 {
@@ -113,6 +115,7 @@ struct ToolCallPipeline: Sendable {
             var context = ToolContext(
                 principal: caller.principal, session: caller.session, services: services,
                 correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger, callAudit: audit)
+            if opened == nil { opened = try await snapshot(for: tool, arguments: arguments, caller: caller) }
             context.snapshot = opened
             outcome = .success(try await tool.call(arguments: arguments, context: context))
         } catch {
@@ -182,14 +185,23 @@ struct ToolCallPipeline: Sendable {
 
     /// The request's snapshot, or for a sessionless (2026-07-28) call of a tool that reads the cache,
     /// one read now: stores and cache entry in one statement instead of two transactions.
-    /// The opening of a 2026-07-28 call of a tool that reads the cache, with the rate decision when
-    /// one is due; the legacy revisions' snapshot (`SessionMiddleware`) as it is; else nil.
-    private func open(_ tool: any Tool, arguments: JSONValue, principal: TenantPrincipal, caller: Caller) async throws
-        -> CallSnapshot?
+    /// A 2026-07-28 call's opening with its rate decision, when the call opens at all (a tool that
+    /// reads the cache) and its decision is due (`TenantRateLimiter.chargeDue`); else nil, and the
+    /// call opens after validation (`snapshot(for:)`) and is charged by `consume` as before.
+    private func openCharged(_ tool: any Tool, arguments: JSONValue, principal: TenantPrincipal, caller: Caller)
+        async throws -> CallSnapshot?
     {
-        if let snapshot = caller.snapshot { return snapshot }
         guard caller.session == nil else { return nil }
         let opening = CallOpening(tool: tool, arguments: arguments.objectValue ?? [:], principal: principal)
+        guard opening.probe != nil, let scope = opening.rateScope,
+            let charge = services.rateLimiter.chargeDue(tenantID: principal.tenantID, scope: scope)
+        else { return nil }
+        return try await services.snapshots.open(tenantID: principal.tenantID, sessionID: nil, opening, charge: charge)
+    }
+
+    private func snapshot(for tool: any Tool, arguments: ToolArguments, caller: Caller) async throws -> CallSnapshot? {
+        guard caller.session == nil, let principal = caller.principal else { return nil }
+        let opening = CallOpening(tool: tool, arguments: arguments.values, principal: principal)
         guard opening.probe != nil else { return nil }
         return try await services.snapshots.open(tenantID: principal.tenantID, sessionID: nil, opening)
     }

@@ -28,6 +28,7 @@ struct MCPRoutes {
             .add(
                 middleware: SessionMiddleware(
                     sessions: endpoint.services.sessions, snapshots: endpoint.services.snapshots,
+                    rateLimiter: endpoint.services.rateLimiter,
                     sessionKeys: endpoint.services.sessionKeys,
                     allowSessionAuthentication: endpoint.allowSessionAuthentication, refusals: endpoint.refusals,
                     registry: endpoint.pipeline.registry)

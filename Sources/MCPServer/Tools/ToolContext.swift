@@ -29,7 +29,7 @@ public struct ServerServices: Sendable {
         orders: OrderService, orderDesk: OrderDeskClient, signIn: SignInServices? = nil,
         snapshots: CallSnapshots? = nil
     ) {
-        self.snapshots = snapshots ?? CallSnapshots(database: database, sessions: sessions, rateLimiter: rateLimiter)
+        self.snapshots = snapshots ?? CallSnapshots(database: database, sessions: sessions)
         self.database = database
         self.authenticator = authenticator
         self.sessions = sessions

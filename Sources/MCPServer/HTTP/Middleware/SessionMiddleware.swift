@@ -15,6 +15,8 @@ struct SessionMiddleware: RouterMiddleware {
     /// The one-statement read of a Bearer caller's session (with, for a cached read, its stores and
     /// cache entry): `CallSnapshots`.
     let snapshots: CallSnapshots
+    /// Whose due decision for a tool call rides along with the opening (`TenantRateLimiter.chargeDue`).
+    let rateLimiter: TenantRateLimiter
     let sessionKeys: SessionKeyBinding
     let allowSessionAuthentication: Bool
     let refusals: AuthenticationRefusals
@@ -65,9 +67,10 @@ struct SessionMiddleware: RouterMiddleware {
         // A Bearer caller's own live session, as nearly every request is: one statement reads it,
         // and for a cached read also the stores and the cache entry the tool needs.
         if let principal, MCPSession.isWellFormedID(sessionID) {
+            let opening = CallOpening(message: context.message, registry: registry, principal: principal)
+            let charge = opening.rateScope.flatMap { rateLimiter.chargeDue(tenantID: principal.tenantID, scope: $0) }
             let snapshot = try await snapshots.open(
-                tenantID: principal.tenantID, sessionID: sessionID,
-                CallOpening(message: context.message, registry: registry, principal: principal))
+                tenantID: principal.tenantID, sessionID: sessionID, opening, charge: charge)
             if let session = snapshot.session(id: sessionID) { return (session, principal, snapshot) }
         }
         // Unknown, expired, unbound, another tenant's, or no key: who owns it decides.

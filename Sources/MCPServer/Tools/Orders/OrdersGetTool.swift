@@ -26,7 +26,7 @@ struct OrdersGetTool: Tool {
     let requiredScope = KeyScope.read
 
     func cacheProbe(for arguments: [String: JSONValue]) -> CacheProbe? {
-        // Only an id the input schema accepts: anything else fails validation before any read.
+        // Only an id the input schema accepts: for any other, nothing is probed (validation refuses it).
         guard case .string(let orderID)? = arguments["order_id"], (1...30).contains(orderID.count) else { return nil }
         return .order(orderID, includeHistory: arguments["include_history"] == .bool(true))
     }
