@@ -29,18 +29,19 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
 
     private static let sensitiveNameFragmentBytes = sensitiveNameFragments.map { Array($0.utf8) }
 
-    /// Known secrets, longest first, so a secret that contains another is removed whole.
-    private let knownSecrets: [String]
+    /// Known secrets, longest first, so a secret that contains another is removed whole; with their
+    /// UTF-8 bytes, which `redact` searches for.
+    private let knownSecrets: [(text: String, utf8: [UInt8])]
 
     /// A redactor that also removes the given values wherever they appear in a string.
     public init(knownSecrets: [String]) {
         let usable = Set(knownSecrets.filter { $0.unicodeScalars.count >= Self.minimumKnownSecretLength })
-        self.knownSecrets = usable.sorted { $0.unicodeScalars.count > $1.unicodeScalars.count }
+        self.knownSecrets = usable.sorted { $0.unicodeScalars.count > $1.unicodeScalars.count }.map { ($0, Array($0.utf8)) }
     }
 
     /// This redactor plus more known secrets, for the scope of one request.
     public func adding(knownSecrets more: [String]) -> Redactor {
-        Redactor(knownSecrets: knownSecrets + more)
+        Redactor(knownSecrets: knownSecrets.map(\.text) + more)
     }
 
     /// Whether a member named `name` holds a secret by its name alone.
@@ -87,8 +88,8 @@ public struct Redactor: Sendable, CustomStringConvertible, CustomDebugStringConv
         var result = text
         // A secret occurs as scalars exactly where its UTF-8 bytes occur (UTF-8 is self-synchronizing),
         // so the byte search decides, and only a text that holds a secret is rebuilt.
-        for secret in knownSecrets where Self.occurs(Array(secret.utf8), in: result.utf8) {
-            result = String(result.unicodeScalars.replacing(secret.unicodeScalars, with: Self.placeholder.unicodeScalars))
+        for secret in knownSecrets where Self.occurs(secret.utf8, in: result.utf8) {
+            result = String(result.unicodeScalars.replacing(secret.text.unicodeScalars, with: Self.placeholder.unicodeScalars))
         }
         if Self.occurs(Self.masterKeyPrefix, in: result.utf8) {
             result = result.replacing(Self.masterKeyPattern(), with: Self.placeholder)

@@ -44,9 +44,7 @@ public final class TenantRateLimiter: Sendable {
     /// and spend from the allowance it leaves (single flight): without that, every call arriving in
     /// the same moment went to the database and each left an allowance that overwrote the others'.
     public func consume(tenantID: UUID, cost: Double) async throws -> RateDecision {
-        let burst = max(configuration.burst, 0)
-        // A cost above the burst could never be paid; charge the whole bucket instead.
-        let cost = min(max(cost.isFinite ? cost : 0, 0), burst)
+        let cost = charged(cost)
         for _ in 0..<Self.maximumWaits {
             if let remaining = spendLocally(cost, tenantID: tenantID) { return .allowed(remaining: remaining) }
             guard let pending = decisions.withLock({ $0[tenantID] }) else { break }
@@ -54,8 +52,7 @@ public final class TenantRateLimiter: Sendable {
         }
         if let remaining = spendLocally(cost, tenantID: tenantID) { return .allowed(remaining: remaining) }
 
-        let perSecond = max(configuration.perMinute, 0.000_001) / 60
-        let bucket = TokenBucket(burst: burst, perSecond: perSecond)
+        let bucket = self.bucket
         let decision = decisions.withLock { decisions in
             // Lead a decision of the tenant unless one is already in flight (then decide alone).
             let leads = decisions[tenantID] == nil
@@ -70,6 +67,16 @@ public final class TenantRateLimiter: Sendable {
             ServiceMetrics.rateLimitDenied("tenant")
             return .denied(retryAfterSeconds: bucket.secondsToRefill(missing))
         }
+    }
+
+    /// The tenant bucket as configured.
+    private var bucket: TokenBucket {
+        TokenBucket(burst: max(configuration.burst, 0), perSecond: max(configuration.perMinute, 0.000_001) / 60)
+    }
+
+    /// `cost` as charged: a cost above the burst could never be paid, so it charges the whole bucket.
+    private func charged(_ cost: Double) -> Double {
+        min(max(cost.isFinite ? cost : 0, 0), max(configuration.burst, 0))
     }
 
     /// A decision that rides along with a call's opening statement (`CallSnapshots.open`): when the
@@ -121,14 +128,13 @@ public final class TenantRateLimiter: Sendable {
     /// the plain path, so a throttled tenant costs no more than before). The caller runs `query` in its
     /// opening transaction and must `settle` the charge on every path.
     public func chargeDue(tenantID: UUID, scope: KeyScope) -> OpeningCharge? {
-        let burst = max(configuration.burst, 0)
-        let cost = min(max(configuration.cost(of: scope), 0), burst)
+        let cost = charged(configuration.cost(of: scope))
         let now = ContinuousClock.now
         let covered = allowances.withLock { allowances in
             allowances[tenantID].map { $0.expires > now && $0.tokens >= cost } ?? false
         }
         if covered || refusedRecently.withLock({ $0[tenantID].map { $0 > now } ?? false }) { return nil }
-        let bucket = TokenBucket(burst: burst, perSecond: max(configuration.perMinute, 0.000_001) / 60)
+        let bucket = self.bucket
         return decisions.withLock { decisions in
             guard decisions[tenantID] == nil else { return nil }
             let charge = OpeningCharge(tenantID: tenantID, cost: cost, extra: prefetch, bucket: bucket, limiter: self)

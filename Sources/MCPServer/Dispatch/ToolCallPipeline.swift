@@ -70,6 +70,12 @@ struct ToolCallPipeline: Sendable {
         record.userAgent = caller.userAgent.map { AuditParameters.capped($0, 300) }
         var callAudit: CallAudit?
         var opened = caller.snapshot
+        // 2026-07-28 has no session: a call of a tool that reads the cache opens itself (stores and
+        // cache entry in one statement instead of two transactions).
+        let statelessOpening =
+            opened == nil && caller.session == nil
+            ? caller.principal.map { CallOpening(tool: tool, arguments: rawArguments.objectValue ?? [:], principal: $0) }
+                .flatMap { $0.probe != nil ? $0 : nil } : nil
 
         let outcome: Result<JSONValue, MCPError>
         do {
@@ -88,12 +94,15 @@ struct ToolCallPipeline: Sendable {
                 }
             }
             if let principal = caller.principal {
-                // A 2026-07-28 call that will open anyway opens here when its rate decision is due, so
-                // the decision rides along (legacy revisions open in `SessionMiddleware`).
-                if opened == nil {
-                    opened = try await openCharged(tool, arguments: rawArguments, principal: principal, caller: caller)
+                // It opens here when its rate decision is due, so that the decision rides along (legacy
+                // revisions open in `SessionMiddleware`); else after validation, as before.
+                if let opening = statelessOpening, let scope = opening.rateScope,
+                    let charge = services.rateLimiter.chargeDue(tenantID: principal.tenantID, scope: scope)
+                {
+                    opened = try await services.snapshots.open(
+                        tenantID: principal.tenantID, sessionID: nil, opening, charge: charge)
                 }
-                let cost = tool.requiredScope == .write ? services.rateLimits.writeCost : services.rateLimits.readCost
+                let cost = services.rateLimits.cost(of: tool.requiredScope)
                 if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)
                 {
                     throw MCPError(
@@ -115,7 +124,9 @@ struct ToolCallPipeline: Sendable {
             var context = ToolContext(
                 principal: caller.principal, session: caller.session, services: services,
                 correlationID: caller.correlationID, clientIP: caller.clientIP, logger: caller.logger, callAudit: audit)
-            if opened == nil { opened = try await snapshot(for: tool, arguments: arguments, caller: caller) }
+            if opened == nil, let opening = statelessOpening, let principal = caller.principal {
+                opened = try await services.snapshots.open(tenantID: principal.tenantID, sessionID: nil, opening)
+            }
             context.snapshot = opened
             outcome = .success(try await tool.call(arguments: arguments, context: context))
         } catch {
@@ -181,29 +192,6 @@ struct ToolCallPipeline: Sendable {
         // An access token short of a scope: a 403 with its challenge, in every revision (audited above).
         if case .failure(let failure) = outcome, failure.endsExchange { throw failure }
         return Self.result(outcome, correlationID: caller.correlationID)
-    }
-
-    /// The request's snapshot, or for a sessionless (2026-07-28) call of a tool that reads the cache,
-    /// one read now: stores and cache entry in one statement instead of two transactions.
-    /// A 2026-07-28 call's opening with its rate decision, when the call opens at all (a tool that
-    /// reads the cache) and its decision is due (`TenantRateLimiter.chargeDue`); else nil, and the
-    /// call opens after validation (`snapshot(for:)`) and is charged by `consume` as before.
-    private func openCharged(_ tool: any Tool, arguments: JSONValue, principal: TenantPrincipal, caller: Caller)
-        async throws -> CallSnapshot?
-    {
-        guard caller.session == nil else { return nil }
-        let opening = CallOpening(tool: tool, arguments: arguments.objectValue ?? [:], principal: principal)
-        guard opening.probe != nil, let scope = opening.rateScope,
-            let charge = services.rateLimiter.chargeDue(tenantID: principal.tenantID, scope: scope)
-        else { return nil }
-        return try await services.snapshots.open(tenantID: principal.tenantID, sessionID: nil, opening, charge: charge)
-    }
-
-    private func snapshot(for tool: any Tool, arguments: ToolArguments, caller: Caller) async throws -> CallSnapshot? {
-        guard caller.session == nil, let principal = caller.principal else { return nil }
-        let opening = CallOpening(tool: tool, arguments: arguments.values, principal: principal)
-        guard opening.probe != nil else { return nil }
-        return try await services.snapshots.open(tenantID: principal.tenantID, sessionID: nil, opening)
     }
 
     /// What an OAuth access token may call. A tool that manages stores needs `stores:manage` (instead
