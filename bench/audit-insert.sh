@@ -2,8 +2,8 @@
 # Audit rows/s PostgreSQL takes from the audit writer's batch statement, measured with pgbench on the
 # local cluster (scripts/db.sh up): a throwaway database migrated with the built binary, TENANTS
 # tenants (default 8), and per transaction what AuditLog sends in one round trip for a full batch:
-# `SELECT orderdesk.append_audit($1)` with 64 rows spread over the tenants (the function sets each
-# tenant in turn), as orderdesk_app, prepared. Prints pgbench's summary and rows/s (= transactions/s x 64).
+# `SELECT orderdesk.append_audit($1)` with 64 rows spread over the tenants (one INSERT whatever
+# their tenants, migration 0021), as orderdesk_app, prepared. Prints pgbench's summary and rows/s (= transactions/s x 64).
 # usage: bench/audit-insert.sh [clients=4] [seconds=20]
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)

@@ -69,7 +69,7 @@ import Testing
         }
     }
 
-    @Test func oneBatchStatementWritesRowsOfSeveralTenantsEachUnderItsOwnTenant() async throws {
+    @Test func oneBatchStatementWritesRowsOfSeveralTenantsInArrayOrder() async throws {
         try await AppFixture.run(poolSize: 1) { fixture in
             let (a, b) = (try await fixture.createTenant(), try await fixture.createTenant())
             let records = [a.tenantID, nil, b.tenantID, a.tenantID].enumerated().map { n, tenant in
@@ -87,17 +87,34 @@ import Testing
                 }
                 #expect(seen == expected)
             }
-            let tenantless = try await fixture.asSuperuser { tx in
+            // One INSERT for the whole batch: the ids follow the array, whatever the tenants.
+            let all = try await fixture.asSuperuser { tx in
                 try tx.query(
-                    "SELECT count(*) AS n FROM orderdesk.audit_log WHERE tenant_id IS NULL AND correlation_id = 'mixed-1'")[0]
-                    .decode(Int.self, "n")
+                    "SELECT correlation_id, tenant_id FROM orderdesk.audit_log WHERE correlation_id LIKE 'mixed-%' ORDER BY id"
+                ).map { (try $0.decode(String.self, "correlation_id"), try $0.decode(UUID?.self, "tenant_id")) }
             }
-            #expect(tenantless == 1)
-            // The statement left no tenant set on its connection (the pool has only this one).
+            #expect(all.map(\.0) == ["mixed-0", "mixed-1", "mixed-2", "mixed-3"])
+            #expect(all.map(\.1) == [a.tenantID, nil, b.tenantID, a.tenantID])
+            // The statement left neither a tenant nor the batch flag set on its connection (the pool
+            // has only this one).
             let leftover = try await fixture.database.standalone(
-                "SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant"
-            ).rows[0].decode(String.self, "tenant")
-            #expect(leftover == "")
+                """
+                SELECT coalesce(current_setting('app.tenant_id', true), '') AS tenant,
+                       coalesce(current_setting('app.audit_batch', true), '') AS batch
+                """
+            ).rows[0]
+            #expect(try leftover.decode(String.self, "tenant") == "")
+            #expect(try leftover.decode(String.self, "batch") == "")
+        }
+    }
+
+    @Test func aBatchThatIsNotAnArrayIsRefusedWithAClearError() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let error = await #expect(throws: PostgresError.self) {
+                try await fixture.database.standalone(
+                    "SELECT orderdesk.append_audit(\(JSONValue.object(["tenant_id": .null]))) AS written")
+            }
+            #expect(error?.sqlState == "22023")
         }
     }
 

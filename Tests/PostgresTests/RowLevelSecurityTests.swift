@@ -129,6 +129,47 @@ import Testing
         }
     }
 
+    @Test func theAuditWritersBatchFlagOpensNothingToTheApp() async throws {
+        try await withFixture { fixture, database in
+            let b = fixture.b.id
+            // The flag admits the owner's INSERT inside append_audit only: set by the app itself it
+            // does not let a plain INSERT write another tenant's row.
+            let forged = await #expect(throws: PostgresError.self) {
+                try await database.withTenantTransaction(fixture.a.id) { tx in
+                    try tx.execute("SELECT pg_catalog.set_config('app.audit_batch', 'on', true)")
+                    try tx.execute(
+                        "INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome) VALUES (\(b), 'x', 'forged', 'ok')"
+                    )
+                }
+            }
+            #expect(forged?.sqlState == "42501")
+            // After a batch in the caller's transaction the flag is off again, so the rest of that
+            // transaction is checked as before.
+            let after = await #expect(throws: PostgresError.self) {
+                try await database.withTenantTransaction(fixture.a.id) { tx in
+                    let row: JSONValue = [
+                        "tenant_id": .string(fixture.a.id.uuidString.lowercased()), "correlation_id": "batch",
+                        "action": "orders_get", "outcome": "ok", "params": [:],
+                    ]
+                    let written = try tx.query("SELECT orderdesk.append_audit(\(JSONValue.array([row]))) AS n")[0]
+                    #expect(try written.decode(Int.self, "n") == 1)
+                    let flag = try tx.query("SELECT coalesce(current_setting('app.audit_batch', true), '') AS f")[0]
+                    #expect(try flag.decode(String.self, "f") == "")
+                    try tx.execute(
+                        "INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome) VALUES (\(b), 'x', 'forged', 'ok')"
+                    )
+                }
+            }
+            #expect(after?.sqlState == "42501")
+            // Nothing forged reached tenant B's log.
+            let planted = try await database.withTenantTransaction(b) { tx in
+                try tx.query("SELECT count(*) AS n FROM orderdesk.audit_log WHERE action = 'forged'")[0]
+                    .decode(Int.self, "n")
+            }
+            #expect(planted == 0)
+        }
+    }
+
     @Test func compositeForeignKeysRejectReferencesToAnotherTenantsStore() async throws {
         try await withFixture { fixture, database in
             let error = await #expect(throws: PostgresError.self) {

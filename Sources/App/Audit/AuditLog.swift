@@ -8,8 +8,8 @@ import Synchronization
 /// `record` returns only once its row is committed. Rows that arrive while an earlier write is in
 /// flight are committed together in one statement when it completes (group commit without a timer:
 /// a lone call writes at once, and under load one round trip carries many rows), whatever their
-/// tenants: `orderdesk.append_audit` sets each tenant in turn, so row-level security checks every
-/// row against its own tenant, and a batch is one statement with no BEGIN or COMMIT around it.
+/// tenants: `orderdesk.append_audit` (SECURITY DEFINER, executable by the app role only) inserts
+/// them with one INSERT in array order, and a batch is one statement with no BEGIN or COMMIT.
 public final class AuditLog: Sendable {
     private let database: Database
     public let replicaID: String
