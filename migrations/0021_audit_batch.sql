@@ -11,9 +11,11 @@
 -- (runs as orderdesk_owner, which owns audit_log), it opens a transaction-local flag, and one narrow
 -- owner policy admits INSERTs only while that flag is on. The app role gains nothing it did not have
 -- (it could already write any tenant's row through append_audit, and only through it); a plain
--- INSERT by the app is still checked row by row against app.tenant_id; the owner outside this
--- function still inserts only the prune record (audit_log_owner_prune_record). The append-only
--- guarantees (no UPDATE, DELETE or TRUNCATE for the app) and the auditor views are unchanged.
+-- INSERT by the app is still checked row by row against app.tenant_id, whatever the flag says (the
+-- policy is the owner's). Any role can set the flag, so what keeps it honest is that no other owner
+-- code inserts into audit_log: scripts/rls-lint.sql L13 fails on any other owner INSERT policy there
+-- and on any other function that inserts into it. The append-only guarantees (no UPDATE, DELETE or
+-- TRUNCATE for the app) and the auditor views are unchanged.
 --
 -- The policy is on the partitioned parent: an INSERT through the parent is checked against the
 -- parent's policies only, and the function inserts through the parent.

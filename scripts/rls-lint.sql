@@ -144,3 +144,20 @@ CROSS JOIN (VALUES ('orderdesk_app'), ('orderdesk_auditor')) AS r(name)
 WHERE n.nspname = 'orderdesk' AND c.relispartition
   AND (pg_catalog.has_table_privilege(r.name, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER')
        OR pg_catalog.has_any_column_privilege(r.name, c.oid, 'SELECT, INSERT, UPDATE, REFERENCES'))
+UNION ALL
+-- L13 the owner inserts audit rows only through append_audit and audit prune: its INSERT policies on
+--     audit_log are exactly the prune record's and the writer batch's, and no function but
+--     append_audit inserts into audit_log by name (audit_log_writer_batch admits the owner while the
+--     transaction-local flag app.audit_batch is on, which any role can set: what keeps the flag
+--     honest is that no other owner code inserts there)
+SELECT 'L13 audit insert', 'policy ' || pol.polname
+FROM pg_catalog.pg_policy pol
+WHERE pol.polrelid = 'orderdesk.audit_log'::regclass AND pol.polcmd IN ('a', '*')
+  AND 'orderdesk_owner'::regrole = ANY (pol.polroles)
+  AND pol.polname NOT IN ('audit_log_owner_prune_record', 'audit_log_writer_batch')
+UNION ALL
+SELECT 'L13 audit insert', 'function ' || p.oid::regprocedure::text
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'orderdesk' AND p.proname <> 'append_audit'
+  AND p.prosrc ~* 'insert\s+into\s+orderdesk\.audit_log\y'

@@ -115,6 +115,7 @@ import Testing
                     "SELECT orderdesk.append_audit(\(JSONValue.object(["tenant_id": .null]))) AS written")
             }
             #expect(error?.sqlState == "22023")
+            #expect(error?.serverMessage == "append_audit expects a jsonb array of rows")
         }
     }
 

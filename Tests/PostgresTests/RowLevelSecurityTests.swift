@@ -131,42 +131,67 @@ import Testing
 
     @Test func theAuditWritersBatchFlagOpensNothingToTheApp() async throws {
         try await withFixture { fixture, database in
-            let b = fixture.b.id
-            // The flag admits the owner's INSERT inside append_audit only: set by the app itself it
-            // does not let a plain INSERT write another tenant's row.
-            let forged = await #expect(throws: PostgresError.self) {
-                try await database.withTenantTransaction(fixture.a.id) { tx in
-                    try tx.execute("SELECT pg_catalog.set_config('app.audit_batch', 'on', true)")
-                    try tx.execute(
-                        "INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome) VALUES (\(b), 'x', 'forged', 'ok')"
-                    )
-                }
-            }
-            #expect(forged?.sqlState == "42501")
-            // After a batch in the caller's transaction the flag is off again, so the rest of that
-            // transaction is checked as before.
-            let after = await #expect(throws: PostgresError.self) {
-                try await database.withTenantTransaction(fixture.a.id) { tx in
-                    let row: JSONValue = [
-                        "tenant_id": .string(fixture.a.id.uuidString.lowercased()), "correlation_id": "batch",
-                        "action": "orders_get", "outcome": "ok", "params": [:],
-                    ]
-                    let written = try tx.query("SELECT orderdesk.append_audit(\(JSONValue.array([row]))) AS n")[0]
-                    #expect(try written.decode(Int.self, "n") == 1)
-                    let flag = try tx.query("SELECT coalesce(current_setting('app.audit_batch', true), '') AS f")[0]
-                    #expect(try flag.decode(String.self, "f") == "")
-                    try tx.execute(
-                        "INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome) VALUES (\(b), 'x', 'forged', 'ok')"
-                    )
-                }
-            }
-            #expect(after?.sqlState == "42501")
-            // Nothing forged reached tenant B's log.
-            let planted = try await database.withTenantTransaction(b) { tx in
-                try tx.query("SELECT count(*) AS n FROM orderdesk.audit_log WHERE action = 'forged'")[0]
+            // A batch in the app's transaction writes and turns the flag off again before it returns.
+            let (written, flag) = try await database.withTenantTransaction(fixture.a.id) { tx in
+                let row: JSONValue = [
+                    "tenant_id": .string(fixture.a.id.uuidString.lowercased()), "correlation_id": "batch",
+                    "action": "orders_get", "outcome": "ok", "params": [:],
+                ]
+                let written = try tx.query("SELECT orderdesk.append_audit(\(JSONValue.array([row]))) AS n")[0]
                     .decode(Int.self, "n")
+                let flag = try tx.query("SELECT coalesce(current_setting('app.audit_batch', true), '') AS f")[0]
+                    .decode(String.self, "f")
+                return (written, flag)
             }
-            #expect(planted == 0)
+            #expect(written == 1)
+            #expect(flag == "")
+            // The flag admits only the owner's INSERT inside append_audit (policy audit_log_writer_batch
+            // is for orderdesk_owner): set by the app itself, for its transaction or its session, it
+            // does not let the app's own INSERT write another tenant's row.
+            for setting in [
+                "SELECT pg_catalog.set_config('app.audit_batch', 'on', true)", "SET app.audit_batch = 'on'",
+            ] {
+                let forged = await #expect(throws: PostgresError.self) {
+                    try await database.withTenantTransaction(fixture.a.id) { tx in
+                        try tx.execute(PostgresQuery(unsafeSQL: setting))
+                        try tx.execute(
+                            "INSERT INTO orderdesk.audit_log (tenant_id, correlation_id, action, outcome) VALUES (\(fixture.b.id), 'x', 'forged', 'ok')"
+                        )
+                    }
+                }
+                #expect(forged?.sqlState == "42501", "\(setting)")
+                #expect(forged?.serverMessage?.contains("row-level security policy for table \"audit_log\"") == true)
+            }
+        }
+    }
+
+    @Test func catalogLintFindsAnotherWayForTheOwnerToInsertAuditRows() async throws {
+        try await withFixture { fixture, database in
+            // L13 keeps the writer-batch flag honest: no owner INSERT policy on audit_log but the two
+            // it names, no function but append_audit inserting there. Plant one of each as the owner.
+            _ = try await fixture.scratch.asOwner { tx in
+                try tx.execute("SET LOCAL ROLE orderdesk_owner")
+                try tx.execute(
+                    """
+                    CREATE FUNCTION orderdesk.planted_audit() RETURNS void LANGUAGE sql SECURITY DEFINER
+                    SET search_path = '' AS $$ INSERT  INTO orderdesk.audit_log (correlation_id, action, outcome)
+                    VALUES ('x', 'planted', 'ok') $$
+                    """)
+                try tx.execute(
+                    "CREATE POLICY planted ON orderdesk.audit_log FOR ALL TO orderdesk_owner USING (true)")
+                try tx.execute("REVOKE ALL ON FUNCTION orderdesk.planted_audit() FROM PUBLIC")
+            }
+            let lint = try String(
+                contentsOf: TestDatabase.repositoryRoot.appendingPathComponent("scripts/rls-lint.sql"), encoding: .utf8)
+            let problems = try await database.withUnscopedTransaction { tx in
+                try tx.query(PostgresQuery(unsafeSQL: lint)).map {
+                    "\(try $0.decode(String.self, "lint")): \(try $0.decode(String.self, "detail"))"
+                }
+            }
+            #expect(
+                problems.sorted() == [
+                    "L13 audit insert: function orderdesk.planted_audit()", "L13 audit insert: policy planted",
+                ])
         }
     }
 
