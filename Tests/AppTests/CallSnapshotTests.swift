@@ -192,6 +192,47 @@ import Testing
         }
     }
 
+    /// An opening the allowance covers reserves its call's cost, so the opening after the last covered
+    /// one is charged itself (its decision rides along) instead of its call finding the tokens spent
+    /// by the others and asking the database alone.
+    @Test func openingsReserveTheirCostSoTheFirstUncoveredOneIsCharged() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let tenant = try await fixture.createTenant()
+            // Burst 100: a decision takes 1 + 5 ahead; 1 a minute: no refill worth counting.
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
+            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
+            func open(_ charge: TenantRateLimiter.OpeningCharge) async throws {
+                _ = try await snapshots.open(
+                    tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
+                    charge: charge)
+            }
+            func stored() async throws -> Double {
+                try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
+                    try tx.query("SELECT tokens FROM orderdesk.rate_limit_buckets WHERE bucket = 'tenant'")[0]
+                        .decode(Double.self, "tokens")
+                }
+            }
+            try await open(try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read)))
+            #expect(abs(try await stored() - 94) < 0.1)
+            // Six tokens: the charged call's and five more openings' (a write costs two: two of them).
+            for scope in [KeyScope.read, .read, .read, .write] {
+                #expect(limiter.chargeDue(tenantID: tenant.tenantID, scope: scope) == nil)
+            }
+            // All six promised: the next opening is charged, although no call has spent a token yet.
+            try await open(try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read)))
+            #expect(abs(try await stored() - 88) < 0.1)
+            // The twelve tokens pay the six calls (one write) without another decision.
+            for cost in [1.0, 1, 1, 2, 1, 1] {
+                guard case .allowed = try await limiter.consume(tenantID: tenant.tenantID, cost: cost) else {
+                    Issue.record("a call that opened on the allowance was refused")
+                    return
+                }
+            }
+            #expect(abs(try await stored() - 88) < 0.1)
+        }
+    }
+
     /// An opening whose bucket is short takes nothing and leaves nothing: `consume` asks the database
     /// itself and is refused.
     @Test func aShortBucketAtTheOpeningLeavesTheCallToConsume() async throws {

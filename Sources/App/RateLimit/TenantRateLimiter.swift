@@ -25,6 +25,12 @@ public final class TenantRateLimiter: Sendable {
         /// What the shared bucket held when they were taken.
         var remaining: Double
         var expires: ContinuousClock.Instant
+        /// Of `tokens`, those promised to calls that opened on this allowance (`chargeDue`) and will
+        /// spend them in `consume`: a later opening counts only the rest, so that it rides its own
+        /// decision along instead of finding the tokens spent when its call consumes.
+        var reserved: Double = 0
+
+        var unreserved: Double { tokens - reserved }
     }
 
     /// How long prefetched tokens may be spent.
@@ -123,17 +129,23 @@ public final class TenantRateLimiter: Sendable {
     }
 
     /// A charge for a call of `tenantID` needing `scope` about to open, or nil when the call will not
-    /// need the database to be admitted (its allowance covers it, or a decision is in flight that it
-    /// will wait for), or when the tenant was refused within the last second (its calls then take
-    /// the plain path, so a throttled tenant costs no more than before). The caller runs `query` in its
-    /// opening transaction and must `settle` the charge on every path.
+    /// need the database to be admitted (the unreserved part of its allowance covers it: the call's
+    /// cost is then reserved for it; or a decision is in flight that it will wait for), or when the
+    /// tenant was refused within the last second (its calls then take the plain path, so a throttled
+    /// tenant costs no more than before). The caller runs `query` in its opening transaction and must
+    /// `settle` the charge on every path.
     public func chargeDue(tenantID: UUID, scope: KeyScope) -> OpeningCharge? {
         let cost = charged(configuration.cost(of: scope))
         let now = ContinuousClock.now
-        let covered = allowances.withLock { allowances in
-            allowances[tenantID].map { $0.expires > now && $0.tokens >= cost } ?? false
+        let reserved = allowances.withLock { allowances in
+            guard var allowance = allowances[tenantID], allowance.expires > now, allowance.unreserved >= cost else {
+                return false
+            }
+            allowance.reserved += cost
+            allowances[tenantID] = allowance
+            return true
         }
-        if covered || refusedRecently.withLock({ $0[tenantID].map { $0 > now } ?? false }) { return nil }
+        if reserved || refusedRecently.withLock({ $0[tenantID].map { $0 > now } ?? false }) { return nil }
         let bucket = self.bucket
         return decisions.withLock { decisions in
             guard decisions[tenantID] == nil else { return nil }
@@ -144,14 +156,15 @@ public final class TenantRateLimiter: Sendable {
     }
 
     /// `charge`'s end (`OpeningCharge.settle`): tokens taken become the tenant's allowance, cost
-    /// included, living from now (the call that was charged spends its cost right after), and the
-    /// calls waiting for it go on.
+    /// included and reserved for the call that was charged (it spends it right after), living from
+    /// now, and the calls waiting for it go on.
     private func settle(_ charge: OpeningCharge, rows: [PostgresRow]?) {
         let outcome = rows.flatMap { try? charge.bucket.outcome(of: $0, cost: charge.cost, extra: charge.extra) }
         let now = ContinuousClock.now
         switch outcome {
         case .taken(let remaining, let extra)?:
-            credit(charge.cost + extra, remaining: remaining, tenantID: charge.tenantID, since: now)
+            credit(
+                charge.cost + extra, reserving: charge.cost, remaining: remaining, tenantID: charge.tenantID, since: now)
         case .short?:
             refusedRecently.withLock { refused in
                 if refused.count >= 10_000 { refused = refused.filter { $0.value > now } }
@@ -180,7 +193,9 @@ public final class TenantRateLimiter: Sendable {
     /// The tenant's decision in flight, whose allowance waiting calls spend.
     private let decisions = Mutex<[UUID: Task<TokenBucket.Outcome, any Error>]>([:])
 
-    /// Takes `cost` from the tenant's live allowance; the shared bucket's level then, or nil.
+    /// Takes `cost` from the tenant's live allowance (a reservation of that much, if any, with it:
+    /// tokens are interchangeable, and a call that reserved finds its cost there unless a call that
+    /// did not took it first); the shared bucket's level then, or nil.
     private func spendLocally(_ cost: Double, tenantID: UUID) -> Double? {
         let now = ContinuousClock.now
         return allowances.withLock { allowances -> Double? in
@@ -188,6 +203,7 @@ public final class TenantRateLimiter: Sendable {
                 return nil
             }
             allowance.tokens -= cost
+            allowance.reserved = max(allowance.reserved - cost, 0)
             allowances[tenantID] = allowance
             return allowance.remaining
         }
@@ -207,16 +223,21 @@ public final class TenantRateLimiter: Sendable {
         return outcome
     }
 
-    /// Adds `tokens` taken from the shared bucket at `since` to the tenant's allowance.
-    private func credit(_ tokens: Double, remaining: Double, tenantID: UUID, since: ContinuousClock.Instant) {
+    /// Adds `tokens` taken from the shared bucket at `since` to the tenant's allowance, `reserving` of
+    /// them for the call they were taken for.
+    private func credit(
+        _ tokens: Double, reserving: Double = 0, remaining: Double, tenantID: UUID, since: ContinuousClock.Instant
+    ) {
         guard tokens > 0 else { return }
-        let allowance = Allowance(tokens: tokens, remaining: remaining, expires: since + Self.allowanceLifetime)
+        let allowance = Allowance(
+            tokens: tokens, remaining: remaining, expires: since + Self.allowanceLifetime, reserved: reserving)
         allowances.withLock { allowances in
             if allowances.count >= 10_000 { allowances = allowances.filter { $0.value.expires > since } }
             if let left = allowances[tenantID], left.expires > since {
                 // Tokens of an earlier decision still live are kept, not overwritten.
                 allowances[tenantID] = Allowance(
-                    tokens: left.tokens + tokens, remaining: remaining, expires: min(left.expires, allowance.expires))
+                    tokens: left.tokens + tokens, remaining: remaining, expires: min(left.expires, allowance.expires),
+                    reserved: left.reserved + reserving)
             } else {
                 allowances[tenantID] = allowance
             }
