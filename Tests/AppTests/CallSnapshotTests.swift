@@ -233,6 +233,35 @@ import Testing
         }
     }
 
+    /// A call that stops before `consume` (its session is gone, its opening failed) gives back what was
+    /// promised to it, so that later openings are not charged for calls that never ran.
+    @Test func aCallThatStopsBeforeConsumeReleasesWhatWasPromisedToIt() async throws {
+        try await AppFixture.run(poolSize: 1) { fixture in
+            let tenant = try await fixture.createTenant()
+            let limiter = TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
+            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
+            let first = limiter.openingRate(tenantID: tenant.tenantID, scope: .read)
+            _ = try await snapshots.open(
+                tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
+                charge: try #require(first.charge))
+            // Five openings take the other five tokens; two of them and the charged call stop early.
+            let promised = (0..<5).map { _ in limiter.openingRate(tenantID: tenant.tenantID, scope: .read) }
+            #expect(promised.allSatisfy { $0.charge == nil })
+            // All six promised: the next opening is charged; its opening fails (it takes nothing).
+            try #require(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge).settle(rows: nil)
+            first.release()
+            first.release()  // a charge gives back its call's cost once
+            promised[0].release()
+            promised[1].release()
+            // Three tokens are free again: three openings are covered, the fourth is charged.
+            for _ in 0..<3 { #expect(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge == nil) }
+            let fourth = limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge
+            #expect(fourth != nil)
+            fourth?.settle(rows: nil)
+        }
+    }
+
     /// An opening whose bucket is short takes nothing and leaves nothing: `consume` asks the database
     /// itself and is refused.
     @Test func aShortBucketAtTheOpeningLeavesTheCallToConsume() async throws {

@@ -2,6 +2,8 @@
 negligible refill, the N+1th read call of a tenant is refused whichever replica it reaches; reads
 cost 1 token and writes 2."""
 
+import secrets
+
 import pytest
 
 from e2e_support import RawClient, psql, psql_json
@@ -60,3 +62,22 @@ def test_writes_cost_two_tokens(limited, make_tenant, sim, db):
         c2.close()
     count = psql(db.super_url, f"SELECT count(*) FROM orderdesk.stores WHERE tenant_id = '{t.id}';").strip()
     assert count == "2", f"the rate-limited delete removed a store ({count} left)"
+
+
+def test_calls_on_a_dead_session_take_no_more_tokens_than_one_decision(limited, make_tenant, db):
+    """A tools/call with the tenant's key on a session that is gone (404) may carry the tenant's rate
+    decision in its opening, but it gives back what the opening promised it: later openings on the
+    same replica do not take tokens again for calls that never ran."""
+    t = make_tenant("ratelimit-dead-session")
+    c = RawClient(limited[0].mcp_url, t.master_key, tenant_id=t.id)
+    try:
+        for _ in range(3):
+            r = c.call("stores_list", headers={"Mcp-Session-Id": secrets.token_urlsafe(32)})
+            assert r.status_code == 404, f"a dead session: {r.status_code} {r.text[:300]}"
+    finally:
+        c.close()
+    sql = f"SELECT tokens FROM orderdesk.rate_limit_buckets WHERE tenant_id = '{t.id}' AND bucket = 'tenant';"
+    tokens = float(psql(db.super_url, sql).strip())
+    # The first opening took one token (the burst is under 20: nothing ahead of need); the two after
+    # it found that token free again. Refill is 1 a minute.
+    assert BURST - 1 - 0.01 < tokens < BURST - 0.5, f"{BURST - tokens:.2f} tokens taken for three dead-session calls"

@@ -19,7 +19,7 @@ public final class CallSnapshots: Sendable {
     /// `storeReference` (a `store` argument), and `probe`'s cache entry for each store the call may
     /// choose: the one `storeReference` names, else the active store, else every listed store.
     ///
-    /// `charge`: a rate decision that is due (`TenantRateLimiter.chargeDue`), made here in the same
+    /// `charge`: a rate decision that is due (`TenantRateLimiter.openingRate`), made here in the same
     /// transaction and round trip; `consume` then pays the call from the allowance it leaves. It is
     /// settled on every path, also when this throws.
     ///

@@ -25,7 +25,7 @@ public final class TenantRateLimiter: Sendable {
         /// What the shared bucket held when they were taken.
         var remaining: Double
         var expires: ContinuousClock.Instant
-        /// Of `tokens`, those promised to calls that opened on this allowance (`chargeDue`) and will
+        /// Of `tokens`, those promised to calls that opened on this allowance (`openingRate`) and will
         /// spend them in `consume`: a later opening counts only the rest, so that it rides its own
         /// decision along instead of finding the tokens spent when its call consumes.
         var reserved: Double = 0
@@ -96,6 +96,8 @@ public final class TenantRateLimiter: Sendable {
         let bucket: TokenBucket
         private let limiter: TenantRateLimiter
         private let settled = Mutex(false)
+        /// The cost `settle` reserved for the charged call (0 until it took tokens).
+        private let reservedCost = Mutex(0.0)
         /// The decision in flight that other calls of the tenant wait for, and its outcome's way in.
         fileprivate let task: Task<TokenBucket.Outcome, any Error>
         fileprivate let outcome: AsyncThrowingStream<TokenBucket.Outcome, any Error>.Continuation
@@ -126,17 +128,50 @@ public final class TenantRateLimiter: Sendable {
             }
             if first { limiter.settle(self, rows: rows) }
         }
+
+        /// The cost the settle reserved for the charged call, once: a release takes it back.
+        fileprivate func reservedOnSettle() -> Double {
+            reservedCost.withLock { cost in
+                defer { cost = 0 }
+                return cost
+            }
+        }
+
+        fileprivate func noteReserved() { reservedCost.withLock { $0 = cost } }
     }
 
-    /// A charge for a call of `tenantID` needing `scope` about to open, or nil when the call will not
-    /// need the database to be admitted (the unreserved part of its allowance covers it: the call's
-    /// cost is then reserved for it; or a decision is in flight that it will wait for), or when the
-    /// tenant was refused within the last second (its calls then take the plain path, so a throttled
-    /// tenant costs no more than before). The caller runs `query` in its opening transaction and must
-    /// `settle` the charge on every path.
-    public func chargeDue(tenantID: UUID, scope: KeyScope) -> OpeningCharge? {
+    /// What a call about to open owes the rate limit (`TenantRateLimiter.openingRate`): a decision
+    /// to ride along with the opening, or the call's cost promised to it from the allowance, or
+    /// neither. A call that stops before `consume` (its session is gone, its opening failed) must
+    /// `release` it, so that its promised cost does not make later openings pay for it.
+    public struct OpeningRate: Sendable {
+        /// The decision that rides along with the opening, when one is due.
+        public let charge: OpeningCharge?
+        let tenantID: UUID
+        /// The cost promised to the call from the allowance, 0 when none was.
+        let reservedCost: Double
+        let limiter: TenantRateLimiter
+
+        /// Gives back what was promised to the call: its reservation, or the cost a charge it carried
+        /// reserved for it when it settled.
+        public func release() {
+            let cost = charge.map { $0.reservedOnSettle() } ?? reservedCost
+            limiter.unreserve(cost, tenantID: tenantID)
+        }
+    }
+
+    /// What a call of `tenantID` needing `scope` about to open owes the rate limit. A charge when its
+    /// decision is due. Else nothing to do at the opening: the unreserved part of the allowance
+    /// covers it (its cost is then reserved for it), a decision is in flight that it will wait for,
+    /// or the tenant was refused within the last second (its calls then take the plain path, so a
+    /// throttled tenant costs no more than before). The caller runs the charge's `query` in its
+    /// opening transaction and must `settle` it on every path.
+    public func openingRate(tenantID: UUID, scope: KeyScope) -> OpeningRate {
         let cost = charged(configuration.cost(of: scope))
         let now = ContinuousClock.now
+        func rate(_ charge: OpeningCharge?, reserved: Double = 0) -> OpeningRate {
+            OpeningRate(charge: charge, tenantID: tenantID, reservedCost: reserved, limiter: self)
+        }
         let reserved = allowances.withLock { allowances in
             guard var allowance = allowances[tenantID], allowance.expires > now, allowance.unreserved >= cost else {
                 return false
@@ -145,13 +180,31 @@ public final class TenantRateLimiter: Sendable {
             allowances[tenantID] = allowance
             return true
         }
-        if reserved || refusedRecently.withLock({ $0[tenantID].map { $0 > now } ?? false }) { return nil }
+        if reserved { return rate(nil, reserved: cost) }
+        if refusedRecently.withLock({ $0[tenantID].map { $0 > now } ?? false }) { return rate(nil) }
         let bucket = self.bucket
-        return decisions.withLock { decisions in
-            guard decisions[tenantID] == nil else { return nil }
-            let charge = OpeningCharge(tenantID: tenantID, cost: cost, extra: prefetch, bucket: bucket, limiter: self)
-            decisions[tenantID] = charge.task
-            return charge
+        return rate(
+            decisions.withLock { decisions in
+                guard decisions[tenantID] == nil else { return nil }
+                let charge = OpeningCharge(
+                    tenantID: tenantID, cost: cost, extra: prefetch, bucket: bucket, limiter: self)
+                decisions[tenantID] = charge.task
+                return charge
+            })
+    }
+
+    /// `openingRate`'s charge alone, for a call that consumes right after (nothing to release).
+    public func chargeDue(tenantID: UUID, scope: KeyScope) -> OpeningCharge? {
+        openingRate(tenantID: tenantID, scope: scope).charge
+    }
+
+    /// Takes `cost` off the tenant's reservations (never below zero; tokens stay).
+    fileprivate func unreserve(_ cost: Double, tenantID: UUID) {
+        guard cost > 0 else { return }
+        allowances.withLock { allowances in
+            guard var allowance = allowances[tenantID] else { return }
+            allowance.reserved = max(allowance.reserved - cost, 0)
+            allowances[tenantID] = allowance
         }
     }
 
@@ -165,6 +218,7 @@ public final class TenantRateLimiter: Sendable {
         case .taken(let remaining, let extra)?:
             credit(
                 charge.cost + extra, reserving: charge.cost, remaining: remaining, tenantID: charge.tenantID, since: now)
+            charge.noteReserved()
         case .short?:
             refusedRecently.withLock { refused in
                 if refused.count >= 10_000 { refused = refused.filter { $0.value > now } }

@@ -10,7 +10,7 @@ struct CallOpening: Sendable {
     let storeReference: String?
     let probe: CacheProbe?
     /// The scope the rate limit will charge the call for, when the opening may make that decision
-    /// (`TenantRateLimiter.chargeDue`); nil for requests that are not such a tool call.
+    /// (`TenantRateLimiter.openingRate`); nil for requests that are not such a tool call.
     let rateScope: KeyScope?
 
     static let sessionOnly = CallOpening(allStores: false, storeReference: nil, probe: nil, rateScope: nil)
@@ -45,7 +45,8 @@ struct CallOpening: Sendable {
     /// The scope `ToolCallPipeline` will charge a call of `tool` by `principal` for, or nil when the
     /// pipeline may refuse it before charging: only a master key that passes the pipeline's scope
     /// checks (an access token's grant is checked first, and its calls are charged as before).
-    /// Tokens taken for a call that is refused anyway are not lost: they stay in the allowance.
+    /// Tokens taken for a call that is refused anyway are not lost: they stay in the allowance (and a
+    /// call whose session is not found gives back the cost promised to it, `OpeningRate.release`).
     static func chargedScope(of tool: any Tool, by principal: TenantPrincipal?) -> KeyScope? {
         guard let principal, !principal.isAccessToken, principal.allows(tool.requiredScope),
             !(tool.managesStores && principal.isStoreRestricted)

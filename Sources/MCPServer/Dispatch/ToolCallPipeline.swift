@@ -96,11 +96,18 @@ struct ToolCallPipeline: Sendable {
             if let principal = caller.principal {
                 // It opens here when its rate decision is due, so that the decision rides along (legacy
                 // revisions open in `SessionMiddleware`); else after validation, as before.
-                if let opening = statelessOpening, let scope = opening.rateScope,
-                    let charge = services.rateLimiter.chargeDue(tenantID: principal.tenantID, scope: scope)
-                {
-                    opened = try await services.snapshots.open(
-                        tenantID: principal.tenantID, sessionID: nil, opening, charge: charge)
+                // A reservation made here is spent by `consume` right below.
+                if let opening = statelessOpening, let scope = opening.rateScope {
+                    let rate = services.rateLimiter.openingRate(tenantID: principal.tenantID, scope: scope)
+                    if let charge = rate.charge {
+                        do {
+                            opened = try await services.snapshots.open(
+                                tenantID: principal.tenantID, sessionID: nil, opening, charge: charge)
+                        } catch {
+                            rate.release()
+                            throw error
+                        }
+                    }
                 }
                 let cost = services.rateLimits.cost(of: tool.requiredScope)
                 if case .denied(let retryAfter) = try await services.rateLimiter.consume(tenantID: principal.tenantID, cost: cost)

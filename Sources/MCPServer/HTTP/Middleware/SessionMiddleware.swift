@@ -15,7 +15,7 @@ struct SessionMiddleware: RouterMiddleware {
     /// The one-statement read of a Bearer caller's session (with, for a cached read, its stores and
     /// cache entry): `CallSnapshots`.
     let snapshots: CallSnapshots
-    /// Whose due decision for a tool call rides along with the opening (`TenantRateLimiter.chargeDue`).
+    /// Whose due decision for a tool call rides along with the opening (`TenantRateLimiter.openingRate`).
     let rateLimiter: TenantRateLimiter
     let sessionKeys: SessionKeyBinding
     let allowSessionAuthentication: Bool
@@ -68,10 +68,18 @@ struct SessionMiddleware: RouterMiddleware {
         // and for a cached read also the stores and the cache entry the tool needs.
         if let principal, MCPSession.isWellFormedID(sessionID) {
             let opening = CallOpening(message: context.message, registry: registry, principal: principal)
-            let charge = opening.rateScope.flatMap { rateLimiter.chargeDue(tenantID: principal.tenantID, scope: $0) }
-            let snapshot = try await snapshots.open(
-                tenantID: principal.tenantID, sessionID: sessionID, opening, charge: charge)
+            let rate = opening.rateScope.map { rateLimiter.openingRate(tenantID: principal.tenantID, scope: $0) }
+            let snapshot: CallSnapshot
+            do {
+                snapshot = try await snapshots.open(
+                    tenantID: principal.tenantID, sessionID: sessionID, opening, charge: rate?.charge)
+            } catch {
+                rate?.release()
+                throw error
+            }
             if let session = snapshot.session(id: sessionID) { return (session, principal, snapshot) }
+            // Not this tenant's live session: the call stops here or later without `consume`.
+            rate?.release()
         }
         // Unknown, expired, unbound, another tenant's, or no key: who owns it decides.
         guard var session = try await sessions.find(id: sessionID) else {
