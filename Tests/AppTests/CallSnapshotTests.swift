@@ -147,6 +147,16 @@ import Testing
         }
     }
 
+    /// A limiter whose decisions take 1 + 5 ahead (burst 100) and barely refill (1 a minute), and the
+    /// openings that carry its charges.
+    static func rateLimited(_ fixture: AppFixture) -> (TenantRateLimiter, CallSnapshots) {
+        (
+            TenantRateLimiter(
+                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100)),
+            CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
+        )
+    }
+
     /// A rate decision that is due rides along with the opening (same transaction, run as the tenant
     /// open_call set); `consume` then pays from the allowance it left, and a decision that is not due
     /// changes nothing.
@@ -154,10 +164,7 @@ import Testing
         try await AppFixture.run(poolSize: 1) { fixture in
             let tenant = try await fixture.createTenant()
             let other = try await fixture.createTenant()
-            // Burst 100: a decision takes 1 + 5 ahead; 1 a minute: no refill worth counting.
-            let limiter = TenantRateLimiter(
-                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
-            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
+            let (limiter, snapshots) = Self.rateLimited(fixture)
             func open(_ scope: KeyScope?) async throws {
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
@@ -198,10 +205,7 @@ import Testing
     @Test func openingsReserveTheirCostSoTheFirstUncoveredOneIsCharged() async throws {
         try await AppFixture.run(poolSize: 1) { fixture in
             let tenant = try await fixture.createTenant()
-            // Burst 100: a decision takes 1 + 5 ahead; 1 a minute: no refill worth counting.
-            let limiter = TenantRateLimiter(
-                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
-            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
+            let (limiter, snapshots) = Self.rateLimited(fixture)
             func open(_ charge: TenantRateLimiter.OpeningCharge) async throws {
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
@@ -238,9 +242,7 @@ import Testing
     @Test func aCallThatStopsBeforeConsumeReleasesWhatWasPromisedToIt() async throws {
         try await AppFixture.run(poolSize: 1) { fixture in
             let tenant = try await fixture.createTenant()
-            let limiter = TenantRateLimiter(
-                database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
-            let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
+            let (limiter, snapshots) = Self.rateLimited(fixture)
             let first = limiter.openingRate(tenantID: tenant.tenantID, scope: .read)
             _ = try await snapshots.open(
                 tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
