@@ -168,7 +168,7 @@ import Testing
             func open(_ scope: KeyScope?) async throws {
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
-                    charge: scope.flatMap { limiter.chargeDue(tenantID: tenant.tenantID, scope: $0) })
+                    rate: scope.map { limiter.openingRate(tenantID: tenant.tenantID, scope: $0) })
             }
             func stored(_ tenantID: UUID) async throws -> Double? {
                 try await fixture.database.withTenantTransaction(tenantID) { tx in
@@ -206,10 +206,12 @@ import Testing
         try await AppFixture.run(poolSize: 1) { fixture in
             let tenant = try await fixture.createTenant()
             let (limiter, snapshots) = Self.rateLimited(fixture)
-            func open(_ charge: TenantRateLimiter.OpeningCharge) async throws {
+            func openCharged() async throws {
+                let rate = limiter.openingRate(tenantID: tenant.tenantID, scope: .read)
+                try #require(rate.charge != nil)
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
-                    charge: charge)
+                    rate: rate)
             }
             func stored() async throws -> Double {
                 try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in
@@ -217,14 +219,14 @@ import Testing
                         .decode(Double.self, "tokens")
                 }
             }
-            try await open(try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read)))
+            try await openCharged()
             #expect(abs(try await stored() - 94) < 0.1)
             // Six tokens: the charged call's and five more openings' (a write costs two: two of them).
             for scope in [KeyScope.read, .read, .read, .write] {
-                #expect(limiter.chargeDue(tenantID: tenant.tenantID, scope: scope) == nil)
+                #expect(limiter.openingRate(tenantID: tenant.tenantID, scope: scope).charge == nil)
             }
             // All six promised: the next opening is charged, although no call has spent a token yet.
-            try await open(try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read)))
+            try await openCharged()
             #expect(abs(try await stored() - 88) < 0.1)
             // The twelve tokens pay the six calls (one write) without another decision.
             for cost in [1.0, 1, 1, 2, 1, 1] {
@@ -244,14 +246,16 @@ import Testing
             let tenant = try await fixture.createTenant()
             let (limiter, snapshots) = Self.rateLimited(fixture)
             let first = limiter.openingRate(tenantID: tenant.tenantID, scope: .read)
+            try #require(first.charge != nil)
             _ = try await snapshots.open(
                 tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
-                charge: try #require(first.charge))
+                rate: first)
             // Five openings take the other five tokens; two of them and the charged call stop early.
             let promised = (0..<5).map { _ in limiter.openingRate(tenantID: tenant.tenantID, scope: .read) }
             #expect(promised.allSatisfy { $0.charge == nil })
             // All six promised: the next opening is charged; its opening fails (it takes nothing).
-            try #require(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge).settle(rows: nil)
+            try #require(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge).settle(
+                rows: nil, forTheCall: false)
             first.release()
             first.release()  // a charge gives back its call's cost once
             promised[0].release()
@@ -260,7 +264,7 @@ import Testing
             for _ in 0..<3 { #expect(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge == nil) }
             let fourth = limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge
             #expect(fourth != nil)
-            fourth?.settle(rows: nil)
+            fourth?.settle(rows: nil, forTheCall: false)
         }
     }
 
@@ -274,15 +278,16 @@ import Testing
                 database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 1))
             let snapshots = CallSnapshots(database: fixture.database, sessions: SessionStore(database: fixture.database))
             for expected in [true, false] {
-                let charge = try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read))
+                let rate = limiter.openingRate(tenantID: tenant.tenantID, scope: .read)
+                try #require(rate.charge != nil)
                 _ = try await snapshots.open(
                     tenantID: tenant.tenantID, sessionID: nil, allStores: false, storeReference: nil, probe: nil,
-                    charge: charge)
+                    rate: rate)
                 let decision = try await limiter.consume(tenantID: tenant.tenantID, cost: 1)
                 if case .allowed = decision { #expect(expected) } else { #expect(!expected) }
             }
             // Refused a moment ago: the next calls take the plain path (no ride-along) for a second.
-            #expect(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read) == nil)
+            #expect(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge == nil)
         }
     }
 
@@ -293,12 +298,12 @@ import Testing
             let tenant = try await fixture.createTenant()
             let limiter = TenantRateLimiter(
                 database: fixture.database, configuration: RateLimitConfiguration(perMinute: 1, burst: 100))
-            let charge = try #require(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read))
+            let charge = try #require(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge)
             // A decision is in flight: no second charge for the tenant meanwhile.
-            #expect(limiter.chargeDue(tenantID: tenant.tenantID, scope: .read) == nil)
+            #expect(limiter.openingRate(tenantID: tenant.tenantID, scope: .read).charge == nil)
             let waiting = Task { try await limiter.consume(tenantID: tenant.tenantID, cost: 1) }
-            charge.settle(rows: nil)
-            charge.settle(rows: nil)  // a second settle changes nothing
+            charge.settle(rows: nil, forTheCall: false)
+            charge.settle(rows: nil, forTheCall: false)  // a second settle changes nothing
             #expect(try await waiting.value == .allowed(remaining: 94))
             // The waiting call decided itself (1 + 5 taken); the failed charge took nothing.
             let stored = try await fixture.database.withTenantTransaction(tenant.tenantID) { tx in

@@ -19,17 +19,35 @@ public final class CallSnapshots: Sendable {
     /// `storeReference` (a `store` argument), and `probe`'s cache entry for each store the call may
     /// choose: the one `storeReference` names, else the active store, else every listed store.
     ///
-    /// `charge`: a rate decision that is due (`TenantRateLimiter.openingRate`), made here in the same
-    /// transaction and round trip; `consume` then pays the call from the allowance it leaves. It is
-    /// settled on every path, also when this throws.
+    /// `rate`: what the call owes the rate limit (`TenantRateLimiter.openingRate`). A due decision is
+    /// made here in the same transaction and round trip, and `consume` then pays the call from the
+    /// allowance it leaves. It is settled on every path; when this throws, the call will not consume,
+    /// so nothing stays promised to it.
     ///
     /// - Throws: `PostgresError(.tenantContext)` if the statement did not run as `tenantID`.
     public func open(
         tenantID: UUID, sessionID: String?, allStores: Bool, storeReference: String?, probe: CacheProbe?,
-        charge: TenantRateLimiter.OpeningCharge? = nil
+        rate: TenantRateLimiter.OpeningRate? = nil
     ) async throws -> CallSnapshot {
         var taken: [PostgresRow]?
-        defer { charge?.settle(rows: taken) }
+        do {
+            let snapshot = try await read(
+                tenantID: tenantID, sessionID: sessionID, allStores: allStores, storeReference: storeReference,
+                probe: probe, charge: rate?.charge, taken: &taken)
+            rate?.charge?.settle(rows: taken, forTheCall: true)
+            return snapshot
+        } catch {
+            rate?.charge?.settle(rows: taken, forTheCall: false)
+            rate?.release()
+            throw error
+        }
+    }
+
+    /// `open`'s statement(s) and their rows; `taken` gets what the charge's statement returned.
+    private func read(
+        tenantID: UUID, sessionID: String?, allStores: Bool, storeReference: String?, probe: CacheProbe?,
+        charge: TenantRateLimiter.OpeningCharge?, taken: inout [PostgresRow]?
+    ) async throws -> CallSnapshot {
         let sessionHash = sessionID.flatMap { MCPSession.isWellFormedID($0) ? MCPSession.idHash($0) : nil }
         let reference = storeReference.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .flatMap { $0.isEmpty || $0.unicodeScalars.count > 200 ? nil : $0 }

@@ -95,9 +95,8 @@ public final class TenantRateLimiter: Sendable {
         let extra: Double
         let bucket: TokenBucket
         private let limiter: TenantRateLimiter
-        private let settled = Mutex(false)
-        /// The cost `settle` reserved for the charged call (0 until it took tokens).
-        private let reservedCost = Mutex(0.0)
+        /// nil until settled; then the cost still reserved for the charged call (0 when none was).
+        private let reservation = Mutex<Double?>(nil)
         /// The decision in flight that other calls of the tenant wait for, and its outcome's way in.
         fileprivate let task: Task<TokenBucket.Outcome, any Error>
         fileprivate let outcome: AsyncThrowingStream<TokenBucket.Outcome, any Error>.Continuation
@@ -120,24 +119,25 @@ public final class TenantRateLimiter: Sendable {
         public var query: PostgresQuery { bucket.takeQuery(cost, extra: extra, from: "tenant", tenantID: tenantID) }
 
         /// Ends the charge with the rows `query` returned, or nil when the opening failed (nothing was
-        /// taken). Only the first call counts: an opening settles on every path, once.
-        public func settle(rows: [PostgresRow]?) {
-            let first = settled.withLock { settled in
-                defer { settled = true }
-                return !settled
+        /// taken); the call's cost is reserved for it when it goes on to `consume` (`forTheCall`). Only
+        /// the first call counts: an opening settles on every path, once.
+        public func settle(rows: [PostgresRow]?, forTheCall: Bool) {
+            let first = reservation.withLock { reservation in
+                defer { reservation = reservation ?? 0 }
+                return reservation == nil
             }
-            if first { limiter.settle(self, rows: rows) }
+            guard first else { return }
+            let reserved = limiter.settle(self, rows: rows, reservingCost: forTheCall)
+            reservation.withLock { $0 = reserved }
         }
 
-        /// The cost the settle reserved for the charged call, once: a release takes it back.
-        fileprivate func reservedOnSettle() -> Double {
-            reservedCost.withLock { cost in
-                defer { cost = 0 }
-                return cost
+        /// The cost still reserved for the charged call, once: a release takes it back.
+        fileprivate func takeReservation() -> Double {
+            reservation.withLock { reservation in
+                defer { if reservation != nil { reservation = 0 } }
+                return reservation ?? 0
             }
         }
-
-        fileprivate func noteReserved() { reservedCost.withLock { $0 = cost } }
     }
 
     /// What a call about to open owes the rate limit (`TenantRateLimiter.openingRate`): a decision
@@ -155,7 +155,7 @@ public final class TenantRateLimiter: Sendable {
         /// Gives back what was promised to the call: its reservation, or the cost a charge it carried
         /// reserved for it when it settled.
         public func release() {
-            let cost = charge.map { $0.reservedOnSettle() } ?? reservedCost
+            let cost = charge.map { $0.takeReservation() } ?? reservedCost
             limiter.unreserve(cost, tenantID: tenantID)
         }
     }
@@ -193,11 +193,6 @@ public final class TenantRateLimiter: Sendable {
             })
     }
 
-    /// `openingRate`'s charge alone, for a call that consumes right after (nothing to release).
-    public func chargeDue(tenantID: UUID, scope: KeyScope) -> OpeningCharge? {
-        openingRate(tenantID: tenantID, scope: scope).charge
-    }
-
     /// Takes `cost` off the tenant's reservations (never below zero; tokens stay).
     fileprivate func unreserve(_ cost: Double, tenantID: UUID) {
         guard cost > 0 else { return }
@@ -209,16 +204,16 @@ public final class TenantRateLimiter: Sendable {
     }
 
     /// `charge`'s end (`OpeningCharge.settle`): tokens taken become the tenant's allowance, cost
-    /// included and reserved for the call that was charged (it spends it right after), living from
-    /// now, and the calls waiting for it go on.
-    private func settle(_ charge: OpeningCharge, rows: [PostgresRow]?) {
+    /// included, living from now, the cost reserved for the charged call if it goes on (it spends it
+    /// right after), and the calls waiting for it go on. Returns the cost reserved.
+    private func settle(_ charge: OpeningCharge, rows: [PostgresRow]?, reservingCost: Bool) -> Double {
         let outcome = rows.flatMap { try? charge.bucket.outcome(of: $0, cost: charge.cost, extra: charge.extra) }
         let now = ContinuousClock.now
+        var reserved = 0.0
         switch outcome {
         case .taken(let remaining, let extra)?:
-            credit(
-                charge.cost + extra, reserving: charge.cost, remaining: remaining, tenantID: charge.tenantID, since: now)
-            charge.noteReserved()
+            reserved = reservingCost ? charge.cost : 0
+            credit(charge.cost + extra, reserving: reserved, remaining: remaining, tenantID: charge.tenantID, since: now)
         case .short?:
             refusedRecently.withLock { refused in
                 if refused.count >= 10_000 { refused = refused.filter { $0.value > now } }
@@ -236,6 +231,7 @@ public final class TenantRateLimiter: Sendable {
         } else {
             charge.outcome.finish(throwing: CancellationError())
         }
+        return reserved
     }
 
     /// Tenants whose ride-along decision was refused, until when their calls take the plain path.

@@ -56,11 +56,11 @@ struct CallOpening: Sendable {
 }
 
 extension CallSnapshots {
-    func open(tenantID: UUID, sessionID: String?, _ opening: CallOpening, charge: TenantRateLimiter.OpeningCharge? = nil)
+    func open(tenantID: UUID, sessionID: String?, _ opening: CallOpening, rate: TenantRateLimiter.OpeningRate? = nil)
         async throws -> CallSnapshot
     {
         try await open(
             tenantID: tenantID, sessionID: sessionID, allStores: opening.allStores,
-            storeReference: opening.storeReference, probe: opening.probe, charge: charge)
+            storeReference: opening.storeReference, probe: opening.probe, rate: rate)
     }
 }

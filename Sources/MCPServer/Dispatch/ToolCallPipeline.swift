@@ -72,10 +72,11 @@ struct ToolCallPipeline: Sendable {
         var opened = caller.snapshot
         // 2026-07-28 has no session: a call of a tool that reads the cache opens itself (stores and
         // cache entry in one statement instead of two transactions).
-        let statelessOpening =
-            opened == nil && caller.session == nil
-            ? caller.principal.map { CallOpening(tool: tool, arguments: rawArguments.objectValue ?? [:], principal: $0) }
-                .flatMap { $0.probe != nil ? $0 : nil } : nil
+        let statelessOpening: CallOpening? = {
+            guard opened == nil, caller.session == nil, let principal = caller.principal else { return nil }
+            let opening = CallOpening(tool: tool, arguments: rawArguments.objectValue ?? [:], principal: principal)
+            return opening.probe != nil ? opening : nil
+        }()
 
         let outcome: Result<JSONValue, MCPError>
         do {
@@ -99,14 +100,9 @@ struct ToolCallPipeline: Sendable {
                 // A reservation made here is spent by `consume` right below.
                 if let opening = statelessOpening, let scope = opening.rateScope {
                     let rate = services.rateLimiter.openingRate(tenantID: principal.tenantID, scope: scope)
-                    if let charge = rate.charge {
-                        do {
-                            opened = try await services.snapshots.open(
-                                tenantID: principal.tenantID, sessionID: nil, opening, charge: charge)
-                        } catch {
-                            rate.release()
-                            throw error
-                        }
+                    if rate.charge != nil {
+                        opened = try await services.snapshots.open(
+                            tenantID: principal.tenantID, sessionID: nil, opening, rate: rate)
                     }
                 }
                 let cost = services.rateLimits.cost(of: tool.requiredScope)

@@ -69,14 +69,8 @@ struct SessionMiddleware: RouterMiddleware {
         if let principal, MCPSession.isWellFormedID(sessionID) {
             let opening = CallOpening(message: context.message, registry: registry, principal: principal)
             let rate = opening.rateScope.map { rateLimiter.openingRate(tenantID: principal.tenantID, scope: $0) }
-            let snapshot: CallSnapshot
-            do {
-                snapshot = try await snapshots.open(
-                    tenantID: principal.tenantID, sessionID: sessionID, opening, charge: rate?.charge)
-            } catch {
-                rate?.release()
-                throw error
-            }
+            let snapshot = try await snapshots.open(
+                tenantID: principal.tenantID, sessionID: sessionID, opening, rate: rate)
             if let session = snapshot.session(id: sessionID) { return (session, principal, snapshot) }
             // Not this tenant's live session: the call stops here or later without `consume`.
             rate?.release()
